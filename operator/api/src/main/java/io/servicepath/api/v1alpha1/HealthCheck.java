@@ -1,0 +1,83 @@
+package io.servicepath.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+
+/** Active endpoint probes run by the agent on the endpoint's node. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class HealthCheck {
+
+  @JsonPropertyDescription("Seconds between probes of one endpoint; default 5.")
+  @Default("5")
+  @Min(1)
+  @Max(300)
+  private Integer intervalSeconds = 5;
+
+  @JsonPropertyDescription("Seconds a probe may take; default 1.")
+  @Default("1")
+  @Min(1)
+  @Max(60)
+  private Integer timeoutSeconds = 1;
+
+  @JsonPropertyDescription("Consecutive successes that make an endpoint healthy; default 1.")
+  @Default("1")
+  @Min(1)
+  @Max(10)
+  private Integer healthyThreshold = 1;
+
+  @JsonPropertyDescription("Consecutive failures that make an endpoint unhealthy; default 2.")
+  @Default("2")
+  @Min(1)
+  @Max(10)
+  private Integer unhealthyThreshold = 2;
+
+  @JsonPropertyDescription("HTTP path to GET instead of a TCP connect; any status below 500 passes.")
+  @Size(max = 256)
+  @Pattern("^/.*")
+  private String httpPath;
+
+  public Integer getIntervalSeconds() {
+    return intervalSeconds;
+  }
+
+  public void setIntervalSeconds(Integer intervalSeconds) {
+    this.intervalSeconds = intervalSeconds;
+  }
+
+  public Integer getTimeoutSeconds() {
+    return timeoutSeconds;
+  }
+
+  public void setTimeoutSeconds(Integer timeoutSeconds) {
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  public Integer getHealthyThreshold() {
+    return healthyThreshold;
+  }
+
+  public void setHealthyThreshold(Integer healthyThreshold) {
+    this.healthyThreshold = healthyThreshold;
+  }
+
+  public Integer getUnhealthyThreshold() {
+    return unhealthyThreshold;
+  }
+
+  public void setUnhealthyThreshold(Integer unhealthyThreshold) {
+    this.unhealthyThreshold = unhealthyThreshold;
+  }
+
+  public String getHttpPath() {
+    return httpPath;
+  }
+
+  public void setHttpPath(String httpPath) {
+    this.httpPath = httpPath;
+  }
+}

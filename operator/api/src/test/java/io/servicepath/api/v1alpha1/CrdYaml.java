@@ -1,0 +1,97 @@
+package io.servicepath.api.v1alpha1;
+
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.crdv2.generator.CRDPostProcessor;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Generates the CRD YAML of the API classes, then finishes what the generator's annotations cannot
+ * say: printer columns in the order kubectl shows them, and bounds on the int-or-string {@code
+ * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way.
+ */
+final class CrdYaml {
+
+  static final Path COMMITTED_DIR = Path.of(System.getProperty("servicepath.crds.dir", "../../crds"));
+
+  /** Like {@code kubectl get services}: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) READY AGE. */
+  private static final List<String> COLUMN_ORDER =
+      List.of("Type", "Cluster-IP", "External-IP", "Port(s)", "Node-IP", "Mode", "Ready", "Last-Sync", "Age");
+
+  private CrdYaml() {}
+
+  /** File name (e.g. {@code servicepaths.servicepath.io-v1.yml}) to YAML text. */
+  static Map<String, String> generate() {
+    Map<String, ByteArrayOutputStream> outputs = new TreeMap<>();
+    new CRDGenerator()
+        .customResourceClasses(ServicePath.class, ServicePathNode.class)
+        .forCRDVersions("v1")
+        .withPostProcessor(new Finishing())
+        .withOutput(
+            new CRDGenerator.CRDOutput<OutputStream>() {
+              @Override
+              public OutputStream outputFor(String crdName) {
+                return outputs.computeIfAbsent(crdName + ".yml", n -> new ByteArrayOutputStream());
+              }
+
+              @Override
+              public void close() {}
+            })
+        .generate();
+    Map<String, String> yaml = new TreeMap<>();
+    outputs.forEach((name, bytes) -> yaml.put(name, bytes.toString(StandardCharsets.UTF_8)));
+    return yaml;
+  }
+
+  static Map<String, String> committed() throws IOException {
+    Map<String, String> yaml = new TreeMap<>();
+    try (var files = Files.list(COMMITTED_DIR)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yml")).toList()) {
+        yaml.put(f.getFileName().toString(), Files.readString(f));
+      }
+    }
+    return yaml;
+  }
+
+  private static final class Finishing implements CRDPostProcessor {
+    @Override
+    public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+      for (var version : ((CustomResourceDefinition) crd).getSpec().getVersions()) {
+        List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
+        if (columns != null) {
+          columns.sort(Comparator.comparingInt(c -> rank(c.getName())));
+        }
+        JSONSchemaProps spec = version.getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+        JSONSchemaProps ports = spec.getProperties().get("ports");
+        if (ports != null) {
+          JSONSchemaProps targetPort = ports.getItems().getSchema().getProperties().get("targetPort");
+          targetPort.setMinimum(1.0);
+          targetPort.setMaximum(65535.0);
+          targetPort.setMaxLength(15L);
+          targetPort.setPattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+        }
+      }
+      return crd;
+    }
+
+    private static int rank(String column) {
+      int i = COLUMN_ORDER.indexOf(column);
+      if (i < 0) {
+        throw new IllegalStateException("printer column " + column + " has no place in COLUMN_ORDER");
+      }
+      return i;
+    }
+  }
+}
