@@ -1,0 +1,91 @@
+package io.servicepath.agent.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.servicepath.agent.health.DialFailure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first handler of an accepted client connection: dials an endpoint while the client is not
+ * read, then hands over to a {@link RelayHandler}; when no endpoint can be reached, resets the client.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.Connector, Dial.Outcome {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClientHandler.class);
+
+  private final ProxyPath path;
+  private final BackendConnector connector;
+  private ChannelHandlerContext ctx;
+  private boolean relaying;
+
+  ClientHandler(ProxyPath path, BackendConnector connector) {
+    this.path = path;
+    this.connector = connector;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    path.metrics.connectionOpened();
+    new Dial(path, ctx.channel(), this, this).start();
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    path.metrics.connectionClosed();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (relaying) {
+      ctx.fireExceptionCaught(cause);
+    } else {
+      LOG.debug("{}: closing {} while dialing after error: {}", path.key, ctx.channel(), cause.toString());
+      ctx.close();
+    }
+  }
+
+  @Override
+  public ChannelFuture connect(DialTarget target, int timeoutMillis) {
+    return connector.connect(ctx.channel(), target, timeoutMillis, path.metrics.bytesToClient);
+  }
+
+  @Override
+  public void connected(Channel backend, DialTarget target) {
+    Channel client = ctx.channel();
+    if (!client.isActive()) {
+      backend.close();
+      return;
+    }
+    LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
+    ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint));
+    relaying = true;
+    client.config().setAutoRead(true);
+  }
+
+  @Override
+  public void failed(int attempts, Throwable cause) {
+    path.metrics.refusals.increment();
+    if (cause == null) {
+      LOG.debug("{}: no endpoint, resetting {}", path.key, ctx.channel().remoteAddress());
+    } else {
+      LOG.debug("{}: {} attempts failed, last {}, resetting {}",
+          path.key, attempts, DialFailure.describe(cause), ctx.channel().remoteAddress());
+    }
+    reset(ctx.channel());
+  }
+
+  /** Closes with SO_LINGER 0, so the client sees a reset at once. */
+  static void reset(Channel channel) {
+    if (channel.isOpen()) {
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+      channel.close();
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.servicepath.agent.proxy;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The userspace proxy: one listener (proxy port) per path port, forwarding each accepted
+ * connection to an endpoint of that path; owns the event loops.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+  private final ProxySettings settings;
+  private final Transport transport;
+  private final EventLoopGroup group;
+  private final EndpointHealth health;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final BackendConnector connector;
+  private final Map<PortKey, Open> open = new ConcurrentHashMap<>();
+
+  public ProxyServer(ProxySettings settings, EndpointHealth health, MeterRegistry registry, Clock clock) {
+    this(settings, Transport.best(), health, registry, clock);
+  }
+
+  public ProxyServer(
+      ProxySettings settings, Transport transport, EndpointHealth health, MeterRegistry registry, Clock clock) {
+    this.settings = settings;
+    this.transport = transport;
+    this.health = health;
+    this.registry = registry;
+    this.clock = clock;
+    this.group = transport.newEventLoopGroup(settings.resolvedEventLoops());
+    this.connector = new BackendConnector(transport.channelClass(), settings);
+    LOG.info("Proxy started: {} transport, {} event loops", transport.name(), settings.resolvedEventLoops());
+  }
+
+  /**
+   * Binds a proxy port for the plan's path port ({@code port} 0 = ephemeral) and starts forwarding
+   * to the plan's ready endpoints. Opening a path that is already open updates it and returns its
+   * existing listener.
+   */
+  public synchronized ProxyListener open(PortPlan plan, InetAddress bindAddress, int port) throws IOException {
+    Open existing = open.get(plan.key());
+    if (existing != null) {
+      existing.path.apply(plan);
+      return existing.listener;
+    }
+    ProxyPath path = new ProxyPath(plan, health, registry, clock, settings.maxAffinityEntries());
+    ChannelFuture bound = new ServerBootstrap()
+        .group(group)
+        .channel(transport.serverChannelClass())
+        .option(ChannelOption.SO_BACKLOG, settings.backlog())
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
+        .childHandler(new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis()))
+        .bind(bindAddress, port)
+        .awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      path.metrics.remove();
+      BindException failure = new BindException(
+          "cannot bind proxy port for " + plan.key() + " on " + bindAddress.getHostAddress() + ":" + port
+              + ": " + bound.cause().getMessage());
+      failure.initCause(bound.cause());
+      throw failure;
+    }
+    Channel server = bound.channel();
+    ProxyListener listener = new ProxyListener(plan.key(), (InetSocketAddress) server.localAddress());
+    open.put(plan.key(), new Open(listener, path, server));
+    LOG.info("{}: proxy port {} open, {} endpoints", plan.key(), listener.address(), path.picker.size());
+    return listener;
+  }
+
+  /** Swaps the endpoints, retry and affinity of an open path in place; open connections stay. */
+  public boolean update(PortPlan plan) {
+    Open existing = open.get(plan.key());
+    if (existing == null) {
+      return false;
+    }
+    existing.path.apply(plan);
+    return true;
+  }
+
+  /** Closes the proxy port and removes the path's meters; open connections drain on their own. */
+  public synchronized void close(PortKey key) {
+    Open closing = open.remove(key);
+    if (closing == null) {
+      return;
+    }
+    closing.server.close().awaitUninterruptibly();
+    closing.path.metrics.remove();
+    LOG.info("{}: proxy port {} closed, {} connections left to drain",
+        key, closing.listener.address(), closing.path.metrics.active());
+  }
+
+  public Optional<ProxyListener> listener(PortKey key) {
+    return Optional.ofNullable(open.get(key)).map(o -> o.listener);
+  }
+
+  public List<ProxyListener> listeners() {
+    return open.values().stream().map(o -> o.listener).toList();
+  }
+
+  /** Connections open through this path now, or 0 if it is not open. */
+  public int activeConnections(PortKey key) {
+    Open o = open.get(key);
+    return o == null ? 0 : o.path.metrics.active();
+  }
+
+  /** The event loops, to share with the {@link io.servicepath.agent.health.HealthProber}. */
+  public EventLoopGroup eventLoopGroup() {
+    return group;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** Closes every listener and every connection, and stops the event loops. */
+  public void shutdown() {
+    List.copyOf(open.keySet()).forEach(this::close);
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+  }
+
+  /** An open listener and its path. */
+  private record Open(ProxyListener listener, ProxyPath path, Channel server) {}
+}

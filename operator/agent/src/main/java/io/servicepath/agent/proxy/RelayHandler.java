@@ -1,0 +1,119 @@
+package io.servicepath.agent.proxy;
+
+import io.micrometer.core.instrument.Counter;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies what one side of a proxied connection reads to the other side (its peer), one per side.
+ *
+ * <p>Reading stops while the peer cannot take more ({@code channelWritabilityChanged} toggles the
+ * peer's autoRead); a FIN becomes {@code shutdownOutput} on the peer once queued bytes are written;
+ * a close closes the peer after its queued bytes are written. Bytes are added to {@code counter} in
+ * batches.
+ */
+final class RelayHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
+  private static final long COUNT_BATCH_BYTES = 256 * 1024;
+
+  private final Channel peer;
+  private final Counter counter;
+  private long uncounted;
+
+  RelayHandler(Channel peer, Counter counter) {
+    this.peer = peer;
+    this.counter = counter;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ByteBuf buf) {
+      uncounted += buf.readableBytes();
+      if (uncounted >= COUNT_BATCH_BYTES) {
+        countBytes();
+      }
+    }
+    peer.write(msg, peer.voidPromise());
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    peer.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    peer.config().setAutoRead(ctx.channel().isWritable());
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof ChannelInputShutdownEvent) {
+      shutdownPeerOutput(ctx.channel());
+    } else if (event instanceof IdleStateEvent) {
+      LOG.debug("Closing idle connection {}", ctx.channel());
+      ctx.close();
+    } else {
+      ctx.fireUserEventTriggered(event);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    countBytes();
+    closeAfterFlush(peer);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("Closing {} after error: {}", ctx.channel(), cause.toString());
+    ctx.close();
+  }
+
+  private void shutdownPeerOutput(Channel self) {
+    if (!(peer instanceof DuplexChannel duplexPeer)) {
+      closeAfterFlush(peer);
+      return;
+    }
+    peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
+      if (!written.isSuccess()) {
+        peer.close();
+        return;
+      }
+      duplexPeer.shutdownOutput().addListener((ChannelFutureListener) shut -> closeIfBothShut(duplexPeer));
+    });
+    if (self instanceof DuplexChannel duplexSelf) {
+      closeIfBothShut(duplexSelf);
+    }
+  }
+
+  private void countBytes() {
+    if (uncounted > 0) {
+      counter.increment(uncounted);
+      uncounted = 0;
+    }
+  }
+
+  private static void closeIfBothShut(DuplexChannel channel) {
+    if (channel.isInputShutdown() && channel.isOutputShutdown()) {
+      channel.close();
+    }
+  }
+
+  static void closeAfterFlush(Channel channel) {
+    if (channel.isActive()) {
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+}
