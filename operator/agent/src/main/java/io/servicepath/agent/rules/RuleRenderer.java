@@ -1,0 +1,257 @@
+package io.servicepath.agent.rules;
+
+import static io.servicepath.agent.rules.RuleTables.*;
+
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortPlan;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Pure function from node IP and path ports to the nat and filter rules this node should have.
+ *
+ * <p>Only IPv4 addresses are rendered; other addresses in a plan are left out.
+ */
+public final class RuleRenderer {
+
+  private static final List<String> FIXED_NAT =
+      List.of(
+          CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST,
+          MARK_MASQ, MARK_DROP, MARK_REJECT, POSTROUTING);
+  private static final List<String> FIXED_FILTER = List.of(CANARY, FIREWALL);
+  private static final String CANARY_TEXT = "-m comment --comment \"servicepath canary\" -j RETURN";
+
+  private final String nodeIP;
+  private final Map<String, List<String>> nat = new HashMap<>();
+  private final Map<String, List<DispatchTree.Entry>> portals = new HashMap<>();
+  private final Map<String, List<DispatchTree.Entry>> nodePorts = new HashMap<>();
+
+  private RuleRenderer(String nodeIP) {
+    this.nodeIP = nodeIP;
+  }
+
+  /**
+   * The desired rules for {@code bindings} on the node with address {@code nodeIP}.
+   *
+   * @throws IllegalArgumentException if the node IP is not IPv4 or a Userspace port has no proxy port
+   */
+  public static DesiredRules render(String nodeIP, List<PortBinding> bindings) {
+    if (Ipv4.parse(nodeIP).isEmpty()) {
+      throw new IllegalArgumentException("node IP is not an IPv4 address: " + nodeIP);
+    }
+    RuleRenderer renderer = new RuleRenderer(nodeIP.trim());
+    bindings.stream()
+        .sorted(Comparator.comparing((PortBinding b) -> b.plan().key()).thenComparing(b -> b.plan().protocol()))
+        .forEach(renderer::addPath);
+    return renderer.finish();
+  }
+
+  private void addPath(PortBinding binding) {
+    PortPlan plan = binding.plan();
+    String comment = quote(plan.key().comment());
+    String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
+    ChainNames names = ChainNames.of(plan.key(), proto);
+    PathTargets targets = plan.mode() == Mode.KERNEL
+        ? addKernelChains(plan, names, comment, proto)
+        : addUserspaceChains(binding, names, comment, proto);
+    List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
+        .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
+    String lbTarget = targets.external();
+    if (!ranges.isEmpty() && !nonNull(plan.loadBalancerIPs()).isEmpty()) {
+      lbTarget = names.firewall();
+      List<String> rules = chain(lbTarget);
+      for (String range : ranges) {
+        rules.add(line(lbTarget, "-s " + range + " -m comment --comment " + comment + " -j " + targets.external()));
+      }
+      rules.add(line(lbTarget, "-s " + nodeIP + "/32 -m comment --comment " + comment + " -j " + targets.external()));
+      rules.add(line(lbTarget, "-m comment --comment " + comment + " -j " + MARK_DROP));
+    }
+    String portMatch = " -p " + proto + " -m comment --comment " + comment + " -m " + proto + " --dport ";
+    addPortal(plan.clusterIP(), portMatch + plan.port(), targets.service(), targets.hostService());
+    for (String ip : nonNull(plan.loadBalancerIPs())) {
+      addPortal(ip, portMatch + plan.port(), lbTarget, targets.hostExternal());
+    }
+    for (String ip : nonNull(plan.externalIPs())) {
+      addPortal(ip, portMatch + plan.port(), targets.external(), targets.hostExternal());
+    }
+    if (plan.nodePort() > 0) {
+      String rule = portMatch.substring(1) + plan.nodePort() + " -j ";
+      nodePorts.computeIfAbsent(proto + "/C", p -> new ArrayList<>())
+          .add(new DispatchTree.Entry(plan.nodePort(), rule + targets.external()));
+      nodePorts.computeIfAbsent(proto + "/H", p -> new ArrayList<>())
+          .add(new DispatchTree.Entry(plan.nodePort(), rule + targets.hostExternal()));
+    }
+  }
+
+  /** Where a path's traffic enters its own chains, by direction and kind of destination. */
+  private record PathTargets(String service, String external, String hostService, String hostExternal) {}
+
+  private PathTargets addUserspaceChains(PortBinding binding, ChainNames names, String comment, String proto) {
+    if (binding.proxyPort() <= 0 || binding.proxyPort() > 65535) {
+      throw new IllegalArgumentException(
+          "Userspace path " + binding.plan().key() + " needs a proxy port, got " + binding.proxyPort());
+    }
+    String match = "-p " + proto + " -m comment --comment " + comment;
+    chain(names.service()).add(line(names.service(), match + " -j REDIRECT --to-ports " + binding.proxyPort()));
+    chain(names.host()).add(
+        line(names.host(), match + " -j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort()));
+    return new PathTargets(names.service(), names.service(), names.host(), names.host());
+  }
+
+  private PathTargets addKernelChains(PortPlan plan, ChainNames names, String comment, String proto) {
+    String service = names.service();
+    List<String> serviceRules = chain(service);
+    List<Endpoint> ready = plan.readyEndpoints().stream()
+        .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
+    if (ready.isEmpty()) {
+      serviceRules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
+    }
+    for (int i = 0; i < ready.size(); i++) {
+      Endpoint endpoint = ready.get(i);
+      String sep = ChainNames.endpoint(plan.key(), proto, endpoint);
+      int left = ready.size() - i;
+      String pick = left == 1 ? "" : String.format(Locale.ROOT,
+          " -m statistic --mode random --probability %.10f", 1.0 / left);
+      serviceRules.add(line(service, "-m comment --comment " + comment + pick + " -j " + sep));
+      List<String> sepRules = chain(sep);
+      sepRules.add(line(sep, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
+      sepRules.add(line(sep, "-p " + proto + " -m comment --comment " + comment
+          + " -j DNAT --to-destination " + endpoint.address()));
+    }
+    String external = names.external();
+    chain(external).add(line(external, "-m comment --comment " + comment + " -j " + MARK_MASQ));
+    chain(external).add(line(external, "-m comment --comment " + comment + " -j " + service));
+    return new PathTargets(service, external, service, external);
+  }
+
+  private void addPortal(String ip, String match, String containerTarget, String hostTarget) {
+    Optional<Long> address = Ipv4.parse(ip);
+    if (address.isEmpty()) {
+      return;
+    }
+    String rule = "-d " + Ipv4.format(address.get()) + "/32" + match + " -j ";
+    portals.computeIfAbsent("C", d -> new ArrayList<>()).add(new DispatchTree.Entry(address.get(), rule + containerTarget));
+    portals.computeIfAbsent("H", d -> new ArrayList<>()).add(new DispatchTree.Entry(address.get(), rule + hostTarget));
+  }
+
+  private DesiredRules finish() {
+    FIXED_NAT.forEach(this::chain);
+    DispatchTree.build(PORTALS_CONTAINER, addresses("SP-PC-"), portals.getOrDefault("C", List.of()), nat);
+    DispatchTree.build(PORTALS_HOST, addresses("SP-PH-"), portals.getOrDefault("H", List.of()), nat);
+    nodePorts.keySet().stream().sorted().forEach(key -> {
+      String proto = key.substring(0, key.indexOf('/'));
+      boolean container = key.endsWith("/C");
+      DispatchTree.build(container ? NODEPORT_CONTAINER : NODEPORT_HOST,
+          ports(proto, container ? "SP-NC-" : "SP-NH-"), nodePorts.get(key), nat);
+    });
+    List.of(CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST)
+        .forEach(c -> chain(c).add(line(c, CANARY_TEXT)));
+    addMarks();
+    List<Chain> chains = new ArrayList<>();
+    FIXED_NAT.forEach(name -> chains.add(new Chain(NAT, name, nat.get(name))));
+    nat.keySet().stream().filter(n -> !FIXED_NAT.contains(n)).sorted()
+        .forEach(name -> chains.add(new Chain(NAT, name, nat.get(name))));
+    chains.add(new Chain(FILTER, CANARY, List.of(line(CANARY, CANARY_TEXT))));
+    chains.add(new Chain(FILTER, FIREWALL, List.of(
+        line(FIREWALL, "-m comment --comment \"servicepath source ranges\" -m mark --mark "
+            + DROP_MARK + "/" + DROP_MARK + " -j DROP"),
+        line(FIREWALL, "-m comment --comment \"servicepath no endpoints\" -m mark --mark "
+            + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with icmp-port-unreachable"))));
+    return new DesiredRules(chains, jumps());
+  }
+
+  private void addMarks() {
+    chain(MARK_MASQ).add(line(MARK_MASQ,
+        "-m comment --comment \"servicepath mark for masquerade\" -j MARK --or-mark " + MASQ_MARK));
+    chain(MARK_DROP).add(line(MARK_DROP,
+        "-m comment --comment \"servicepath mark for drop\" -j MARK --or-mark " + DROP_MARK));
+    chain(MARK_REJECT).add(line(MARK_REJECT,
+        "-m comment --comment \"servicepath mark for reject\" -j MARK --or-mark " + REJECT_MARK));
+    List<String> post = chain(POSTROUTING);
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -m mark ! --mark "
+        + MASQ_MARK + "/" + MASQ_MARK + " -j RETURN"));
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -j MARK --xor-mark " + MASQ_MARK));
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -j MASQUERADE"));
+  }
+
+  private static List<JumpRule> jumps() {
+    return List.of(
+        jump(NAT, "PREROUTING", List.of(), "servicepath portals", PORTALS_CONTAINER),
+        jump(NAT, "PREROUTING", List.of("-m", "addrtype", "--dst-type", "LOCAL"), "servicepath node ports",
+            NODEPORT_CONTAINER),
+        jump(NAT, "OUTPUT", List.of(), "servicepath portals", PORTALS_HOST),
+        jump(NAT, "OUTPUT", List.of("-m", "addrtype", "--dst-type", "LOCAL"), "servicepath node ports",
+            NODEPORT_HOST),
+        jump(NAT, "POSTROUTING", List.of(), "servicepath masquerade", POSTROUTING),
+        jump(FILTER, "INPUT", List.of(), "servicepath firewall", FIREWALL),
+        jump(FILTER, "FORWARD", List.of(), "servicepath firewall", FIREWALL),
+        jump(FILTER, "OUTPUT", List.of(), "servicepath firewall", FIREWALL));
+  }
+
+  private static JumpRule jump(String table, String builtin, List<String> match, String comment, String target) {
+    List<String> args = new ArrayList<>(match);
+    args.addAll(List.of("-m", "comment", "--comment", comment, "-j", target));
+    return new JumpRule(table, builtin, args);
+  }
+
+  private static DispatchTree.KeySpace addresses(String chainPrefix) {
+    return new DispatchTree.KeySpace() {
+      @Override
+      public int width() {
+        return 32;
+      }
+
+      @Override
+      public String match(long prefix, int length) {
+        return "-d " + Ipv4.format(prefix) + "/" + length;
+      }
+
+      @Override
+      public String chainName(long prefix, int length) {
+        return String.format(Locale.ROOT, "%s%08X-%d", chainPrefix, prefix, length);
+      }
+    };
+  }
+
+  private static DispatchTree.KeySpace ports(String proto, String chainPrefix) {
+    return new DispatchTree.KeySpace() {
+      @Override
+      public int width() {
+        return 16;
+      }
+
+      @Override
+      public String match(long prefix, int length) {
+        long last = prefix | ((1L << (16 - length)) - 1);
+        return "-p " + proto + " -m " + proto + " --dport " + prefix + ":" + last;
+      }
+
+      @Override
+      public String chainName(long prefix, int length) {
+        return String.format(Locale.ROOT, "%s%s-%04X-%d", chainPrefix, proto.toUpperCase(Locale.ROOT), prefix, length);
+      }
+    };
+  }
+
+  private List<String> chain(String name) {
+    return nat.computeIfAbsent(name, n -> new ArrayList<>());
+  }
+
+  private static String line(String chain, String rule) {
+    return "-A " + chain + " " + rule;
+  }
+
+  private static String quote(String comment) {
+    return "\"" + comment.replace("\"", "").replace("\\", "") + "\"";
+  }
+
+  private static List<String> nonNull(List<String> list) {
+    return list == null ? List.of() : list;
+  }
+}
