@@ -1,0 +1,38 @@
+package io.servicepath.agent.rules;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** Records commands and answers them from a function; for syncer tests without a kernel. */
+final class RecordingCommandRunner implements CommandRunner {
+
+  /** One recorded command and its standard input. */
+  record Call(List<String> command, String stdin) {
+    String line() {
+      return String.join(" ", command);
+    }
+  }
+
+  final List<Call> calls = new ArrayList<>();
+  Function<Call, CommandResult> answer = call -> new CommandResult(0, "", "");
+
+  @Override
+  public CommandResult run(List<String> command, String stdin) {
+    Call call = new Call(List.copyOf(command), stdin);
+    calls.add(call);
+    return answer.apply(call);
+  }
+
+  List<Call> restores() {
+    return calls.stream().filter(c -> c.command().get(0).equals("iptables-restore")).toList();
+  }
+
+  boolean ran(String program) {
+    return calls.stream().anyMatch(c -> c.command().get(0).equals(program));
+  }
+
+  void clear() {
+    calls.clear();
+  }
+}
