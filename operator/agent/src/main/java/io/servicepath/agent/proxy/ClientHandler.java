@@ -5,7 +5,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
 import io.servicepath.agent.health.DialFailure;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +25,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
   private final BackendConnector connector;
   private ChannelHandlerContext ctx;
   private boolean relaying;
+  private List<Object> early;
+  private Object earlyEvent;
 
   ClientHandler(ProxyPath path, BackendConnector connector) {
     this.path = path;
@@ -37,8 +43,38 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    releaseEarly();
     path.metrics.connectionClosed();
     ctx.fireChannelInactive();
+  }
+
+  /** Epoll may read a client's bytes and FIN while the dial is still on; keep them for the relay. */
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (relaying) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    if (early == null) {
+      early = new ArrayList<>(2);
+    }
+    early.add(msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (relaying) {
+      ctx.fireChannelReadComplete();
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (relaying || !(event instanceof ChannelInputShutdownEvent)) {
+      ctx.fireUserEventTriggered(event);
+    } else {
+      earlyEvent = event;
+    }
   }
 
   @Override
@@ -66,7 +102,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
     ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint));
     relaying = true;
-    client.config().setAutoRead(true);
+    replayEarly();
+    RelayHandler.setAutoRead(client, true);
   }
 
   @Override
@@ -79,6 +116,26 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
           path.key, attempts, DialFailure.describe(cause), ctx.channel().remoteAddress());
     }
     reset(ctx.channel());
+  }
+
+  private void replayEarly() {
+    if (early != null) {
+      List<Object> msgs = early;
+      early = null;
+      msgs.forEach(ctx::fireChannelRead);
+      ctx.fireChannelReadComplete();
+    }
+    if (earlyEvent != null) {
+      ctx.fireUserEventTriggered(earlyEvent);
+      earlyEvent = null;
+    }
+  }
+
+  private void releaseEarly() {
+    if (early != null) {
+      early.forEach(ReferenceCountUtil::release);
+      early = null;
+    }
   }
 
   /** Closes with SO_LINGER 0, so the client sees a reset at once. */

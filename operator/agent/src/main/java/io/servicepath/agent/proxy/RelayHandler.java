@@ -53,8 +53,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    peer.config().setAutoRead(ctx.channel().isWritable());
+    setAutoRead(peer, ctx.channel().isWritable());
     ctx.fireChannelWritabilityChanged();
+  }
+
+  /** Epoll fails to re-arm reading on a socket whose input is shut down, so that case is skipped. */
+  static void setAutoRead(Channel channel, boolean autoRead) {
+    if (!(channel instanceof DuplexChannel duplex && duplex.isInputShutdown())) {
+      channel.config().setAutoRead(autoRead);
+    }
   }
 
   @Override

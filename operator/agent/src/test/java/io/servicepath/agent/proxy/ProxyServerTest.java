@@ -1,0 +1,253 @@
+package io.servicepath.agent.proxy;
+
+import static io.servicepath.agent.proxy.TestPlans.KEY;
+import static io.servicepath.agent.proxy.TestPlans.loopback;
+import static io.servicepath.agent.proxy.TestPlans.plan;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.servicepath.agent.health.EndpointHealth;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ProxyServerTest {
+
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final EndpointHealth health = new EndpointHealth(Clock.systemUTC());
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+  private ProxyServer proxy = proxy(ProxySettings.defaults().withEventLoops(2));
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (AutoCloseable c : cleanup) {
+      c.close();
+    }
+    proxy.shutdown();
+  }
+
+  @Test
+  void forwardsBytesBothWaysAndCountsThem() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      assertThat(roundTrip(client, "GET / HTTP/1.1\r\n\r\n")).isEqualTo("GET / HTTP/1.1\r\n\r\n");
+    }
+
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+    assertThat(counter("servicepath.proxy.connections.opened")).isEqualTo(1);
+    assertThat(counter("servicepath.proxy.bytes.to.endpoint")).isEqualTo(18);
+    assertThat(counter("servicepath.proxy.bytes.to.client")).isGreaterThanOrEqualTo(18);
+  }
+
+  @Test
+  void twoEndpointsShareTheLoad() throws Exception {
+    TestBackend a = backend();
+    TestBackend b = backend();
+    ProxyListener listener = proxy.open(plan(loopback(a.port(), b.port())), LOOPBACK, 0);
+
+    for (int i = 0; i < 10; i++) {
+      try (Socket client = connect(listener.port())) {
+        assertThat(roundTrip(client, "ping " + i)).isEqualTo("ping " + i);
+      }
+    }
+
+    assertThat(a.accepted()).isEqualTo(5);
+    assertThat(b.accepted()).isEqualTo(5);
+  }
+
+  @Test
+  void anEndpointWithNothingListeningIsSkippedWithoutAClientNoticing() throws Exception {
+    TestBackend alive = backend();
+    int dead = deadPort();
+    ProxyListener listener = proxy.open(plan(loopback(dead, alive.port())), LOOPBACK, 0);
+
+    for (int i = 0; i < 10; i++) {
+      try (Socket client = connect(listener.port())) {
+        assertThat(roundTrip(client, "ping " + i)).isEqualTo("ping " + i);
+      }
+    }
+
+    assertThat(counter("servicepath.proxy.dial.failures")).isEqualTo(2);
+    assertThat(counter("servicepath.proxy.retries")).isEqualTo(2);
+    assertThat(health.isHealthy("127.0.0.1:" + dead)).as("2 passive failures reach the threshold").isFalse();
+    assertThat(counter("servicepath.proxy.refusals")).isZero();
+  }
+
+  @Test
+  void newConnectionsKeepSucceedingAfterAnEndpointDies() throws Exception {
+    TestBackend a = backend();
+    TestBackend b = backend();
+    ProxyListener listener = proxy.open(plan(loopback(a.port(), b.port())), LOOPBACK, 0);
+    for (int i = 0; i < 4; i++) {
+      try (Socket client = connect(listener.port())) {
+        roundTrip(client, "warm-up");
+      }
+    }
+
+    a.close();
+
+    for (int i = 0; i < 20; i++) {
+      try (Socket client = connect(listener.port())) {
+        assertThat(roundTrip(client, "after " + i)).isEqualTo("after " + i);
+      }
+    }
+    assertThat(counter("servicepath.proxy.refusals")).isZero();
+  }
+
+  @Test
+  void withoutEndpointsTheClientIsResetAtOnce() throws Exception {
+    ProxyListener listener = proxy.open(plan(List.of()), LOOPBACK, 0);
+
+    long start = System.nanoTime();
+    try (Socket client = connect(listener.port())) {
+      assertThat(readEndOrReset(client)).isTrue();
+    }
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
+    assertThat(counter("servicepath.proxy.refusals")).isEqualTo(1);
+  }
+
+  @Test
+  void aClientThatHalfClosesStillGetsTheAnswer() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write("last words\n".getBytes(US_ASCII));
+      client.shutdownOutput();
+
+      assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).isEqualTo("last words\nbye\n");
+    }
+  }
+
+  @Test
+  void updatingEndpointsKeepsOpenConnections() throws Exception {
+    TestBackend old = backend();
+    TestBackend replacement = backend();
+    ProxyListener listener = proxy.open(plan(loopback(old.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      assertThat(roundTrip(client, "before")).isEqualTo("before");
+
+      assertThat(proxy.update(plan(loopback(replacement.port())))).isTrue();
+
+      assertThat(roundTrip(client, "after")).isEqualTo("after");
+      try (Socket next = connect(listener.port())) {
+        assertThat(roundTrip(next, "new")).isEqualTo("new");
+      }
+    }
+    assertThat(old.accepted()).isEqualTo(1);
+    assertThat(replacement.accepted()).isEqualTo(1);
+  }
+
+  @Test
+  void closingAPathDrainsItsConnectionsAndRemovesItsMeters() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      roundTrip(client, "before");
+
+      proxy.close(KEY);
+
+      assertThat(roundTrip(client, "still here")).isEqualTo("still here");
+      assertThatThrownBy(() -> connect(listener.port())).isInstanceOf(ConnectException.class);
+      assertThat(registry.find("servicepath.proxy.connections.opened").meters()).isEmpty();
+      assertThat(registry.find("servicepath.proxy.connections.active").meters()).isEmpty();
+    }
+  }
+
+  @Test
+  void anIdleConnectionIsClosed() throws Exception {
+    proxy.shutdown();
+    proxy = proxy(ProxySettings.defaults().withEventLoops(1).withIdleTimeout(Duration.ofMillis(200)));
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      roundTrip(client, "hello");
+      assertThat(readEndOrReset(client)).isTrue();
+    }
+  }
+
+  @Test
+  void openingAPortThatIsTakenFails() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK)) {
+      assertThatThrownBy(() -> proxy.open(plan(List.of()), LOOPBACK, taken.getLocalPort()))
+          .isInstanceOf(java.net.BindException.class)
+          .hasMessageContaining(KEY.comment());
+    }
+    assertThat(proxy.listener(KEY)).isEmpty();
+  }
+
+  private ProxyServer proxy(ProxySettings settings) {
+    return new ProxyServer(settings, health, registry, Clock.systemUTC());
+  }
+
+  private TestBackend backend() throws IOException {
+    TestBackend backend = new TestBackend();
+    cleanup.add(backend);
+    return backend;
+  }
+
+  private double counter(String name) {
+    return registry.get(name).tag("path", KEY.comment()).counter().count();
+  }
+
+  static int deadPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static Socket connect(int port) throws IOException {
+    Socket socket = new Socket();
+    socket.connect(new InetSocketAddress(LOOPBACK, port), 2000);
+    socket.setSoTimeout(5000);
+    return socket;
+  }
+
+  static String roundTrip(Socket socket, String message) throws IOException {
+    byte[] sent = message.getBytes(US_ASCII);
+    socket.getOutputStream().write(sent);
+    byte[] received = socket.getInputStream().readNBytes(sent.length);
+    return new String(received, US_ASCII);
+  }
+
+  /** True when the peer closed or reset the connection (as opposed to a read timeout). */
+  static boolean readEndOrReset(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    try {
+      return in.read() == -1;
+    } catch (SocketException e) {
+      return e.getMessage().contains("reset");
+    }
+  }
+
+  static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 5 s");
+      }
+      Thread.sleep(10);
+    }
+  }
+}
