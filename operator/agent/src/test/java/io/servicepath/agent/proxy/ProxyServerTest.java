@@ -197,8 +197,13 @@ class ProxyServerTest {
     assertThat(proxy.listener(KEY)).isEmpty();
   }
 
+  /** The transport under test; epoll here when its native library loads. */
+  Transport transport() {
+    return Transport.best();
+  }
+
   private ProxyServer proxy(ProxySettings settings) {
-    return new ProxyServer(settings, health, registry, Clock.systemUTC());
+    return new ProxyServer(settings, transport(), health, registry, Clock.systemUTC());
   }
 
   private TestBackend backend() throws IOException {
