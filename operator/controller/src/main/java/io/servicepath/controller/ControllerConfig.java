@@ -1,0 +1,45 @@
+package io.servicepath.controller;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Settings of the controller, from {@code --name=value} arguments or, failing that, {@code SP_NAME}
+ * environment variables (dashes become underscores), else defaults.
+ */
+public record ControllerConfig(
+    String clusterCidr,
+    int nodePortMin,
+    int nodePortMax,
+    String loadBalancerPool,
+    int httpPort,
+    boolean leaderElection,
+    String leaseNamespace,
+    String leaseName) {
+
+  public static ControllerConfig from(String[] args, Map<String, String> env) {
+    Map<String, String> values = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--") || !arg.contains("=")) {
+        throw new IllegalArgumentException("expected --name=value, got " + arg);
+      }
+      values.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+    }
+    java.util.function.BiFunction<String, String, String> get = (name, fallback) -> values.getOrDefault(
+        name, env.getOrDefault("SP_" + name.toUpperCase().replace('-', '_'), fallback));
+    String range = get.apply("node-port-range", "30000-32767");
+    String[] bounds = range.split("-");
+    if (bounds.length != 2) {
+      throw new IllegalArgumentException("node-port-range must look like 30000-32767, got " + range);
+    }
+    return new ControllerConfig(
+        get.apply("cluster-cidr", "10.0.0.0/16"),
+        Integer.parseInt(bounds[0].trim()),
+        Integer.parseInt(bounds[1].trim()),
+        get.apply("load-balancer-pool", "192.0.2.0/24"),
+        Integer.parseInt(get.apply("http-port", "8080")),
+        Boolean.parseBoolean(get.apply("leader-election", "true")),
+        get.apply("lease-namespace", env.getOrDefault("POD_NAMESPACE", "servicepath-system")),
+        get.apply("lease-name", "servicepath-controller"));
+  }
+}

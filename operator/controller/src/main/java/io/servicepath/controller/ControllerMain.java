@@ -1,0 +1,76 @@
+package io.servicepath.controller;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.servicepath.controller.allocation.PathAllocator;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the ServicePath controller: one reconciler, leader election, metrics and probes. */
+public final class ControllerMain implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
+
+  private final Operator operator;
+  private final HttpEndpoints http;
+
+  public ControllerMain(ControllerConfig config, KubernetesClient client) throws IOException {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PathAllocator allocator = new PathAllocator(
+        config.clusterCidr(), config.nodePortMin(), config.nodePortMax(), config.loadBalancerPool());
+    for (String pool : allocator.usage().keySet()) {
+      Gauge.builder("servicepath.allocator.used", allocator, a -> a.usage().get(pool)[0])
+          .description("addresses or ports handed out").tag("pool", pool).register(registry);
+      Gauge.builder("servicepath.allocator.free", allocator, a -> a.usage().get(pool)[1] - a.usage().get(pool)[0])
+          .description("addresses or ports left").tag("pool", pool).register(registry);
+    }
+    operator = new Operator(o -> {
+      o.withKubernetesClient(client)
+          .withMetrics(MicrometerMetricsV2.newBuilder(registry).build())
+          .withCloseClientOnStop(false);
+      if (config.leaderElection()) {
+        o.withLeaderElectionConfiguration(
+            new LeaderElectionConfiguration(config.leaseName(), config.leaseNamespace()));
+      }
+    });
+    Clock clock = Clock.systemUTC();
+    operator.register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock)));
+    http = new HttpEndpoints(
+        config.httpPort(),
+        registry::scrape,
+        () -> true,
+        () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
+  }
+
+  public void start() {
+    operator.start();
+    LOG.info("servicepath controller started; metrics and probes on :{}", http.port());
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+    http.close();
+  }
+
+  public static void main(String[] args) throws IOException {
+    ControllerConfig config = ControllerConfig.from(args, System.getenv());
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    ControllerMain main = new ControllerMain(config, client);
+    Runtime.getRuntime().addShutdownHook(new Thread(main::close, "shutdown"));
+    main.start();
+  }
+}

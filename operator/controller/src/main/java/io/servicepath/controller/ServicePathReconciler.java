@@ -1,0 +1,127 @@
+package io.servicepath.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.servicepath.api.v1alpha1.EndpointStatus;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.controller.allocation.AllocationResult;
+import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.controller.endpoints.EndpointResolver;
+import io.servicepath.controller.status.Conditions;
+import io.servicepath.controller.status.NodeReports;
+import io.servicepath.controller.status.StatusBuilder;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reconciles a ServicePath into its plan: pods by selector, allocated addresses, node reports
+ * folded into endpoint health and conditions. Writes status only when it changed.
+ */
+@ControllerConfiguration(name = ServicePathReconciler.NAME)
+public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<ServicePath> {
+
+  public static final String NAME = "servicepath";
+
+  private final PathAllocator allocator;
+  private final Clock clock;
+  private final AllocationEvents events;
+  private volatile boolean rebuilt;
+  private InformerEventSource<Pod, ServicePath> pods;
+  private InformerEventSource<ServicePathNode, ServicePath> nodes;
+
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
+    this.allocator = allocator;
+    this.clock = clock;
+    this.events = events;
+  }
+
+  @Override
+  public List<EventSource<?, ServicePath>> prepareEventSources(EventSourceContext<ServicePath> context) {
+    pods = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Pod.class, ServicePath.class)
+            .withSecondaryToPrimaryMapper(pod -> context.getPrimaryCache()
+                .list(pod.getMetadata().getNamespace(),
+                    path -> EndpointResolver.selects(path.getSpec().getSelector(), pod))
+                .map(ResourceID::fromResource)
+                .collect(Collectors.toSet()))
+            .build(),
+        context);
+    nodes = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
+            .withSecondaryToPrimaryMapper(ServicePathReconciler::pathsMentioned)
+            .build(),
+        context);
+    return List.of(pods, nodes);
+  }
+
+  static Set<ResourceID> pathsMentioned(ServicePathNode report) {
+    Set<ResourceID> ids = new HashSet<>();
+    if (report.getStatus() != null) {
+      report.getStatus().getPaths().forEach(p -> ids.add(new ResourceID(p.name(), p.namespace())));
+      report.getStatus().getEndpoints().forEach(e -> ids.add(new ResourceID(e.name(), e.namespace())));
+    }
+    return ids;
+  }
+
+  @Override
+  public UpdateControl<ServicePath> reconcile(ServicePath path, Context<ServicePath> context) {
+    rebuildOnce(context);
+    String namespace = path.getMetadata().getNamespace();
+    List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
+    List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
+    AllocationResult allocation = allocator.allocate(path);
+    NodeReports reports = new NodeReports(nodes.list().toList());
+    ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, reports, clock);
+
+    Optional<Condition> before = Optional.ofNullable(path.getStatus())
+        .flatMap(s -> Conditions.find(s.getConditions(), Conditions.ALLOCATED));
+    Optional<Condition> after = Conditions.find(status.getConditions(), Conditions.ALLOCATED);
+    events.onAllocationChange(path, before, after.orElseThrow());
+
+    if (status.equals(path.getStatus())) {
+      return UpdateControl.noUpdate();
+    }
+    ServicePath patch = new ServicePath();
+    patch.getMetadata().setName(path.getMetadata().getName());
+    patch.getMetadata().setNamespace(namespace);
+    patch.setStatus(status);
+    return UpdateControl.patchStatus(patch);
+  }
+
+  /** The first reconcile reads every path's recorded allocations before handing out any. */
+  private void rebuildOnce(Context<ServicePath> context) {
+    if (rebuilt) {
+      return;
+    }
+    synchronized (this) {
+      if (!rebuilt) {
+        allocator.rebuild(context.getPrimaryCache().list().toList());
+        rebuilt = true;
+      }
+    }
+  }
+
+  @Override
+  public DeleteControl cleanup(ServicePath path, Context<ServicePath> context) {
+    rebuildOnce(context);
+    allocator.release(PathAllocator.owner(path));
+    return DeleteControl.defaultDelete();
+  }
+}

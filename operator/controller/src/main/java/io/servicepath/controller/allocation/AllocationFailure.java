@@ -1,0 +1,13 @@
+package io.servicepath.controller.allocation;
+
+/** Why a path could not get what it asked for; {@code reason} is a condition reason. */
+public record AllocationFailure(String reason, String message) {
+
+  public static final String CLUSTER_IP_EXHAUSTED = "ClusterIPPoolExhausted";
+  public static final String NODE_PORT_EXHAUSTED = "NodePortPoolExhausted";
+  public static final String LOAD_BALANCER_IP_EXHAUSTED = "LoadBalancerIPPoolExhausted";
+  public static final String NODE_PORT_CONFLICT = "NodePortConflict";
+  public static final String NODE_PORT_OUT_OF_RANGE = "NodePortOutOfRange";
+  public static final String LOAD_BALANCER_IP_CONFLICT = "LoadBalancerIPConflict";
+  public static final String LOAD_BALANCER_IP_OUT_OF_POOL = "LoadBalancerIPOutOfPool";
+}

@@ -1,0 +1,246 @@
+package io.servicepath.controller.allocation;
+
+import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathPort;
+import io.servicepath.api.v1alpha1.ServicePathSpec;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.api.v1alpha1.ServiceType;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Cluster IPs, node ports and load balancer IPs for all paths. The allocations live in the paths'
+ * status; {@link #rebuild} reads them back at start, so nothing is ever handed out twice across
+ * restarts. All methods are synchronized: reconciles of different paths run concurrently.
+ */
+public final class PathAllocator {
+
+  private final IpPool clusterIPs;
+  private final RangeAllocator nodePorts;
+  private final int nodePortMin;
+  private final int nodePortMax;
+  private final IpPool loadBalancerIPs;
+  private final Map<String, Allocation> held = new HashMap<>();
+
+  public PathAllocator(String clusterCidr, int nodePortMin, int nodePortMax, String loadBalancerCidr) {
+    this.clusterIPs = new IpPool(clusterCidr);
+    this.nodePorts = new RangeAllocator(nodePortMin, nodePortMax);
+    this.nodePortMin = nodePortMin;
+    this.nodePortMax = nodePortMax;
+    this.loadBalancerIPs = new IpPool(loadBalancerCidr);
+  }
+
+  public static String owner(ServicePath path) {
+    return path.getMetadata().getNamespace() + "/" + path.getMetadata().getName();
+  }
+
+  /**
+   * Forgets everything and claims what the statuses record, oldest path first; a value recorded by
+   * two paths stays with the older one, and the younger gets a new one at its next reconcile.
+   */
+  public synchronized void rebuild(List<ServicePath> paths) {
+    clusterIPs.clear();
+    nodePorts.clear();
+    loadBalancerIPs.clear();
+    held.clear();
+    List<ServicePath> sorted = new ArrayList<>(paths);
+    sorted.sort(
+        Comparator.comparing((ServicePath p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
+            .thenComparing(PathAllocator::owner));
+    for (ServicePath path : sorted) {
+      ServicePathStatus status = path.getStatus();
+      if (status == null) {
+        continue;
+      }
+      String owner = owner(path);
+      String clusterIP = claimRecorded(clusterIPs, status.getClusterIP(), owner);
+      Map<String, Integer> ports = new LinkedHashMap<>();
+      for (PortStatus port : status.getPorts() == null ? List.<PortStatus>of() : status.getPorts()) {
+        int np = port.nodePort();
+        if (np != 0 && nodePorts.contains(np) && nodePorts.claim(np, owner)) {
+          ports.put(port.name(), np);
+        }
+      }
+      String lb = null;
+      if (status.getLoadBalancer() != null && status.getLoadBalancer().ingress() != null) {
+        lb =
+            status.getLoadBalancer().ingress().stream()
+                .map(i -> claimRecorded(loadBalancerIPs, i.ip(), owner))
+                .filter(ip -> ip != null)
+                .findFirst()
+                .orElse(null);
+      }
+      if (clusterIP != null) {
+        held.put(owner, new Allocation(clusterIP, ports, lb));
+      } else {
+        ports.values().forEach(np -> nodePorts.release(np, owner));
+        if (lb != null) {
+          loadBalancerIPs.release(lb, owner);
+        }
+      }
+    }
+  }
+
+  private static String claimRecorded(IpPool pool, String ip, String owner) {
+    return ip != null && pool.contains(ip) && pool.claim(ip, owner) ? ip : null;
+  }
+
+  /**
+   * Gives the path what its spec asks for, keeping what it already holds where still wanted. On
+   * failure nothing new is kept and what the path held before stays held.
+   */
+  public synchronized AllocationResult allocate(ServicePath path) {
+    String owner = owner(path);
+    ServicePathSpec spec = path.getSpec();
+    Allocation before = held.get(owner);
+    List<Runnable> undo = new ArrayList<>();
+
+    String clusterIP;
+    if (before != null) {
+      clusterIP = before.clusterIP();
+    } else {
+      Optional<String> ip = clusterIPs.allocate(owner);
+      if (ip.isEmpty()) {
+        return AllocationResult.failed(Optional.empty(), new AllocationFailure(
+            AllocationFailure.CLUSTER_IP_EXHAUSTED,
+            "no free cluster IP in " + clusterIPs.cidr() + " (" + clusterIPs.used() + " in use)"));
+      }
+      clusterIP = ip.get();
+      undo.add(() -> clusterIPs.release(ip.get(), owner));
+    }
+
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    if (spec.getType().hasNodePorts()) {
+      for (ServicePathPort port : spec.getPorts()) {
+        String name = port.nameOrNumber();
+        Integer previous = before == null ? null : before.nodePorts().get(name);
+        int requested = port.getNodePort() == null ? 0 : port.getNodePort();
+        Optional<AllocationFailure> failure =
+            allocateNodePort(owner, name, requested, previous, ports, undo);
+        if (failure.isPresent()) {
+          undo.forEach(Runnable::run);
+          return AllocationResult.failed(Optional.ofNullable(before), failure.get());
+        }
+      }
+    }
+
+    String lb = null;
+    if (spec.getType() == ServiceType.LoadBalancer) {
+      String previous = before == null ? null : before.loadBalancerIP();
+      String requested = spec.getLoadBalancerIP();
+      if (requested != null && !requested.isEmpty()) {
+        if (!loadBalancerIPs.contains(requested)) {
+          undo.forEach(Runnable::run);
+          return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+              AllocationFailure.LOAD_BALANCER_IP_OUT_OF_POOL,
+              "spec.loadBalancerIP " + requested + " is outside the pool " + loadBalancerIPs.cidr()));
+        }
+        if (!requested.equals(previous)) {
+          Optional<String> other = loadBalancerIPs.ownerOf(requested);
+          if (other.isPresent()) {
+            undo.forEach(Runnable::run);
+            return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+                AllocationFailure.LOAD_BALANCER_IP_CONFLICT,
+                "spec.loadBalancerIP " + requested + " is already used by " + other.get()));
+          }
+          loadBalancerIPs.claim(requested, owner);
+          undo.add(() -> loadBalancerIPs.release(requested, owner));
+        }
+        lb = requested;
+      } else if (previous != null) {
+        lb = previous;
+      } else {
+        Optional<String> ip = loadBalancerIPs.allocate(owner);
+        if (ip.isEmpty()) {
+          undo.forEach(Runnable::run);
+          return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+              AllocationFailure.LOAD_BALANCER_IP_EXHAUSTED,
+              "no free load balancer IP in " + loadBalancerIPs.cidr()));
+        }
+        lb = ip.get();
+      }
+    }
+
+    Allocation now = new Allocation(clusterIP, ports, lb);
+    if (before != null) {
+      before.nodePorts().values().stream()
+          .filter(np -> !ports.containsValue(np))
+          .forEach(np -> nodePorts.release(np, owner));
+      if (before.loadBalancerIP() != null && !before.loadBalancerIP().equals(lb)) {
+        loadBalancerIPs.release(before.loadBalancerIP(), owner);
+      }
+    }
+    held.put(owner, now);
+    return AllocationResult.ok(now);
+  }
+
+  private Optional<AllocationFailure> allocateNodePort(
+      String owner, String name, int requested, Integer previous, Map<String, Integer> ports,
+      List<Runnable> undo) {
+    if (requested != 0) {
+      if (!nodePorts.contains(requested)) {
+        return Optional.of(new AllocationFailure(
+            AllocationFailure.NODE_PORT_OUT_OF_RANGE,
+            "spec.ports[" + name + "].nodePort " + requested + " is outside the node port range "
+                + nodePortMin + "-" + nodePortMax));
+      }
+      Optional<String> other = nodePorts.ownerOf(requested);
+      if (other.isPresent() && !other.get().equals(owner)) {
+        return Optional.of(new AllocationFailure(
+            AllocationFailure.NODE_PORT_CONFLICT,
+            "spec.ports[" + name + "].nodePort " + requested + " is already used by " + other.get()));
+      }
+      if (other.isEmpty()) {
+        nodePorts.claim(requested, owner);
+        undo.add(() -> nodePorts.release(requested, owner));
+      }
+      ports.put(name, requested);
+      return Optional.empty();
+    }
+    if (previous != null && !ports.containsValue(previous)) {
+      ports.put(name, previous);
+      return Optional.empty();
+    }
+    Optional<Integer> np = nodePorts.allocate(owner);
+    if (np.isEmpty()) {
+      return Optional.of(new AllocationFailure(
+          AllocationFailure.NODE_PORT_EXHAUSTED,
+          "no free node port in " + nodePortMin + "-" + nodePortMax));
+    }
+    undo.add(() -> nodePorts.release(np.get(), owner));
+    ports.put(name, np.get());
+    return Optional.empty();
+  }
+
+  /** Gives back everything the path holds (it was deleted). */
+  public synchronized void release(String owner) {
+    Allocation a = held.remove(owner);
+    if (a == null) {
+      return;
+    }
+    clusterIPs.release(a.clusterIP(), owner);
+    a.nodePorts().values().forEach(np -> nodePorts.release(np, owner));
+    if (a.loadBalancerIP() != null) {
+      loadBalancerIPs.release(a.loadBalancerIP(), owner);
+    }
+  }
+
+  public synchronized Optional<Allocation> heldBy(String owner) {
+    return Optional.ofNullable(held.get(owner));
+  }
+
+  /** Used and total sizes of each pool, for metrics. */
+  public synchronized Map<String, int[]> usage() {
+    Map<String, int[]> usage = new LinkedHashMap<>();
+    usage.put("cluster-ip", new int[] {clusterIPs.used(), clusterIPs.size()});
+    usage.put("node-port", new int[] {nodePorts.used(), nodePorts.size()});
+    usage.put("load-balancer-ip", new int[] {loadBalancerIPs.used(), loadBalancerIPs.size()});
+    return usage;
+  }
+}

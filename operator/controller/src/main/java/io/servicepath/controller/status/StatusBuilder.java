@@ -1,0 +1,151 @@
+package io.servicepath.controller.status;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.servicepath.api.v1alpha1.EndpointStatus;
+import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.LoadBalancerStatus;
+import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathPort;
+import io.servicepath.api.v1alpha1.ServicePathSpec;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.api.v1alpha1.ServiceType;
+import io.servicepath.controller.allocation.Allocation;
+import io.servicepath.controller.allocation.AllocationFailure;
+import io.servicepath.controller.allocation.AllocationResult;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The status of one path, as a pure function of its spec, allocation, pods and node reports. */
+public final class StatusBuilder {
+
+  private StatusBuilder() {}
+
+  public static ServicePathStatus build(
+      ServicePath path,
+      AllocationResult allocation,
+      List<EndpointStatus> endpoints,
+      NodeReports reports,
+      Clock clock) {
+    String namespace = path.getMetadata().getNamespace();
+    String name = path.getMetadata().getName();
+    long generation = path.getMetadata().getGeneration() == null ? 0 : path.getMetadata().getGeneration();
+    ServicePathSpec spec = path.getSpec();
+    Allocation held = allocation.held().orElse(null);
+
+    ServicePathStatus status = new ServicePathStatus();
+    status.setObservedGeneration(generation);
+    status.setClusterIP(held == null ? null : held.clusterIP());
+    List<PortStatus> ports = new ArrayList<>();
+    for (ServicePathPort port : spec.getPorts()) {
+      Integer nodePort = held == null ? null : held.nodePorts().get(port.nameOrNumber());
+      ports.add(new PortStatus(
+          port.nameOrNumber(), port.getPort(), port.getProtocol(), nodePort == null ? 0 : nodePort));
+    }
+    status.setPorts(ports);
+    status.setPortSummary(PortSummary.of(ports));
+    if (held != null && held.loadBalancerIP() != null) {
+      status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(held.loadBalancerIP()))));
+    }
+    status.setExternalIP(externalIP(spec, held));
+    status.setEndpoints(reports.withHealth(namespace, name, endpoints));
+    NodeSummary nodes = reports.summary(namespace, name, generation);
+    status.setNodes(nodes);
+
+    List<Condition> previous = path.getStatus() == null ? null : path.getStatus().getConditions();
+    Conditions conditions = new Conditions(clock, generation, previous);
+    allocated(conditions, allocation, held);
+    hasEndpoints(conditions, status.getEndpoints());
+    programmed(conditions, nodes, spec.getMode().name());
+    healthy(conditions, status.getEndpoints());
+    ready(conditions);
+    status.setConditions(conditions.build());
+    return status;
+  }
+
+  static String externalIP(ServicePathSpec spec, Allocation held) {
+    List<String> ips = new ArrayList<>();
+    if (spec.getType() == ServiceType.LoadBalancer) {
+      ips.add(held == null || held.loadBalancerIP() == null ? "<pending>" : held.loadBalancerIP());
+    }
+    if (spec.getExternalIPs() != null) {
+      ips.addAll(spec.getExternalIPs());
+    }
+    return ips.isEmpty() ? "<none>" : String.join(",", ips);
+  }
+
+  private static void allocated(Conditions c, AllocationResult allocation, Allocation held) {
+    if (allocation.failure().isPresent()) {
+      AllocationFailure f = allocation.failure().get();
+      c.set(Conditions.ALLOCATED, false, f.reason(), f.message());
+      return;
+    }
+    StringBuilder message = new StringBuilder("cluster IP ").append(held.clusterIP());
+    if (!held.nodePorts().isEmpty()) {
+      message.append(", node ports ").append(
+          held.nodePorts().entrySet().stream()
+              .map(e -> e.getKey() + "=" + e.getValue())
+              .collect(Collectors.joining(",")));
+    }
+    if (held.loadBalancerIP() != null) {
+      message.append(", load balancer IP ").append(held.loadBalancerIP());
+    }
+    c.set(Conditions.ALLOCATED, true, "Allocated", message.toString());
+  }
+
+  private static void hasEndpoints(Conditions c, List<EndpointStatus> endpoints) {
+    long ready = endpoints.stream().filter(EndpointStatus::ready).count();
+    if (endpoints.isEmpty()) {
+      c.set(Conditions.HAS_ENDPOINTS, false, "NoEndpoints", "no running pod with an IP matches spec.selector");
+    } else if (ready == 0) {
+      c.set(Conditions.HAS_ENDPOINTS, false, "NoReadyEndpoints", "none of " + endpoints.size() + " endpoints is ready");
+    } else {
+      c.set(Conditions.HAS_ENDPOINTS, true, "EndpointsReady", ready + " of " + endpoints.size() + " endpoints ready");
+    }
+  }
+
+  private static void programmed(Conditions c, NodeSummary nodes, String mode) {
+    if (nodes.total() == 0) {
+      c.set(Conditions.PROGRAMMED, "Unknown", "NoAgents", "no node agent has reported yet");
+    } else if (nodes.programmed() == nodes.total()) {
+      c.set(Conditions.PROGRAMMED, true, "Programmed",
+          mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes");
+    } else {
+      c.set(Conditions.PROGRAMMED, false, "Pending",
+          "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes");
+    }
+  }
+
+  private static void healthy(Conditions c, List<EndpointStatus> endpoints) {
+    List<EndpointStatus> ready = endpoints.stream().filter(EndpointStatus::ready).toList();
+    List<EndpointStatus> unhealthy = ready.stream().filter(e -> e.health() == Health.Unhealthy).toList();
+    long unknown = ready.stream().filter(e -> e.health() == Health.Unknown).count();
+    if (!unhealthy.isEmpty()) {
+      c.set(Conditions.ENDPOINTS_HEALTHY, false, "EndpointsUnhealthy",
+          unhealthy.size() + " of " + ready.size() + " ready endpoints unhealthy: "
+              + unhealthy.stream()
+                  .map(e -> e.pod() + (e.healthMessage() == null ? "" : " (" + e.healthMessage() + ")"))
+                  .collect(Collectors.joining(", ")));
+    } else if (ready.isEmpty() || unknown == ready.size()) {
+      c.set(Conditions.ENDPOINTS_HEALTHY, "Unknown", "NotProbed", "no agent has probed the ready endpoints yet");
+    } else {
+      c.set(Conditions.ENDPOINTS_HEALTHY, true, "EndpointsHealthy",
+          (ready.size() - unknown) + " of " + ready.size() + " ready endpoints healthy");
+    }
+  }
+
+  private static void ready(Conditions c) {
+    List<Condition> now = c.build();
+    for (String required : List.of(Conditions.ALLOCATED, Conditions.HAS_ENDPOINTS, Conditions.PROGRAMMED)) {
+      Condition cond = Conditions.find(now, required).orElseThrow();
+      if (!"True".equals(cond.getStatus())) {
+        c.set(Conditions.READY, false, cond.getReason(), required + ": " + cond.getMessage());
+        return;
+      }
+    }
+    c.set(Conditions.READY, true, "Ready", "addresses allocated, endpoints ready, all nodes programmed");
+  }
+}

@@ -1,0 +1,189 @@
+package io.servicepath.controller.allocation;
+
+import static io.servicepath.controller.Paths.path;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.servicepath.api.v1alpha1.LoadBalancerStatus;
+import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.Protocol;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.api.v1alpha1.ServiceType;
+import io.servicepath.controller.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class PathAllocatorTest {
+
+  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+
+  @Test
+  @DisplayName("When the article's LoadBalancer path is allocated, then it gets a cluster IP, two node ports and an LB IP")
+  void allocatesEverythingALoadBalancerNeeds() {
+    AllocationResult r = allocator.allocate(Paths.cloudNginx());
+    assertThat(r.failure()).isEmpty();
+    Allocation a = r.held().orElseThrow();
+    assertThat(a.clusterIP()).startsWith("10.0.");
+    assertThat(a.nodePorts()).containsOnlyKeys("http-server", "https-server");
+    assertThat(a.nodePorts().values()).allSatisfy(p -> assertThat(p).isBetween(30000, 32767)).doesNotHaveDuplicates();
+    assertThat(a.loadBalancerIP()).startsWith("192.0.2.");
+  }
+
+  @Test
+  @DisplayName("When a path is reconciled again, then it keeps exactly what it holds")
+  void allocationIsStable() {
+    ServicePath p = Paths.cloudNginx();
+    Allocation first = allocator.allocate(p).held().orElseThrow();
+    assertThat(allocator.allocate(p).held()).contains(first);
+  }
+
+  @Test
+  @DisplayName("When a requested node port is taken, then the path fails with NodePortConflict and the owner is untouched")
+  void requestedNodePortConflict() {
+    ServicePath a = path("default", "a", ServiceType.NodePort, 80);
+    a.getSpec().getPorts().get(0).setNodePort(31234);
+    ServicePath b = path("default", "b", ServiceType.NodePort, 80);
+    b.getSpec().getPorts().get(0).setNodePort(31234);
+    Allocation held = allocator.allocate(a).held().orElseThrow();
+    AllocationResult r = allocator.allocate(b);
+    assertThat(r.failure()).get().extracting(AllocationFailure::reason).isEqualTo(AllocationFailure.NODE_PORT_CONFLICT);
+    assertThat(r.failure().get().message()).contains("31234").contains("default/a");
+    assertThat(r.held()).isEmpty();
+    assertThat(allocator.heldBy("default/a")).contains(held);
+    assertThat(allocator.heldBy("default/b")).isEmpty();
+  }
+
+  @Test
+  @DisplayName("When a requested node port is outside the configured range, then NodePortOutOfRange names it")
+  void nodePortOutOfRange() {
+    PathAllocator narrow = new PathAllocator("10.0.0.0/16", 31000, 31010, "192.0.2.0/24");
+    ServicePath p = path("default", "a", ServiceType.NodePort, 80);
+    p.getSpec().getPorts().get(0).setNodePort(30500);
+    assertThat(narrow.allocate(p).failure()).get()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.NODE_PORT_OUT_OF_RANGE))
+        .satisfies(f -> assertThat(f.message()).contains("30500").contains("31000-31010"));
+  }
+
+  @Test
+  @DisplayName("When the LB pool is exhausted, then the next LoadBalancer fails and gives back its cluster IP")
+  void exhaustedPoolRollsBack() {
+    PathAllocator tiny = new PathAllocator("10.0.0.0/24", 30000, 32767, "192.0.2.0/30");
+    assertThat(tiny.allocate(path("d", "a", ServiceType.LoadBalancer, 80)).failure()).isEmpty();
+    assertThat(tiny.allocate(path("d", "b", ServiceType.LoadBalancer, 80)).failure()).isEmpty();
+    AllocationResult c = tiny.allocate(path("d", "c", ServiceType.LoadBalancer, 80));
+    assertThat(c.failure()).get().extracting(AllocationFailure::reason)
+        .isEqualTo(AllocationFailure.LOAD_BALANCER_IP_EXHAUSTED);
+    assertThat(tiny.usage().get("cluster-ip")[0]).isEqualTo(2);
+    assertThat(tiny.usage().get("node-port")[0]).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
+  void loadBalancerIPConflict() {
+    ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
+    a.getSpec().setLoadBalancerIP("192.0.2.10");
+    ServicePath b = path("d", "b", ServiceType.LoadBalancer, 80);
+    b.getSpec().setLoadBalancerIP("192.0.2.10");
+    assertThat(allocator.allocate(a).held().orElseThrow().loadBalancerIP()).isEqualTo("192.0.2.10");
+    assertThat(allocator.allocate(b).failure()).get().extracting(AllocationFailure::reason)
+        .isEqualTo(AllocationFailure.LOAD_BALANCER_IP_CONFLICT);
+  }
+
+  @Test
+  @DisplayName("When a path changes to ClusterIP, then its node ports and LB IP go back to the pools")
+  void typeChangeReleases() {
+    ServicePath p = Paths.cloudNginx();
+    allocator.allocate(p);
+    p.getSpec().setType(ServiceType.ClusterIP);
+    Allocation after = allocator.allocate(p).held().orElseThrow();
+    assertThat(after.nodePorts()).isEmpty();
+    assertThat(after.loadBalancerIP()).isNull();
+    assertThat(allocator.usage().get("node-port")[0]).isZero();
+    assertThat(allocator.usage().get("load-balancer-ip")[0]).isZero();
+  }
+
+  @Test
+  @DisplayName("When the allocator is rebuilt from statuses, then every path keeps its addresses and new ones never collide")
+  void rebuildFromStatuses() {
+    List<ServicePath> paths = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      ServicePath p = path("ns", "p" + i, ServiceType.LoadBalancer, 80, 443);
+      Allocation a = allocator.allocate(p).held().orElseThrow();
+      p.setStatus(statusOf(p, a));
+      paths.add(p);
+    }
+    PathAllocator restarted = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+    restarted.rebuild(paths);
+    for (ServicePath p : paths) {
+      assertThat(restarted.allocate(p).held()).isEqualTo(allocator.heldBy(PathAllocator.owner(p)));
+    }
+    Allocation fresh = restarted.allocate(path("ns", "new", ServiceType.LoadBalancer, 80)).held().orElseThrow();
+    assertThat(paths).noneMatch(p -> p.getStatus().getClusterIP().equals(fresh.clusterIP()));
+  }
+
+  @Test
+  @DisplayName("When two statuses record the same cluster IP, then the older path keeps it and the younger gets another")
+  void rebuildResolvesDuplicatesByAge() {
+    ServicePath older = path("ns", "older", ServiceType.ClusterIP, 80);
+    older.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
+    ServicePath younger = path("ns", "younger", ServiceType.ClusterIP, 80);
+    younger.getMetadata().setCreationTimestamp("2026-02-01T00:00:00Z");
+    Allocation a = new Allocation("10.0.0.5", Map.of(), null);
+    older.setStatus(statusOf(older, a));
+    younger.setStatus(statusOf(younger, a));
+    allocator.rebuild(List.of(younger, older));
+    assertThat(allocator.allocate(older).held().orElseThrow().clusterIP()).isEqualTo("10.0.0.5");
+    assertThat(allocator.allocate(younger).held().orElseThrow().clusterIP()).isNotEqualTo("10.0.0.5");
+  }
+
+  @Test
+  @DisplayName("When thousands of random creates and deletes run, then no address or port is ever held twice")
+  void randomisedNeverDuplicates() {
+    PathAllocator small = new PathAllocator("10.0.0.0/24", 30000, 30300, "192.0.2.0/26");
+    Random random = new Random(42);
+    Map<String, Allocation> live = new HashMap<>();
+    for (int step = 0; step < 5000; step++) {
+      String name = "p" + random.nextInt(120);
+      String owner = "ns/" + name;
+      if (live.containsKey(owner) && random.nextInt(3) == 0) {
+        small.release(owner);
+        live.remove(owner);
+      } else {
+        ServiceType type = ServiceType.values()[random.nextInt(3)];
+        AllocationResult r = small.allocate(path("ns", name, type, 80, 81));
+        r.held().ifPresent(a -> live.put(owner, a));
+      }
+      Set<String> ips = new HashSet<>();
+      Set<Integer> ports = new HashSet<>();
+      Set<String> lbs = new HashSet<>();
+      for (Allocation a : live.values()) {
+        assertThat(ips.add(a.clusterIP())).as("cluster IP %s twice at step %d", a.clusterIP(), step).isTrue();
+        a.nodePorts().values().forEach(p -> assertThat(ports.add(p)).as("node port %d twice", p).isTrue());
+        if (a.loadBalancerIP() != null) {
+          assertThat(lbs.add(a.loadBalancerIP())).as("LB IP twice").isTrue();
+        }
+      }
+      assertThat(small.usage().get("cluster-ip")[0]).isEqualTo(live.size());
+    }
+  }
+
+  static ServicePathStatus statusOf(ServicePath p, Allocation a) {
+    ServicePathStatus s = new ServicePathStatus();
+    s.setClusterIP(a.clusterIP());
+    List<PortStatus> ports = new ArrayList<>();
+    p.getSpec().getPorts().forEach(port -> ports.add(new PortStatus(
+        port.nameOrNumber(), port.getPort(), Protocol.TCP, a.nodePorts().getOrDefault(port.nameOrNumber(), 0))));
+    s.setPorts(ports);
+    if (a.loadBalancerIP() != null) {
+      s.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(a.loadBalancerIP()))));
+    }
+    return s;
+  }
+}

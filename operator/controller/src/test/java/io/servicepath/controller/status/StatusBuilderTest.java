@@ -1,0 +1,115 @@
+package io.servicepath.controller.status;
+
+import static io.servicepath.controller.Paths.pod;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.servicepath.api.v1alpha1.EndpointStatus;
+import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.controller.Paths;
+import io.servicepath.controller.allocation.AllocationResult;
+import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.controller.endpoints.EndpointResolver;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class StatusBuilderTest {
+
+  private static final Clock T0 = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
+  private static final Clock T1 = Clock.fixed(Instant.parse("2026-11-25T10:05:00Z"), ZoneOffset.UTC);
+  private static final Map<String, String> NGINX = Map.of("app", "cloud-nginx");
+
+  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+
+  private ServicePathStatus build(ServicePath path, List<ServicePathNode> reports, Clock clock) {
+    AllocationResult allocation = allocator.allocate(path);
+    List<EndpointStatus> eps = EndpointResolver.resolve(path.getSpec(), List.of(
+        pod("default", "nginx-a", NGINX, "10.244.1.5", "sp-node-1", true),
+        pod("default", "nginx-b", NGINX, "10.244.2.6", "sp-node-2", true)));
+    return StatusBuilder.build(path, allocation, eps, new NodeReports(reports), clock);
+  }
+
+  static ServicePathNode report(String node, long generation, ObservedEndpoint... seen) {
+    ServicePathNode n = new ServicePathNode(node, "10.240.0.4");
+    ServicePathNodeStatus s = new ServicePathNodeStatus();
+    s.setPaths(List.of(new ProgrammedPath("default", "cloud-nginx", generation, List.of(), 6)));
+    s.setEndpoints(List.of(seen));
+    n.setStatus(s);
+    return n;
+  }
+
+  static String condition(ServicePathStatus s, String type) {
+    Condition c = Conditions.find(s.getConditions(), type).orElseThrow();
+    return c.getStatus() + "/" + c.getReason();
+  }
+
+  @Test
+  @DisplayName("When no agent has reported, then Ready is False with NoAgents and the plan is complete")
+  void noAgents() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(), T0);
+    assertThat(s.getClusterIP()).startsWith("10.0.");
+    assertThat(s.getPortSummary()).matches("80:3\\d{4}/TCP,443:3\\d{4}/TCP");
+    assertThat(s.getExternalIP()).startsWith("192.0.2.");
+    assertThat(s.getObservedGeneration()).isEqualTo(1L);
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("Unknown/NoAgents");
+    assertThat(condition(s, Conditions.READY)).isEqualTo("False/NoAgents");
+    assertThat(s.getConditions()).extracting(Condition::getType).isSorted();
+    assertThat(s.getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(1L));
+  }
+
+  @Test
+  @DisplayName("When all nodes programmed the generation, then Ready; an endpoint unhealthy on its own node shows in health")
+  void programmedAndHealth() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(
+        report("sp-node-1", 1, new ObservedEndpoint("default", "cloud-nginx", "10.244.1.5", 80, Health.Unhealthy, "connection refused")),
+        report("sp-node-2", 1, new ObservedEndpoint("default", "cloud-nginx", "10.244.2.6", 80, Health.Healthy, null))), T0);
+    assertThat(condition(s, Conditions.READY)).isEqualTo("True/Ready");
+    assertThat(s.getNodes().programmed()).isEqualTo(2);
+    assertThat(s.getEndpoints()).extracting(EndpointStatus::health).containsExactly(Health.Unhealthy, Health.Healthy);
+    assertThat(condition(s, Conditions.ENDPOINTS_HEALTHY)).isEqualTo("False/EndpointsUnhealthy");
+    assertThat(Conditions.find(s.getConditions(), Conditions.ENDPOINTS_HEALTHY).get().getMessage())
+        .contains("nginx-a (connection refused)");
+  }
+
+  @Test
+  @DisplayName("When one node lags a generation, then Programmed is False with the count")
+  void pendingNode() {
+    ServicePath path = Paths.cloudNginx();
+    path.getMetadata().setGeneration(2L);
+    ServicePathStatus s = build(path, List.of(report("sp-node-1", 2), report("sp-node-2", 1)), T0);
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/Pending");
+    assertThat(Conditions.find(s.getConditions(), Conditions.PROGRAMMED).get().getMessage()).isEqualTo("programmed on 1 of 2 nodes");
+  }
+
+  @Test
+  @DisplayName("When nothing changed, then the rebuilt status is equal and lastTransitionTime does not move")
+  void stableWhenNothingChanged() {
+    ServicePath path = Paths.cloudNginx();
+    List<ServicePathNode> reports = List.of(report("sp-node-1", 1), report("sp-node-2", 1));
+    ServicePathStatus first = build(path, reports, T0);
+    path.setStatus(first);
+    ServicePathStatus second = build(path, reports, T1);
+    assertThat(second).isEqualTo(first);
+  }
+
+  @Test
+  @DisplayName("When a condition flips, then only its lastTransitionTime moves")
+  void transitionTimeMovesOnFlipOnly() {
+    ServicePath path = Paths.cloudNginx();
+    path.setStatus(build(path, List.of(), T0));
+    ServicePathStatus after = build(path, List.of(report("sp-node-1", 1)), T1);
+    assertThat(Conditions.find(after.getConditions(), Conditions.READY).get().getLastTransitionTime()).isEqualTo("2026-11-25T10:05:00Z");
+    assertThat(Conditions.find(after.getConditions(), Conditions.ALLOCATED).get().getLastTransitionTime()).isEqualTo("2026-11-25T10:00:00Z");
+  }
+}
