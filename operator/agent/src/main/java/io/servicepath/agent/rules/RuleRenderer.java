@@ -161,6 +161,8 @@ public final class RuleRenderer {
     chains.add(new Chain(FILTER, FIREWALL, List.of(
         line(FIREWALL, "-m comment --comment \"servicepath source ranges\" -m mark --mark "
             + DROP_MARK + "/" + DROP_MARK + " -j DROP"),
+        line(FIREWALL, "-p tcp -m comment --comment \"servicepath no endpoints\" -m mark --mark "
+            + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with tcp-reset"),
         line(FIREWALL, "-m comment --comment \"servicepath no endpoints\" -m mark --mark "
             + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with icmp-port-unreachable"))));
     return new DesiredRules(chains, jumps());

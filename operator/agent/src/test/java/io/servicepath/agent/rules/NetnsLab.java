@@ -1,0 +1,127 @@
+package io.servicepath.agent.rules;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Three network namespaces made for one test: a client {@code 10.240.0.9}, the node
+ * {@code 10.240.0.4} (routes pod and service ranges) and a pod {@code 10.244.1.5}.
+ */
+final class NetnsLab implements AutoCloseable {
+
+  static final String NODE_IP = "10.240.0.4";
+  static final String CLIENT_IP = "10.240.0.9";
+  static final String POD_IP = "10.244.1.5";
+
+  final String node;
+  final String pod;
+  final String client;
+  private final CommandRunner host = new ProcessCommandRunner();
+  private final List<String> created = new ArrayList<>();
+  private final List<Process> servers = new ArrayList<>();
+
+  NetnsLab() throws IOException {
+    String id = Long.toHexString(ThreadLocalRandom.current().nextLong(0x1000000L, 0xFFFFFFFL));
+    node = "sp-rules-it-" + id + "-node";
+    pod = "sp-rules-it-" + id + "-pod";
+    client = "sp-rules-it-" + id + "-client";
+    try {
+      for (String ns : List.of(node, pod, client)) {
+        must("ip", "netns", "add", ns);
+        created.add(ns);
+        must("ip", "-n", ns, "link", "set", "lo", "up");
+      }
+      link("sp" + id + "c", node, NODE_IP + "/24", "sp" + id + "C", client, CLIENT_IP + "/24");
+      link("sp" + id + "p", node, "10.244.1.1/24", "sp" + id + "P", pod, POD_IP + "/24");
+      must("ip", "-n", client, "route", "add", "default", "via", NODE_IP);
+      must("ip", "-n", pod, "route", "add", "default", "via", "10.244.1.1");
+      must("ip", "-n", node, "route", "add", "10.0.0.0/16", "dev", "sp" + id + "c");
+      must("ip", "-n", node, "route", "add", "192.0.2.0/24", "dev", "sp" + id + "c");
+      must("ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private void link(String a, String nsA, String addrA, String b, String nsB, String addrB) throws IOException {
+    must("ip", "link", "add", a, "netns", nsA, "type", "veth", "peer", "name", b, "netns", nsB);
+    must("ip", "-n", nsA, "addr", "add", addrA, "dev", a);
+    must("ip", "-n", nsB, "addr", "add", addrB, "dev", b);
+    must("ip", "-n", nsA, "link", "set", a, "up");
+    must("ip", "-n", nsB, "link", "set", b, "up");
+  }
+
+  /** Starts {@link TcpBannerServer} in {@code ns} on {@code port} and waits until it listens. */
+  void serve(String ns, int port, String banner) throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classes = Path.of(TcpBannerServer.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+        .toString();
+    Process server = new ProcessBuilder("ip", "netns", "exec", ns, java, "-Xmx32m", "-cp", classes,
+        TcpBannerServer.class.getName(), String.valueOf(port), banner)
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    servers.add(server);
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!host.run(List.of("ip", "netns", "exec", ns, "nc", "-z", "-w", "1", "127.0.0.1", String.valueOf(port)), null).ok()) {
+      if (System.nanoTime() > deadline || !server.isAlive()) {
+        throw new IOException("banner server in " + ns + " did not start on port " + port);
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  /** Connects from {@code ns} to {@code address:port}, returning what the server said (or an error). */
+  CommandRunner.CommandResult connect(String ns, String address, int port) throws IOException {
+    return host.run(List.of("ip", "netns", "exec", ns, "nc", "-N", "-w", "2", address, String.valueOf(port)), "");
+  }
+
+  CommandRunner.CommandResult inNode(String... command) throws IOException {
+    List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", node));
+    full.addAll(List.of(command));
+    return host.run(full, null);
+  }
+
+  String mustInNode(String... command) throws IOException {
+    CommandRunner.CommandResult result = inNode(command);
+    if (!result.ok()) {
+      throw new IOException(String.join(" ", command) + " failed: " + result.stderr());
+    }
+    return result.stdout();
+  }
+
+  private void must(String... command) throws IOException {
+    CommandRunner.CommandResult result = host.run(List.of(command), null);
+    if (!result.ok()) {
+      throw new IOException(String.join(" ", command) + " failed: " + result.stderr());
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (Process server : servers) {
+      server.descendants().forEach(ProcessHandle::destroy);
+      server.destroy();
+      try {
+        server.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    List<String> failures = new ArrayList<>();
+    for (String ns : created) {
+      CommandRunner.CommandResult result = host.run(List.of("ip", "netns", "del", ns), null);
+      if (!result.ok()) {
+        failures.add(ns + ": " + result.stderr().strip());
+      }
+    }
+    created.clear();
+    if (!failures.isEmpty()) {
+      throw new IOException("could not delete namespaces " + failures);
+    }
+  }
+}
