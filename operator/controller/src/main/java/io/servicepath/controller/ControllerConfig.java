@@ -15,7 +15,9 @@ public record ControllerConfig(
     int httpPort,
     boolean leaderElection,
     String leaseNamespace,
-    String leaseName) {
+    String leaseName,
+    String identity,
+    boolean exitOnLostLease) {
 
   public static ControllerConfig from(String[] args, Map<String, String> env) {
     Map<String, String> values = new HashMap<>();
@@ -40,6 +42,16 @@ public record ControllerConfig(
         Integer.parseInt(get.apply("http-port", "8080")),
         Boolean.parseBoolean(get.apply("leader-election", "true")),
         get.apply("lease-namespace", env.getOrDefault("POD_NAMESPACE", "servicepath-system")),
-        get.apply("lease-name", "servicepath-controller"));
+        get.apply("lease-name", "servicepath-controller"),
+        get.apply("identity", env.getOrDefault("POD_NAME", hostName()) + "-" + java.util.UUID.randomUUID().toString().substring(0, 8)),
+        Boolean.parseBoolean(get.apply("exit-on-lost-lease", "true")));
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "servicepath-controller";
+    }
   }
 }

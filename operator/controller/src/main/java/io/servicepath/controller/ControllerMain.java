@@ -2,6 +2,7 @@ package io.servicepath.controller;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
@@ -11,7 +12,7 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,7 @@ public final class ControllerMain implements AutoCloseable {
 
   private final Operator operator;
   private final HttpEndpoints http;
+  private final AtomicBoolean leader = new AtomicBoolean();
 
   public ControllerMain(ControllerConfig config, KubernetesClient client) throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -38,8 +40,24 @@ public final class ControllerMain implements AutoCloseable {
           .withMetrics(MicrometerMetricsV2.newBuilder(registry).build())
           .withCloseClientOnStop(false);
       if (config.leaderElection()) {
-        o.withLeaderElectionConfiguration(
-            new LeaderElectionConfiguration(config.leaseName(), config.leaseNamespace()));
+        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(
+            config.leaseName(),
+            config.leaseNamespace(),
+            LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+            config.identity(),
+            new LeaderCallbacks(
+                () -> {
+                  leader.set(true);
+                  LOG.info("{} leads", config.identity());
+                },
+                () -> {
+                  leader.set(false);
+                  LOG.info("{} stopped leading", config.identity());
+                },
+                newLeader -> LOG.info("leader is {}", newLeader)),
+            config.exitOnLostLease()));
       }
     });
     Clock clock = Clock.systemUTC();
@@ -54,6 +72,11 @@ public final class ControllerMain implements AutoCloseable {
   public void start() {
     operator.start();
     LOG.info("servicepath controller started; metrics and probes on :{}", http.port());
+  }
+
+  /** True while this replica holds the lease (always false without leader election). */
+  public boolean isLeader() {
+    return leader.get();
   }
 
   public int httpPort() {
