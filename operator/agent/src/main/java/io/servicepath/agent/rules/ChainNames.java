@@ -1,6 +1,5 @@
 package io.servicepath.agent.rules;
 
-import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -22,29 +21,14 @@ final class ChainNames {
     return new ChainNames(hash(key.comment() + "/" + protocol));
   }
 
-  /** Container-side entry of a path: redirect to the proxy, or pick an endpoint in Kernel mode. */
+  /** Kernel-mode endpoint choice: hairpin marks, then DNAT with random probability. */
   String service() {
     return "SP-SVC-" + hash;
-  }
-
-  /** Host-side entry of a Userspace path: DNAT to the node IP and proxy port. */
-  String host() {
-    return "SP-HST-" + hash;
-  }
-
-  /** Kernel-mode entry for traffic from outside (node port, LB and external IPs): mark, then service. */
-  String external() {
-    return "SP-EXT-" + hash;
   }
 
   /** Source-range check in front of a load balancer IP. */
   String firewall() {
     return "SP-FW-" + hash;
-  }
-
-  /** Kernel-mode DNAT to one endpoint. */
-  static String endpoint(PortKey key, String protocol, Endpoint endpoint) {
-    return "SP-SEP-" + hash(key.comment() + "/" + protocol + "/" + endpoint.address());
   }
 
   static String hash(String text) {

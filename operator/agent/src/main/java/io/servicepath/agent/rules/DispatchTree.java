@@ -28,8 +28,8 @@ final class DispatchTree {
     String chainName(long prefix, int length);
   }
 
-  /** One leaf rule: its key and its text after {@code -A <chain> }. */
-  record Entry(long key, String rule) {}
+  /** One leaf: its key and its rules, each as the text after {@code -A <chain> }. */
+  record Entry(long key, List<String> rules) {}
 
   private final KeySpace space;
   private final Map<String, List<String>> chains;
@@ -45,7 +45,7 @@ final class DispatchTree {
    */
   static void build(String top, KeySpace space, List<Entry> entries, Map<String, List<String>> chains) {
     List<Entry> sorted = new ArrayList<>(entries);
-    sorted.sort(Comparator.comparingLong(Entry::key).thenComparing(Entry::rule));
+    sorted.sort(Comparator.comparingLong(Entry::key).thenComparing(e -> e.rules().get(0)));
     new DispatchTree(space, chains).fill(top, sorted);
   }
 
@@ -53,7 +53,7 @@ final class DispatchTree {
     List<String> rules = chains.computeIfAbsent(chain, c -> new ArrayList<>());
     int common = commonPrefixLength(entries);
     if (entries.size() <= MAX_LEAF_RULES || common >= space.width()) {
-      entries.forEach(e -> rules.add(line(chain, e.rule())));
+      entries.forEach(e -> e.rules().forEach(r -> rules.add(line(chain, r))));
       return;
     }
     int length = Math.min(space.width(), common + BITS_PER_LEVEL);
@@ -63,7 +63,7 @@ final class DispatchTree {
     groups.forEach(
         (group, members) -> {
           if (members.size() == 1) {
-            rules.add(line(chain, members.get(0).rule()));
+            members.get(0).rules().forEach(r -> rules.add(line(chain, r)));
             return;
           }
           long prefix = group << shift;

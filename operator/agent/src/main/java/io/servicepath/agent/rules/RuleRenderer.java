@@ -57,87 +57,98 @@ public final class RuleRenderer {
     String comment = quote(plan.key().comment());
     String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
     ChainNames names = ChainNames.of(plan.key(), proto);
-    PathTargets targets = plan.mode() == Mode.KERNEL
-        ? addKernelChains(plan, names, comment, proto)
-        : addUserspaceChains(binding, names, comment, proto);
+    Actions actions = plan.mode() == Mode.KERNEL
+        ? kernelActions(plan, names, comment, proto)
+        : userspaceActions(binding);
     List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
         .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
-    String lbTarget = targets.external();
+    List<String> lbActions = actions.external();
     if (!ranges.isEmpty() && !nonNull(plan.loadBalancerIPs()).isEmpty()) {
-      lbTarget = names.firewall();
-      List<String> rules = chain(lbTarget);
-      for (String range : ranges) {
-        rules.add(line(lbTarget, "-s " + range + " -m comment --comment " + comment + " -j " + targets.external()));
-      }
-      rules.add(line(lbTarget, "-s " + nodeIP + "/32 -m comment --comment " + comment + " -j " + targets.external()));
-      rules.add(line(lbTarget, "-m comment --comment " + comment + " -j " + MARK_DROP));
+      lbActions = List.of("-j " + names.firewall());
+      addFirewall(names.firewall(), ranges, "-p " + proto + " -m comment --comment " + comment, actions.external());
     }
     String portMatch = " -p " + proto + " -m comment --comment " + comment + " -m " + proto + " --dport ";
-    addPortal(plan.clusterIP(), portMatch + plan.port(), targets.service(), targets.hostService());
+    addPortal(plan.clusterIP(), portMatch + plan.port(), actions.service(), actions.hostService());
     for (String ip : nonNull(plan.loadBalancerIPs())) {
-      addPortal(ip, portMatch + plan.port(), lbTarget, targets.hostExternal());
+      addPortal(ip, portMatch + plan.port(), lbActions, actions.hostExternal());
     }
     for (String ip : nonNull(plan.externalIPs())) {
-      addPortal(ip, portMatch + plan.port(), targets.external(), targets.hostExternal());
+      addPortal(ip, portMatch + plan.port(), actions.external(), actions.hostExternal());
     }
     if (plan.nodePort() > 0) {
-      String rule = portMatch.substring(1) + plan.nodePort() + " -j ";
+      String match = portMatch.substring(1) + plan.nodePort();
       nodePorts.computeIfAbsent(proto + "/C", p -> new ArrayList<>())
-          .add(new DispatchTree.Entry(plan.nodePort(), rule + targets.external()));
+          .add(new DispatchTree.Entry(plan.nodePort(), rules(match, actions.external())));
       nodePorts.computeIfAbsent(proto + "/H", p -> new ArrayList<>())
-          .add(new DispatchTree.Entry(plan.nodePort(), rule + targets.hostExternal()));
+          .add(new DispatchTree.Entry(plan.nodePort(), rules(match, actions.hostExternal())));
     }
   }
 
-  /** Where a path's traffic enters its own chains, by direction and kind of destination. */
-  private record PathTargets(String service, String external, String hostService, String hostExternal) {}
+  /**
+   * Rule tails ({@code -j ...}) that end a matched packet's lookup, by direction (from outside
+   * the node or from the node itself) and by kind of destination (cluster IP or external).
+   */
+  private record Actions(
+      List<String> service, List<String> external, List<String> hostService, List<String> hostExternal) {}
 
-  private PathTargets addUserspaceChains(PortBinding binding, ChainNames names, String comment, String proto) {
+  private Actions userspaceActions(PortBinding binding) {
     if (binding.proxyPort() <= 0 || binding.proxyPort() > 65535) {
       throw new IllegalArgumentException(
           "Userspace path " + binding.plan().key() + " needs a proxy port, got " + binding.proxyPort());
     }
-    String match = "-p " + proto + " -m comment --comment " + comment;
-    chain(names.service()).add(line(names.service(), match + " -j REDIRECT --to-ports " + binding.proxyPort()));
-    chain(names.host()).add(
-        line(names.host(), match + " -j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort()));
-    return new PathTargets(names.service(), names.service(), names.host(), names.host());
+    List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
+    List<String> dnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort());
+    return new Actions(redirect, redirect, dnat, dnat);
   }
 
-  private PathTargets addKernelChains(PortPlan plan, ChainNames names, String comment, String proto) {
+  private Actions kernelActions(PortPlan plan, ChainNames names, String comment, String proto) {
     String service = names.service();
-    List<String> serviceRules = chain(service);
+    List<String> rules = chain(service);
     List<Endpoint> ready = plan.readyEndpoints().stream()
         .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
     if (ready.isEmpty()) {
-      serviceRules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
+      rules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
+    }
+    for (Endpoint endpoint : ready) {
+      rules.add(line(service, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
     }
     for (int i = 0; i < ready.size(); i++) {
-      Endpoint endpoint = ready.get(i);
-      String sep = ChainNames.endpoint(plan.key(), proto, endpoint);
-      int left = ready.size() - i;
-      String pick = left == 1 ? "" : String.format(Locale.ROOT,
-          " -m statistic --mode random --probability %.10f", 1.0 / left);
-      serviceRules.add(line(service, "-m comment --comment " + comment + pick + " -j " + sep));
-      List<String> sepRules = chain(sep);
-      sepRules.add(line(sep, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
-      sepRules.add(line(sep, "-p " + proto + " -m comment --comment " + comment
-          + " -j DNAT --to-destination " + endpoint.address()));
+      rules.add(line(service, "-p " + proto + " -m comment --comment " + comment
+          + probability(ready.size() - i) + " -j DNAT --to-destination " + ready.get(i).address()));
     }
-    String external = names.external();
-    chain(external).add(line(external, "-m comment --comment " + comment + " -j " + MARK_MASQ));
-    chain(external).add(line(external, "-m comment --comment " + comment + " -j " + service));
-    return new PathTargets(service, external, service, external);
+    List<String> jump = List.of("-j " + service);
+    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-j " + service);
+    return new Actions(jump, markAndJump, jump, markAndJump);
   }
 
-  private void addPortal(String ip, String match, String containerTarget, String hostTarget) {
+  private void addFirewall(String firewall, List<String> ranges, String match, List<String> allowed) {
+    List<String> rules = chain(firewall);
+    List<String> sources = new ArrayList<>(ranges);
+    sources.add(nodeIP + "/32");
+    for (String source : sources) {
+      allowed.forEach(action -> rules.add(line(firewall, "-s " + source + " " + match + " " + action)));
+    }
+    rules.add(line(firewall, match + " -j " + MARK_DROP));
+  }
+
+  private static String probability(int left) {
+    return left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
+  }
+
+  private void addPortal(String ip, String match, List<String> containerActions, List<String> hostActions) {
     Optional<Long> address = Ipv4.parse(ip);
     if (address.isEmpty()) {
       return;
     }
-    String rule = "-d " + Ipv4.format(address.get()) + "/32" + match + " -j ";
-    portals.computeIfAbsent("C", d -> new ArrayList<>()).add(new DispatchTree.Entry(address.get(), rule + containerTarget));
-    portals.computeIfAbsent("H", d -> new ArrayList<>()).add(new DispatchTree.Entry(address.get(), rule + hostTarget));
+    String destination = "-d " + Ipv4.format(address.get()) + "/32" + match;
+    portals.computeIfAbsent("C", d -> new ArrayList<>())
+        .add(new DispatchTree.Entry(address.get(), rules(destination, containerActions)));
+    portals.computeIfAbsent("H", d -> new ArrayList<>())
+        .add(new DispatchTree.Entry(address.get(), rules(destination, hostActions)));
+  }
+
+  private static List<String> rules(String match, List<String> actions) {
+    return actions.stream().map(action -> match + " " + action).toList();
   }
 
   private DesiredRules finish() {

@@ -106,10 +106,10 @@ class RuleSyncerTest {
   @Test
   @DisplayName("When one path changes, then only its chains and the dispatch chains that point to it are rewritten")
   void partialSyncWritesChangedChains() {
-    syncer.sync(render(path("a", 30001, Mode.USERSPACE), path("b", 30002, Mode.USERSPACE)));
+    syncer.sync(render(path("a", 30001, Mode.KERNEL), path("b", 30002, Mode.USERSPACE)));
     runner.clear();
 
-    SyncResult result = syncer.sync(render(path("a", 30001, Mode.USERSPACE), path("b", 30002, Mode.KERNEL)));
+    SyncResult result = syncer.sync(render(path("a", 30001, Mode.KERNEL), path("b", 30002, Mode.KERNEL)));
 
     assertThat(result.full()).isFalse();
     assertThat(runner.ran("iptables-save")).isFalse();
@@ -118,8 +118,8 @@ class RuleSyncerTest {
     ChainNames a = ChainNames.of(new PortKey("default", "a", "http"), "tcp");
     ChainNames b = ChainNames.of(new PortKey("default", "b", "http"), "tcp");
     assertThat(script)
-        .contains(":" + b.service(), ":" + b.external(), ":SP-PORTALS-HOST", "-X " + b.host())
-        .doesNotContain(":" + a.service(), ":" + a.host(), ":SP-PORTALS-CONTAINER", "-I ", "SP-MARK-MASQ - [0:0]", "*filter");
+        .contains(":" + b.service(), ":SP-PORTALS-CONTAINER", ":SP-NODEPORT-HOST")
+        .doesNotContain(":" + a.service(), "-I ", "SP-MARK-MASQ - [0:0]", "*filter", "-X ");
   }
 
   @Test
@@ -132,8 +132,8 @@ class RuleSyncerTest {
 
     ChainNames a = ChainNames.of(new PortKey("default", "a", "http"), "tcp");
     String script = runner.restores().get(0).stdin();
-    assertThat(result.chainsDeleted()).isEqualTo(3);
-    assertThat(script).contains("-X " + a.service(), "-X " + a.external(), "-X SP-SEP-");
+    assertThat(result.chainsDeleted()).isEqualTo(1);
+    assertThat(script).contains("-X " + a.service());
     assertThat(script.indexOf(":" + a.service())).isLessThan(script.indexOf("-X " + a.service()));
     assertThat(runner.ran("iptables-save")).isFalse();
   }
