@@ -1,0 +1,136 @@
+package io.servicepath.agent.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.api.v1alpha1.ClientIPConfig;
+import io.servicepath.api.v1alpha1.HealthCheck;
+import io.servicepath.api.v1alpha1.Retry;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.SessionAffinity;
+import io.servicepath.api.v1alpha1.SessionAffinityConfig;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class PlanMapperTest {
+
+  private static ServicePath cloudNginx() {
+    return CloudNginx.path(List.of(
+        CloudNginx.endpoint("cloud-nginx-1", "10.244.1.5", "sp-node-1", true, 80, 443),
+        CloudNginx.endpoint("cloud-nginx-2", "10.244.2.7", "sp-node-2", false, 80, 0)));
+  }
+
+  @Test
+  @DisplayName("The article's cloud-nginx becomes one plan per port with the controller's addresses")
+  void cloudNginxPlans() {
+    List<PortPlan> plans = PlanMapper.plans(cloudNginx());
+
+    assertThat(plans).hasSize(2);
+    PortPlan http = plans.get(0);
+    assertThat(http.key()).isEqualTo(new PortKey("default", "cloud-nginx", "http-server"));
+    assertThat(http.key().comment()).isEqualTo("default/cloud-nginx:http-server");
+    assertThat(http.generation()).isEqualTo(1);
+    assertThat(http.protocol()).isEqualTo("TCP");
+    assertThat(http.port()).isEqualTo(80);
+    assertThat(http.clusterIP()).isEqualTo("10.0.226.161");
+    assertThat(http.nodePort()).isEqualTo(31234);
+    assertThat(http.loadBalancerIPs()).containsExactly("192.0.2.10");
+    assertThat(http.externalIPs()).isEmpty();
+    assertThat(http.sourceRanges()).isEmpty();
+    assertThat(http.mode()).isEqualTo(Mode.USERSPACE);
+    assertThat(http.affinityTimeout()).isNull();
+    assertThat(http.retry()).isEqualTo(PortPlan.Retry.DEFAULT);
+    assertThat(http.healthCheck()).isEqualTo(PortPlan.HealthCheck.DEFAULT);
+    assertThat(http.endpoints()).containsExactly(
+        new Endpoint("cloud-nginx-1", "10.244.1.5", 80, "sp-node-1", true),
+        new Endpoint("cloud-nginx-2", "10.244.2.7", 80, "sp-node-2", false));
+    assertThat(http.readyEndpoints()).extracting(Endpoint::address).containsExactly("10.244.1.5:80");
+
+    PortPlan https = plans.get(1);
+    assertThat(https.key().portName()).isEqualTo("https-server");
+    assertThat(https.port()).isEqualTo(443);
+    assertThat(https.nodePort()).isEqualTo(30582);
+    assertThat(https.endpoints())
+        .as("an endpoint without a target port for this port cannot carry it")
+        .containsExactly(new Endpoint("cloud-nginx-1", "10.244.1.5", 443, "sp-node-1", true));
+  }
+
+  @Test
+  @DisplayName("When the controller has not allocated a cluster IP yet, the path is skipped")
+  void noClusterIpYet() {
+    ServicePath path = cloudNginx();
+    path.getStatus().setClusterIP(null);
+    assertThat(PlanMapper.plans(path)).isEmpty();
+
+    path.setStatus(null);
+    assertThat(PlanMapper.plans(path)).isEmpty();
+    assertThat(PlanMapper.plans(List.of(path, cloudNginx()))).hasSize(2);
+  }
+
+  @Test
+  @DisplayName("When ClientIP affinity has no config, the timeout is 10800 s; otherwise the given one")
+  void affinityTimeout() {
+    ServicePath path = cloudNginx();
+    path.getSpec().setSessionAffinity(SessionAffinity.ClientIP);
+    assertThat(PlanMapper.plans(path).get(0).affinityTimeout()).isEqualTo(Duration.ofSeconds(10800));
+
+    SessionAffinityConfig config = new SessionAffinityConfig();
+    config.setClientIP(new ClientIPConfig());
+    config.getClientIP().setTimeoutSeconds(60);
+    path.getSpec().setSessionAffinityConfig(config);
+    assertThat(PlanMapper.plans(path).get(0).affinityTimeout()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  @DisplayName("Kernel mode, external IPs, source ranges, retry and health check come from the spec")
+  void specKnobs() {
+    ServicePath path = cloudNginx();
+    path.getSpec().setMode(io.servicepath.api.v1alpha1.Mode.Kernel);
+    path.getSpec().setExternalIPs(List.of("192.0.2.20"));
+    path.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
+    Retry retry = new Retry();
+    retry.setAttempts(5);
+    retry.setConnectTimeoutMillis(250);
+    path.getSpec().setRetry(retry);
+    HealthCheck check = new HealthCheck();
+    check.setIntervalSeconds(2);
+    check.setUnhealthyThreshold(null);
+    path.getSpec().setHealthCheck(check);
+
+    PortPlan plan = PlanMapper.plans(path).get(0);
+
+    assertThat(plan.mode()).isEqualTo(Mode.KERNEL);
+    assertThat(plan.externalIPs()).containsExactly("192.0.2.20");
+    assertThat(plan.sourceRanges()).containsExactly("203.0.113.0/24");
+    assertThat(plan.retry()).isEqualTo(new PortPlan.Retry(5, Duration.ofMillis(250)));
+    assertThat(plan.healthCheck())
+        .isEqualTo(new PortPlan.HealthCheck(Duration.ofSeconds(2), Duration.ofSeconds(1), 1, 2));
+  }
+
+  @Test
+  @DisplayName("The generation is the one the controller's status describes, not the newest spec")
+  void generationFromStatus() {
+    ServicePath path = cloudNginx();
+    path.getMetadata().setGeneration(2L);
+    assertThat(PlanMapper.plans(path).get(0).generation()).isEqualTo(1);
+
+    path.getStatus().setObservedGeneration(null);
+    assertThat(PlanMapper.plans(path).get(0).generation()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("A ClusterIP path has node port 0 and no load balancer IPs")
+  void clusterIpOnly() {
+    ServicePath path = cloudNginx();
+    path.getStatus().getPorts().clear();
+    path.getStatus().setLoadBalancer(null);
+    PortPlan plan = PlanMapper.plans(path).get(0);
+    assertThat(plan.nodePort()).isZero();
+    assertThat(plan.loadBalancerIPs()).isEmpty();
+  }
+}
