@@ -1,0 +1,88 @@
+package io.servicepath.agent.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.servicepath.agent.health.HealthState;
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProxyPort;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class NodeStatusBuilderTest {
+
+  private static final Instant SYNCED = Instant.parse("2026-01-02T03:04:05.678Z");
+  private static final Endpoint POD_1 = new Endpoint("cloud-nginx-1", "10.244.1.5", 80, "sp-node-1", true);
+  private static final Endpoint POD_2 = new Endpoint("cloud-nginx-2", "10.244.2.7", 80, "sp-node-2", true);
+
+  private static PortPlan plan(String namespace, String name, String port, int nodePort, Mode mode, List<Endpoint> endpoints) {
+    return new PortPlan(new PortKey(namespace, name, port), 3, "TCP", 80, "10.0.226.161", nodePort,
+        List.of("192.0.2.10"), List.of(), List.of(), mode, null, PortPlan.Retry.DEFAULT,
+        PortPlan.HealthCheck.DEFAULT, endpoints);
+  }
+
+  private static ProgrammedState cloudNginx() {
+    return new ProgrammedState(
+        List.of(
+            new PortBinding(plan("default", "cloud-nginx", "https-server", 30582, Mode.USERSPACE, List.of()), 32856),
+            new PortBinding(plan("default", "cloud-nginx", "http-server", 31234, Mode.USERSPACE, List.of(POD_1, POD_2)), 32855),
+            new PortBinding(plan("apps", "fast", "80", 0, Mode.KERNEL, List.of()), 0)),
+        Map.of("default/cloud-nginx:http-server", 6, "default/cloud-nginx:https-server", 6, "apps/fast:80", 7),
+        SYNCED);
+  }
+
+  @Test
+  @DisplayName("Paths are sorted and carry generation, proxy ports, node ports and their rule count")
+  void programmedPaths() {
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", cloudNginx(), Map.of());
+
+    assertThat(status.getAgentVersion()).isEqualTo("1.2.3");
+    assertThat(status.getMode()).isEqualTo("iptables");
+    assertThat(status.getLastSyncTime()).isEqualTo("2026-01-02T03:04:05Z");
+    assertThat(status.getPaths()).containsExactly(
+        new ProgrammedPath("apps", "fast", 3, List.of(new ProxyPort("80", 0, 0)), 7),
+        new ProgrammedPath("default", "cloud-nginx", 3,
+            List.of(new ProxyPort("http-server", 32855, 31234), new ProxyPort("https-server", 32856, 30582)), 12));
+    assertThat(status.getEndpoints()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("Endpoints this node probed or dialed are reported with health; unseen ones are left out")
+  void observedEndpoints() {
+    Map<String, HealthState> health = Map.of(
+        "10.244.1.5:80", new HealthState("10.244.1.5:80", true, 3, 0, null, SYNCED),
+        "10.244.2.7:80", new HealthState("10.244.2.7:80", false, 0, 2, "dial: connection refused", SYNCED),
+        "10.9.9.9:80", new HealthState("10.9.9.9:80", false, 0, 2, "gone", SYNCED));
+
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", cloudNginx(), health);
+
+    assertThat(status.getEndpoints()).containsExactly(
+        new ObservedEndpoint("default", "cloud-nginx", "10.244.1.5", 80, Health.Healthy, null),
+        new ObservedEndpoint("default", "cloud-nginx", "10.244.2.7", 80, Health.Unhealthy, "dial: connection refused"));
+  }
+
+  @Test
+  @DisplayName("Content comparison ignores lastSyncTime and sees any other change")
+  void sameContent() {
+    ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", cloudNginx(), Map.of());
+    ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), cloudNginx().rulesByPort(), SYNCED.plusSeconds(30));
+    ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", later, Map.of());
+
+    assertThat(b.getLastSyncTime()).isNotEqualTo(a.getLastSyncTime());
+    assertThat(NodeStatusBuilder.sameContent(a, b)).isTrue();
+    assertThat(NodeStatusBuilder.sameContent(a, null)).isFalse();
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", later, Map.of()))).isFalse();
+    ProgrammedState fewer = new ProgrammedState(cloudNginx().bindings().subList(0, 2), cloudNginx().rulesByPort(), SYNCED);
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", fewer, Map.of()))).isFalse();
+  }
+}
