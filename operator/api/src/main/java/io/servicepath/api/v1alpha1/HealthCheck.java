@@ -5,10 +5,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
-import io.fabric8.generator.annotation.Pattern;
-import io.fabric8.generator.annotation.Size;
 
-/** Active endpoint probes run by the agent on the endpoint's node. */
+/** Active endpoint probes (TCP connects) run by the agent on the endpoint's node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class HealthCheck {
 
@@ -35,11 +33,6 @@ public class HealthCheck {
   @Min(1)
   @Max(10)
   private Integer unhealthyThreshold = 2;
-
-  @JsonPropertyDescription("HTTP path to GET instead of a TCP connect; any status below 500 passes.")
-  @Size(max = 256)
-  @Pattern("^/.*")
-  private String httpPath;
 
   public Integer getIntervalSeconds() {
     return intervalSeconds;
@@ -71,13 +64,5 @@ public class HealthCheck {
 
   public void setUnhealthyThreshold(Integer unhealthyThreshold) {
     this.unhealthyThreshold = unhealthyThreshold;
-  }
-
-  public String getHttpPath() {
-    return httpPath;
-  }
-
-  public void setHttpPath(String httpPath) {
-    this.httpPath = httpPath;
   }
 }
