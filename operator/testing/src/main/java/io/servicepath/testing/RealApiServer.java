@@ -112,9 +112,11 @@ public final class RealApiServer implements BeforeAllCallback, AfterAllCallback 
     }
   }
 
-  private static boolean established(CustomResourceDefinition crd) {
+  /** True once the API server serves the CRD's resource (conditions are absent at first). */
+  public static boolean established(CustomResourceDefinition crd) {
     return crd != null
         && crd.getStatus() != null
+        && crd.getStatus().getConditions() != null
         && crd.getStatus().getConditions().stream()
             .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
   }

@@ -1,0 +1,340 @@
+package io.servicepath.api.v1alpha1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.servicepath.testing.RealApiServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code deploy/} on a real kube-apiserver: every rendered object accepted by a server-side dry
+ * run, then its RBAC and admission policy applied for real and exercised with an agent's own
+ * pod-bound ServiceAccount token.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DeployManifestsIT {
+
+  /** Without CRDs: deploy/ installs its own copies. */
+  @RegisterExtension static final RealApiServer API = new RealApiServer(false);
+
+  static final String AGENT_NAMESPACE = "servicepath-agent";
+  static final String AGENT_ACCOUNT = "servicepath-agent";
+  static final String POLICY = "servicepath-agent-own-node";
+
+  /** Just enough of the Prometheus Operator's CRD for a bare API server to accept ServiceMonitors. */
+  static final String SERVICE_MONITOR_CRD = """
+      apiVersion: apiextensions.k8s.io/v1
+      kind: CustomResourceDefinition
+      metadata:
+        name: servicemonitors.monitoring.coreos.com
+      spec:
+        group: monitoring.coreos.com
+        scope: Namespaced
+        names: {kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor}
+        versions:
+          - name: v1
+            served: true
+            storage: true
+            schema:
+              openAPIV3Schema:
+                type: object
+                x-kubernetes-preserve-unknown-fields: true
+      """;
+
+  static KubernetesClient admin;
+  static Path kubeconfig;
+  static String rendered;
+
+  @BeforeAll
+  static void render() throws Exception {
+    admin = API.newClient();
+    kubeconfig = Files.createTempFile("deploy-manifests-it", ".kubeconfig");
+    Files.writeString(kubeconfig, API.kubeConfigYaml());
+    rendered = kubectl(null, "kustomize", deployDir().toString());
+  }
+
+  @AfterAll
+  static void close() throws IOException {
+    admin.close();
+    Files.deleteIfExists(kubeconfig);
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("deploy/crds holds exactly the CRDs of crds/")
+  void deployCrdsAreTheCommittedCrds() throws IOException {
+    Path committed = RealApiServer.crdsDir();
+    Path copied = deployDir().resolve("crds");
+    try (var files = Files.list(committed)) {
+      for (Path crd : files.filter(p -> p.toString().endsWith(".yml")).toList()) {
+        assertThat(copied.resolve(crd.getFileName()))
+            .as("deploy/crds/%s is stale: cp crds/*.yml deploy/crds/", crd.getFileName())
+            .exists()
+            .hasSameTextualContentAs(crd);
+      }
+    }
+    try (var files = Files.list(copied)) {
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .as("deploy/crds holds a CRD that crds/ no longer has")
+          .allSatisfy(name -> assertThat(committed.resolve(name)).exists());
+    }
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("When deploy/ is applied with a server-side dry run, every object is accepted without Pod Security warnings")
+  void everyObjectIsAcceptedByServerSideDryRun() throws Exception {
+    admin.resource(Serialization.unmarshal(SERVICE_MONITOR_CRD, CustomResourceDefinition.class)).serverSideApply();
+    admin.apiextensions().v1().customResourceDefinitions()
+        .withName("servicemonitors.monitoring.coreos.com")
+        .waitUntilCondition(RealApiServer::established, 30, TimeUnit.SECONDS);
+    // Namespaced objects cannot be dry-run into namespaces that a dry run did not create, nor
+    // custom resources whose CRD is not established.
+    String namespacesAndCrds = Arrays.stream(rendered.split("(?m)^---$"))
+        .filter(doc -> Pattern.compile("(?m)^kind: (Namespace|CustomResourceDefinition)$").matcher(doc).find())
+        .collect(Collectors.joining("---"));
+    kubectl(namespacesAndCrds, "apply", "--server-side", "-f", "-");
+    for (HasMetadata object : objects()) {
+      if (object instanceof CustomResourceDefinition crd) {
+        admin.resource(crd).waitUntilCondition(RealApiServer::established, 30, TimeUnit.SECONDS);
+      }
+    }
+
+    String output = kubectlWithStderr(rendered, "apply", "--server-side", "--dry-run=server", "-f", "-");
+
+    assertThat(output.lines().filter(l -> l.contains("(server dry run)")).count())
+        .as(output)
+        .isEqualTo(objects().size());
+    assertThat(output).doesNotContainIgnoringCase("warning");
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("When a controller pod is made from the Deployment's template, the restricted namespace admits it")
+  void controllerPodPassesRestrictedPodSecurity() {
+    Deployment deployment = objects().stream()
+        .filter(o -> o.getKind().equals("Deployment")).map(o -> (Deployment) o).findFirst().orElseThrow();
+    Pod pod = new PodBuilder()
+        .withNewMetadata().withName("controller-from-template").withNamespace("servicepath-system")
+        .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels()).endMetadata()
+        .withSpec(deployment.getSpec().getTemplate().getSpec())
+        .build();
+    Pod admitted = admin.resource(pod).dryRun().create();
+    assertThat(admitted.getMetadata().getName()).isEqualTo("controller-from-template");
+
+    Pod relaxed = new PodBuilder(pod).editSpec().editFirstContainer()
+        .editSecurityContext().withAllowPrivilegeEscalation(true).endSecurityContext()
+        .endContainer().endSpec().build();
+    assertThatThrownBy(() -> admin.resource(relaxed).dryRun().create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("violates PodSecurity \"restricted:latest\"");
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("An agent's pod-bound token writes its own node's ServicePathNode only, reads ServicePaths, writes none")
+  void agentTokenIsPinnedToItsOwnNode() throws Exception {
+    kubectl(rendered, "apply", "--server-side", "-f", "-");
+    for (String node : List.of("sp-node-1", "sp-node-2")) {
+      admin.nodes().resource(new NodeBuilder().withNewMetadata().withName(node).endMetadata().build())
+          .serverSideApply();
+    }
+    // The test plays the scheduler and kubelet: a pod bound to sp-node-1 that never runs.
+    admin.pods().inNamespace(AGENT_NAMESPACE).resource(new PodBuilder()
+            .withNewMetadata().withName("agent-x").endMetadata()
+            .withNewSpec()
+            .withNodeName("sp-node-1")
+            .withServiceAccountName(AGENT_ACCOUNT)
+            .addNewContainer().withName("agent").withImage("servicepath/agent").endContainer()
+            .endSpec()
+            .build())
+        .create();
+    Pod pod = admin.pods().inNamespace(AGENT_NAMESPACE).withName("agent-x").get();
+    String token = admin.serviceAccounts().inNamespace(AGENT_NAMESPACE).withName(AGENT_ACCOUNT)
+        .tokenRequest(new TokenRequestBuilder().withNewSpec()
+            .withExpirationSeconds(600L)
+            .withNewBoundObjectRef().withApiVersion("v1").withKind("Pod")
+            .withName("agent-x").withUid(pod.getMetadata().getUid()).endBoundObjectRef()
+            .endSpec().build())
+        .getStatus().getToken();
+    Map<String, Object> claims = Serialization.unmarshal(
+        new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]), StandardCharsets.UTF_8), Map.class);
+    assertThat(claims.get("kubernetes.io")).as("token claims").asString().contains("sp-node-1");
+
+    try (KubernetesClient agent = clientWithToken(token)) {
+      var ownNode = agent.resources(ServicePathNode.class).withName("sp-node-1");
+      awaitPolicyEnforced(agent);
+
+      ServicePathNode created = agent.resource(new ServicePathNode("sp-node-1", "10.240.0.4")).create();
+      assertThat(created.getMetadata().getUid()).isNotEmpty();
+      ownNode.patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"nodeIP\":\"10.240.0.14\"}}");
+      ServicePathNode reported = ownNode.subresource("status").patch(
+          PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"mode\":\"iptables\",\"agentVersion\":\"test\"}}");
+      assertThat(reported.getStatus().getMode()).isEqualTo("iptables");
+      assertThat(reported.getSpec().getNodeIP()).isEqualTo("10.240.0.14");
+
+      // Another node's report: denied at creation, and on update of one its own agent made.
+      assertThatThrownBy(() -> agent.resource(new ServicePathNode("sp-node-2", "10.240.0.5")).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY + ": an agent may write only the ServicePathNode named after its own node")
+          .hasMessageContaining("its node is sp-node-1, not sp-node-2");
+      admin.resource(new ServicePathNode("sp-node-2", "10.240.0.5")).create();
+      assertThatThrownBy(() -> agent.resources(ServicePathNode.class).withName("sp-node-2").subresource("status")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"mode\":\"forged\"}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY);
+      assertThatThrownBy(() -> agent.resources(ServicePathNode.class).withName("sp-node-2")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"nodeIP\":\"10.240.0.99\"}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY);
+
+      // ServicePaths: readable, never writable.
+      GenericKubernetesResource path = admin.resource(Serialization.unmarshal("""
+          apiVersion: servicepath.io/v1alpha1
+          kind: ServicePath
+          metadata: {name: web, namespace: default}
+          spec:
+            selector: {app: web}
+            ports: [{name: http, port: 80, targetPort: 8080}]
+          """, GenericKubernetesResource.class)).create();
+      assertThat(agent.resources(ServicePath.class).inAnyNamespace().list().getItems())
+          .extracting(p -> p.getMetadata().getName()).contains("web");
+      assertThatThrownBy(() -> agent.resources(ServicePath.class).inNamespace("default").withName("web")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403))
+          .hasMessageContaining("cannot patch resource \"servicepaths\"");
+      assertThatThrownBy(() -> agent.resources(ServicePath.class).inNamespace("default").withName("web")
+              .subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
+      assertThat(path.getMetadata().getUid()).isNotEmpty();
+    }
+
+    // A token of the same account bound to no pod names no node: it may write no report at all.
+    String unbound = admin.serviceAccounts().inNamespace(AGENT_NAMESPACE).withName(AGENT_ACCOUNT)
+        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(600L).endSpec().build())
+        .getStatus().getToken();
+    try (KubernetesClient agent = clientWithToken(unbound)) {
+      assertThatThrownBy(() -> agent.resource(new ServicePathNode("sp-node-3", "10.240.0.6")).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY + ": an agent may write only the ServicePathNode named after its own node")
+          .hasMessageContaining("its token is not bound to a pod on a node");
+    }
+  }
+
+  /** A binding takes effect once the API server's policy informer has seen it; wait for that. */
+  private static void awaitPolicyEnforced(KubernetesClient agent) throws InterruptedException {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+    while (true) {
+      try {
+        agent.resource(new ServicePathNode("sp-node-probe", "10.240.0.250")).dryRun().create();
+      } catch (KubernetesClientException e) {
+        if (e.getMessage().contains(POLICY)) {
+          return;
+        }
+        throw e;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("policy " + POLICY + " not enforced after 30 s");
+      }
+      Thread.sleep(200);
+    }
+  }
+
+  private static KubernetesClient clientWithToken(String token) {
+    Config adminConfig = API.config();
+    Config config = new ConfigBuilder()
+        .withMasterUrl(adminConfig.getMasterUrl())
+        .withCaCertData(adminConfig.getCaCertData())
+        .withCaCertFile(adminConfig.getCaCertFile())
+        .withOauthToken(token)
+        .build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private static List<HasMetadata> objects() {
+    return admin.load(new java.io.ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items();
+  }
+
+  private static Path deployDir() {
+    return RealApiServer.crdsDir().getParent().resolve("deploy");
+  }
+
+  private static Path kubectlBinary() {
+    return Path.of(RealApiServer.DIR, "k8s", RealApiServer.VERSION + "-linux-amd64", "kubectl");
+  }
+
+  private static String kubectl(String stdin, String... args) throws Exception {
+    return run(stdin, false, args);
+  }
+
+  /** Runs kubectl with stderr folded into the returned output, to see its warnings. */
+  private static String kubectlWithStderr(String stdin, String... args) throws Exception {
+    return run(stdin, true, args);
+  }
+
+  private static String run(String stdin, boolean withStderr, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(kubectlBinary().toString(), "--kubeconfig", kubeconfig.toString()));
+    command.addAll(List.of(args));
+    Path stderr = Files.createTempFile("kubectl", ".err");
+    ProcessBuilder builder = new ProcessBuilder(command);
+    if (withStderr) {
+      builder.redirectErrorStream(true);
+    } else {
+      builder.redirectError(stderr.toFile());
+    }
+    Process process = builder.start();
+    try (var in = process.getOutputStream()) {
+      if (stdin != null) {
+        in.write(stdin.getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+    String err = Files.readString(stderr);
+    Files.deleteIfExists(stderr);
+    if (!exited || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new AssertionError("kubectl " + String.join(" ", args) + " failed:\n" + out + err);
+    }
+    return out;
+  }
+}
