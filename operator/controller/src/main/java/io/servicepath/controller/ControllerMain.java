@@ -66,12 +66,20 @@ public final class ControllerMain implements AutoCloseable {
         config.httpPort(),
         registry::scrape,
         () -> true,
-        () -> operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy());
+        () -> isReady(config.leaderElection()));
   }
 
   public void start() {
     operator.start();
     LOG.info("servicepath controller started; metrics and probes on :{}", http.port());
+  }
+
+  /** A standby is ready to take over; the leader once its informers are synced and healthy. */
+  private boolean isReady(boolean leaderElection) {
+    if (leaderElection && !leader.get()) {
+      return true;
+    }
+    return operator.getRuntimeInfo().isStarted() && operator.getRuntimeInfo().allEventSourcesAreHealthy();
   }
 
   /** True while this replica holds the lease (always false without leader election). */
