@@ -13,8 +13,9 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -53,7 +54,7 @@ public final class NodeReporter implements AutoCloseable {
   // Touched on the executor thread only.
   private ProgrammedState programmed;
   private ServicePathNodeStatus lastWritten;
-  private String lastWrittenVersion;
+  private final Deque<String> ownVersions = new ArrayDeque<>();
   private Instant lastWriteAt = Instant.EPOCH;
   private ScheduledFuture<?> pending;
 
@@ -112,7 +113,7 @@ public final class NodeReporter implements AutoCloseable {
   public void nodeChanged(ServicePathNode node) {
     executor.execute(() -> {
       boolean ours = node != null
-          && (Objects.equals(node.getMetadata().getResourceVersion(), lastWrittenVersion)
+          && (ownVersions.contains(node.getMetadata().getResourceVersion())
               || NodeStatusBuilder.sameContent(node.getStatus(), lastWritten));
       if (!ours && lastWritten != null) {
         LOG.info("ServicePathNode {} {} by someone else: writing it again",
@@ -164,7 +165,7 @@ public final class NodeReporter implements AutoCloseable {
             nodeName, desired.getPaths().size(), desired.getEndpoints().size());
       }
       lastWritten = desired;
-      lastWrittenVersion = written.getMetadata().getResourceVersion();
+      remember(written);
       lastWriteAt = clock.instant();
       writes.increment();
     } catch (KubernetesClientException e) {
@@ -181,12 +182,21 @@ public final class NodeReporter implements AutoCloseable {
       node = client.resources(ServicePathNode.class).withName(nodeName).get();
     }
     if (node == null) {
-      client.resource(new ServicePathNode(nodeName, nodeIP)).create();
+      remember(client.resource(new ServicePathNode(nodeName, nodeIP)).create());
       LOG.info("Created ServicePathNode {} (node IP {})", nodeName, nodeIP);
     } else if (node.getSpec() == null || !nodeIP.equals(node.getSpec().getNodeIP())) {
       String patch = client.getKubernetesSerialization().asJson(Map.of("spec", new ServicePathNodeSpec(nodeIP)));
-      client.resources(ServicePathNode.class).withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      remember(client.resources(ServicePathNode.class).withName(nodeName)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch));
       LOG.info("Set ServicePathNode {} spec.nodeIP to {}", nodeName, nodeIP);
+    }
+  }
+
+  /** Our own writes come back through the informer; their versions tell them from others' writes. */
+  private void remember(ServicePathNode written) {
+    ownVersions.addLast(written.getMetadata().getResourceVersion());
+    while (ownVersions.size() > 8) {
+      ownVersions.removeFirst();
     }
   }
 
