@@ -1,0 +1,90 @@
+package io.servicepath.agent.sync;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's cached view of the cluster: every ServicePath, and its own ServicePathNode only
+ * (a field selector on {@code metadata.name}). Informers retry forever and keep their cache while
+ * the API server is away, so the data plane is driven by the last known state.
+ */
+public final class ClusterView implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterView.class);
+
+  private final SharedIndexInformer<ServicePath> paths;
+  private final SharedIndexInformer<ServicePathNode> node;
+  private final String nodeName;
+
+  public ClusterView(KubernetesClient client, String nodeName) {
+    this.nodeName = nodeName;
+    this.paths = client.resources(ServicePath.class).inAnyNamespace().runnableInformer(0);
+    this.node = client.resources(ServicePathNode.class).withField("metadata.name", nodeName).runnableInformer(0);
+  }
+
+  /**
+   * Starts both informers without waiting for them; {@code pathsChanged} runs on every ServicePath
+   * event, {@code nodeChanged} with our ServicePathNode (null once deleted). Both must not block.
+   */
+  public void start(Runnable pathsChanged, Consumer<ServicePathNode> nodeChanged) {
+    paths.addEventHandler(new Handler<>(p -> pathsChanged.run(), p -> pathsChanged.run()));
+    node.addEventHandler(new Handler<>(nodeChanged, n -> nodeChanged.accept(null)));
+    paths.exceptionHandler((started, t) -> retry("ServicePaths", t));
+    node.exceptionHandler((started, t) -> retry("ServicePathNode " + nodeName, t));
+    paths.start();
+    node.start();
+  }
+
+  public boolean pathsSynced() {
+    return paths.hasSynced();
+  }
+
+  public boolean nodeSynced() {
+    return node.hasSynced();
+  }
+
+  public List<ServicePath> paths() {
+    return paths.getStore().list();
+  }
+
+  /** Our ServicePathNode as last seen, null when it does not exist (or has not been listed yet). */
+  public ServicePathNode ownNode() {
+    return node.getStore().getByKey(nodeName);
+  }
+
+  private static boolean retry(String what, Throwable t) {
+    LOG.warn("Watch of {} failed, keeping the cached state and retrying: {}", what, t.toString());
+    return true;
+  }
+
+  @Override
+  public void close() {
+    paths.stop();
+    node.stop();
+  }
+
+  /** Adds and updates go to one consumer, deletes to another. */
+  private record Handler<T>(Consumer<T> changed, Consumer<T> deleted) implements ResourceEventHandler<T> {
+    @Override
+    public void onAdd(T obj) {
+      changed.accept(obj);
+    }
+
+    @Override
+    public void onUpdate(T oldObj, T newObj) {
+      changed.accept(newObj);
+    }
+
+    @Override
+    public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+      deleted.accept(obj);
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package io.servicepath.agent.sync;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.health.HealthProber;
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.report.NodeReporter;
+import io.servicepath.agent.report.ProgrammedState;
+import io.servicepath.agent.rules.DesiredRules;
+import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.agent.rules.RuleRenderer;
+import io.servicepath.agent.rules.RuleSyncer;
+import io.servicepath.agent.rules.SyncResult;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's single sync thread: on a change (debounced) or every resync period (a full sync),
+ * maps paths to plans, opens listeners and holds node ports, applies the rules with one
+ * iptables-restore, closes what is no longer used, points the prober at local endpoints and
+ * hands the result to the reporter. A failed sync is retried; nothing is torn down because the
+ * API server is away.
+ */
+public final class SyncLoop implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
+  private static final Duration RETRY = Duration.ofSeconds(2);
+
+  private final ClusterView view;
+  private final Listeners listeners;
+  private final RuleSyncer syncer;
+  private final HealthProber prober;
+  private final EndpointHealth health;
+  private final NodeReporter reporter;
+  private final SyncHealth syncHealth;
+  private final String nodeName;
+  private final String nodeIP;
+  private final Duration debounce;
+  private final Duration resyncPeriod;
+  private final Clock clock;
+  private final ScheduledExecutorService executor;
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private final Counter syncs;
+  private final Counter failures;
+  private final AtomicInteger programmedPorts = new AtomicInteger();
+  private final AtomicInteger conflicts = new AtomicInteger();
+
+  // Touched on the sync thread only.
+  private final Set<PortKey> watched = new HashSet<>();
+  private final Map<PortKey, String> lastSummary = new HashMap<>();
+  private boolean preferredPortsLoaded;
+
+  public SyncLoop(
+      ClusterView view,
+      Listeners listeners,
+      RuleSyncer syncer,
+      HealthProber prober,
+      EndpointHealth health,
+      NodeReporter reporter,
+      SyncHealth syncHealth,
+      String nodeName,
+      String nodeIP,
+      Duration debounce,
+      Duration resyncPeriod,
+      MeterRegistry registry,
+      Clock clock) {
+    this.view = view;
+    this.listeners = listeners;
+    this.syncer = syncer;
+    this.prober = prober;
+    this.health = health;
+    this.reporter = reporter;
+    this.syncHealth = syncHealth;
+    this.nodeName = nodeName;
+    this.nodeIP = nodeIP;
+    this.debounce = debounce;
+    this.resyncPeriod = resyncPeriod;
+    this.clock = clock;
+    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sync-loop");
+      t.setDaemon(true);
+      return t;
+    });
+    this.syncs = Counter.builder("servicepath.agent.syncs").description("Agent syncs")
+        .tag("result", "ok").register(registry);
+    this.failures = Counter.builder("servicepath.agent.syncs").description("Agent syncs")
+        .tag("result", "error").register(registry);
+    Gauge.builder("servicepath.agent.programmed.ports", programmedPorts, AtomicInteger::get)
+        .description("Path ports programmed on this node").register(registry);
+    Gauge.builder("servicepath.agent.node.port.conflicts", conflicts, AtomicInteger::get)
+        .description("Node ports another program holds on this node").register(registry);
+  }
+
+  /** Starts the periodic full resync; the first one runs at once. */
+  public void start() {
+    executor.scheduleWithFixedDelay(this::resync, 0, resyncPeriod.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Asks for a sync soon; many calls within the debounce make one sync. Never blocks. */
+  public void trigger() {
+    if (pending.compareAndSet(false, true)) {
+      executor.schedule(this::changed, debounce.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void changed() {
+    pending.set(false);
+    run();
+  }
+
+  private void resync() {
+    syncer.requestFullSync();
+    run();
+  }
+
+  private void run() {
+    try {
+      sync();
+    } catch (RuntimeException e) {
+      failures.increment();
+      LOG.error("Sync failed, retrying in {} s (listeners and rules in place are kept)", RETRY.toSeconds(), e);
+      if (pending.compareAndSet(false, true)) {
+        executor.schedule(this::changed, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private void sync() {
+    if (!view.pathsSynced()) {
+      LOG.info("Waiting for the first list of ServicePaths before programming anything");
+      return;
+    }
+    loadPreferredPorts();
+    List<PortPlan> plans = PlanMapper.plans(view.paths());
+    List<PortBinding> bindings = listeners.apply(plans);
+    DesiredRules desired = RuleRenderer.render(nodeIP, bindings);
+    SyncResult result = syncer.sync(desired);
+    listeners.closeUnused(plans);
+    watchLocalEndpoints(plans);
+    Instant now = clock.instant();
+    syncHealth.synced(result.full());
+    syncs.increment();
+    programmedPorts.set(bindings.size());
+    conflicts.set(listeners.nodePortConflicts().size());
+    logChanges(bindings, result);
+    reporter.programmed(new ProgrammedState(bindings, RuleCounts.byPort(desired), now));
+  }
+
+  /** Once, before the first sync: reuse the proxy ports the previous run reported, which the rules still name. */
+  private void loadPreferredPorts() {
+    if (preferredPortsLoaded || !view.nodeSynced()) {
+      return;
+    }
+    preferredPortsLoaded = true;
+    ServicePathNode node = view.ownNode();
+    if (node == null || node.getStatus() == null || node.getStatus().getPaths() == null) {
+      return;
+    }
+    Map<PortKey, Integer> ports = new HashMap<>();
+    node.getStatus().getPaths().forEach(path -> path.ports().stream()
+        .filter(p -> p.proxyPort() > 0)
+        .forEach(p -> ports.put(new PortKey(path.namespace(), path.name(), p.name()), p.proxyPort())));
+    listeners.preferPorts(ports);
+  }
+
+  private void watchLocalEndpoints(List<PortPlan> plans) {
+    Set<PortKey> now = new HashSet<>();
+    Set<String> addresses = new HashSet<>();
+    for (PortPlan plan : plans) {
+      plan.endpoints().forEach(e -> addresses.add(e.address()));
+      List<Endpoint> local = plan.endpoints().stream().filter(e -> nodeName.equals(e.nodeName())).toList();
+      if (local.isEmpty()) {
+        continue;
+      }
+      prober.watch(plan.key(), local, plan.healthCheck());
+      now.add(plan.key());
+    }
+    watched.stream().filter(k -> !now.contains(k)).forEach(prober::unwatch);
+    watched.clear();
+    watched.addAll(now);
+    health.retainOnly(addresses);
+  }
+
+  private void logChanges(List<PortBinding> bindings, SyncResult result) {
+    Map<PortKey, String> summaries = new HashMap<>();
+    for (PortBinding binding : bindings) {
+      String summary = describe(binding);
+      summaries.put(binding.plan().key(), summary);
+      if (!summary.equals(lastSummary.get(binding.plan().key()))) {
+        LOG.info("{}: {}", binding.plan().key(), summary);
+      }
+    }
+    lastSummary.keySet().stream().filter(k -> !summaries.containsKey(k))
+        .forEach(k -> LOG.info("{}: removed", k));
+    lastSummary.clear();
+    lastSummary.putAll(summaries);
+    if (result.full() || !result.unchanged()) {
+      LOG.info("{} sync: {} path ports, {} rules, {} chains written, {} deleted, {} ms",
+          result.full() ? "Full" : "Partial", bindings.size(), result.ruleCount(), result.chainsWritten(),
+          result.chainsDeleted(), result.duration().toMillis());
+    }
+  }
+
+  static String describe(PortBinding binding) {
+    PortPlan plan = binding.plan();
+    StringBuilder out = new StringBuilder();
+    out.append(plan.mode()).append(" cluster ").append(plan.clusterIP()).append(':').append(plan.port());
+    if (plan.nodePort() > 0) {
+      out.append(", node port ").append(plan.nodePort());
+    }
+    if (!plan.loadBalancerIPs().isEmpty()) {
+      out.append(", LB ").append(String.join(",", plan.loadBalancerIPs()));
+    }
+    if (!plan.externalIPs().isEmpty()) {
+      out.append(", external ").append(String.join(",", plan.externalIPs()));
+    }
+    if (binding.proxyPort() > 0) {
+      out.append(" -> proxy port ").append(binding.proxyPort());
+    }
+    out.append(" -> ").append(plan.readyEndpoints().size()).append('/').append(plan.endpoints().size())
+        .append(" endpoints ready ").append(plan.readyEndpoints().stream().map(Endpoint::address).toList())
+        .append(" (generation ").append(plan.generation()).append(')');
+    return out.toString();
+  }
+
+  /** Stops syncing; listeners, node ports and rules are left to the caller. */
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("Sync thread did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
