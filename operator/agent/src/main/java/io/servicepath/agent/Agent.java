@@ -1,0 +1,96 @@
+package io.servicepath.agent;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.health.HealthProber;
+import io.servicepath.agent.proxy.NodePortHolder;
+import io.servicepath.agent.proxy.ProxyServer;
+import io.servicepath.agent.proxy.ProxySettings;
+import io.servicepath.agent.report.NodeReporter;
+import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.MicrometerSyncMetrics;
+import io.servicepath.agent.rules.RuleSyncer;
+import io.servicepath.agent.sync.ClusterView;
+import io.servicepath.agent.sync.Listeners;
+import io.servicepath.agent.sync.SyncHealth;
+import io.servicepath.agent.sync.SyncLoop;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's agent, wired: cluster view -> sync loop -> proxy, node ports, rules, prober ->
+ * reporter. Closing it stops everything but leaves the rules in place.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+  /** The version in the jar's manifest, else {@code dev}. */
+  public static final String VERSION = version();
+
+  private final AgentConfig config;
+  private final ClusterView view;
+  private final EndpointHealth health;
+  private final ProxyServer proxy;
+  private final HealthProber prober;
+  private final Listeners listeners;
+  private final NodeReporter reporter;
+  private final SyncHealth syncHealth;
+  private final SyncLoop loop;
+
+  public Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, MeterRegistry registry, Clock clock) {
+    this.config = config;
+    this.view = new ClusterView(client, config.nodeName());
+    this.health = new EndpointHealth(clock);
+    this.proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(config.eventLoops()), health, registry, clock);
+    this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
+    this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
+    this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, health, view::ownNode,
+        config.reportInterval(), config.reportHeartbeat(), registry, clock);
+    this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
+    RuleSyncer syncer = new RuleSyncer(runner, new MicrometerSyncMetrics(registry, clock));
+    this.loop = new SyncLoop(view, listeners, syncer, prober, health, reporter, syncHealth,
+        config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
+  }
+
+  /** Starts watching and syncing; returns at once. */
+  public void start() {
+    LOG.info("Agent {} on node {} ({}): proxy binds {}, full resync every {} s",
+        VERSION, config.nodeName(), config.nodeIP(), config.bindAddress().getHostAddress(),
+        config.resyncPeriod().toSeconds());
+    health.addListener(state -> {
+      LOG.info("Endpoint {} is now {}{}", state.address(), state.healthy() ? "healthy" : "unhealthy",
+          state.lastError() == null || state.healthy() ? "" : " (" + state.lastError() + ")");
+      reporter.healthChanged();
+    });
+    view.start(loop::trigger, reporter::nodeChanged);
+    loop.start();
+  }
+
+  public SyncHealth syncHealth() {
+    return syncHealth;
+  }
+
+  public ProxyServer proxy() {
+    return proxy;
+  }
+
+  /** Stops syncing, probing and reporting and closes the listeners; the nat rules stay in place. */
+  @Override
+  public void close() {
+    LOG.info("Agent stopping: closing listeners, leaving the rules in place");
+    view.close();
+    loop.close();
+    reporter.close();
+    prober.close();
+    listeners.closeAll();
+    proxy.shutdown();
+  }
+
+  private static String version() {
+    String v = Agent.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

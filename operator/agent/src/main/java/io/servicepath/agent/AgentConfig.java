@@ -1,0 +1,167 @@
+package io.servicepath.agent;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The agent's settings, from {@code --flag=value} arguments with environment fallbacks.
+ *
+ * @param bindAddress where proxy ports and held node ports are bound
+ * @param httpPort {@code /metrics}, {@code /healthz}, {@code /readyz}; 0 picks a free port
+ * @param resyncPeriod how often everything is synced in full
+ * @param debounce how long changes are gathered before one sync
+ * @param reportInterval at most one ServicePathNode write per interval
+ * @param reportHeartbeat {@code lastSyncTime} is refreshed this often even when nothing changed; 0 never
+ * @param eventLoops proxy event loop threads; 0 = one per core
+ */
+public record AgentConfig(
+    String nodeName,
+    String nodeIP,
+    InetAddress bindAddress,
+    int httpPort,
+    Duration resyncPeriod,
+    Duration debounce,
+    Duration reportInterval,
+    Duration reportHeartbeat,
+    int eventLoops) {
+
+  /** Flag (without {@code --}), its environment variable, and its default (null = required). */
+  private record Option(String flag, String env, String fallback) {}
+
+  private static final List<Option> OPTIONS = List.of(
+      new Option("node-name", "SP_NODE_NAME", null),
+      new Option("node-ip", "NODE_IP", null),
+      new Option("bind-address", "SP_BIND_ADDRESS", "0.0.0.0"),
+      new Option("http-port", "SP_HTTP_PORT", "10256"),
+      new Option("resync-period", "SP_RESYNC_PERIOD", "30s"),
+      new Option("debounce", "SP_DEBOUNCE", "100ms"),
+      new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
+      new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
+      new Option("event-loops", "SP_EVENT_LOOPS", "0"));
+
+  public static String usage() {
+    StringBuilder out = new StringBuilder("Usage: AgentMain");
+    OPTIONS.forEach(o -> out.append(" [--").append(o.flag()).append("=... (env ").append(o.env())
+        .append(o.fallback() == null ? ", required" : ", default " + o.fallback()).append(")]"));
+    return out.toString();
+  }
+
+  /**
+   * Arguments win over the environment, the environment over defaults.
+   *
+   * @throws IllegalArgumentException naming the flag that is missing, unknown or malformed
+   */
+  public static AgentConfig parse(String[] args, Map<String, String> env) {
+    Map<String, String> given = new HashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (!arg.startsWith("--") || eq < 0) {
+        throw new IllegalArgumentException("expected --flag=value, got " + arg);
+      }
+      String flag = arg.substring(2, eq);
+      if (OPTIONS.stream().noneMatch(o -> o.flag().equals(flag))) {
+        throw new IllegalArgumentException("unknown flag --" + flag);
+      }
+      given.put(flag, arg.substring(eq + 1));
+    }
+    Map<String, String> values = new HashMap<>();
+    for (Option o : OPTIONS) {
+      String value = given.getOrDefault(o.flag(), env.get(o.env()));
+      if (value == null || value.isBlank()) {
+        value = o.fallback();
+      }
+      if (value == null) {
+        throw new IllegalArgumentException("--" + o.flag() + " (or " + o.env() + ") is required");
+      }
+      values.put(o.flag(), value.trim());
+    }
+    String nodeIP = values.get("node-ip");
+    if (!isIpv4(nodeIP)) {
+      throw new IllegalArgumentException("--node-ip must be an IPv4 address, got " + nodeIP);
+    }
+    Duration resync = duration("resync-period", values);
+    if (resync.isZero() || resync.isNegative()) {
+      throw new IllegalArgumentException("--resync-period must be positive");
+    }
+    return new AgentConfig(
+        values.get("node-name"),
+        nodeIP,
+        address("bind-address", values.get("bind-address")),
+        integer("http-port", values),
+        resync,
+        duration("debounce", values),
+        duration("report-interval", values),
+        duration("report-heartbeat", values),
+        integer("event-loops", values));
+  }
+
+  /** {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, ISO-8601 ({@code PT30S}) or plain seconds. */
+  static Duration parseDuration(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    if (t.startsWith("pt")) {
+      return Duration.parse(t.toUpperCase(Locale.ROOT));
+    }
+    if (t.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+    }
+    char unit = t.charAt(t.length() - 1);
+    String number = Character.isDigit(unit) ? t : t.substring(0, t.length() - 1);
+    long n = Long.parseLong(number);
+    return switch (unit) {
+      case 'm' -> Duration.ofMinutes(n);
+      case 'h' -> Duration.ofHours(n);
+      case 's' -> Duration.ofSeconds(n);
+      default -> {
+        if (!Character.isDigit(unit)) {
+          throw new IllegalArgumentException("unknown unit in " + text);
+        }
+        yield Duration.ofSeconds(n);
+      }
+    };
+  }
+
+  private static Duration duration(String flag, Map<String, String> values) {
+    try {
+      Duration d = parseDuration(values.get(flag));
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("--" + flag + " must not be negative");
+      }
+      return d;
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--" + flag + ": not a duration: " + values.get(flag), e);
+    }
+  }
+
+  private static int integer(String flag, Map<String, String> values) {
+    try {
+      return Integer.parseInt(values.get(flag));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + flag + ": not a number: " + values.get(flag), e);
+    }
+  }
+
+  private static boolean isIpv4(String text) {
+    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      return false;
+    }
+    for (String octet : text.split("\\.")) {
+      if (Integer.parseInt(octet) > 255) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static InetAddress address(String flag, String value) {
+    try {
+      return InetAddress.getByName(value);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("--" + flag + ": not an address: " + value, e);
+    }
+  }
+}

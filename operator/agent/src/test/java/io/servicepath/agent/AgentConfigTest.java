@@ -1,0 +1,50 @@
+package io.servicepath.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class AgentConfigTest {
+
+  @Test
+  @DisplayName("Flags win over the environment, which wins over defaults")
+  void flagsEnvDefaults() {
+    AgentConfig config = AgentConfig.parse(
+        new String[] {"--node-name=sp-node-1", "--resync-period=45s"},
+        Map.of("SP_NODE_NAME", "other", "NODE_IP", "10.240.0.4", "SP_HTTP_PORT", "9100"));
+
+    assertThat(config.nodeName()).isEqualTo("sp-node-1");
+    assertThat(config.nodeIP()).isEqualTo("10.240.0.4");
+    assertThat(config.bindAddress().getHostAddress()).isEqualTo("0.0.0.0");
+    assertThat(config.httpPort()).isEqualTo(9100);
+    assertThat(config.resyncPeriod()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(config.debounce()).isEqualTo(Duration.ofMillis(100));
+    assertThat(config.reportHeartbeat()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  @DisplayName("Missing, unknown or malformed flags are named in the error")
+  void errors() {
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-ip=10.240.0.4"}, Map.of()))
+        .hasMessageContaining("--node-name");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.240.0.400"}, Map.of()))
+        .hasMessageContaining("--node-ip");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--nope=1"}, Map.of()))
+        .hasMessageContaining("--nope");
+    assertThatThrownBy(() -> AgentConfig.parse(
+        new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--resync-period=soon"}, Map.of()))
+        .hasMessageContaining("--resync-period");
+  }
+
+  @Test
+  void durations() {
+    assertThat(AgentConfig.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(AgentConfig.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(AgentConfig.parseDuration("PT1H")).isEqualTo(Duration.ofHours(1));
+    assertThat(AgentConfig.parseDuration("15")).isEqualTo(Duration.ofSeconds(15));
+  }
+}

@@ -1,0 +1,235 @@
+package io.servicepath.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.proxy.ProxyListener;
+import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.sync.CloudNginx;
+import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.HealthCheck;
+import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.Protocol;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathPort;
+import io.servicepath.api.v1alpha1.ServicePathSpec;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProxyPort;
+import io.servicepath.testing.RealApiServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The agent's sync loop against a real kube-apiserver, with recorded iptables and loopback traffic only. */
+class AgentIT {
+
+  @RegisterExtension static RealApiServer api = new RealApiServer();
+
+  private static final String NODE = "sp-node-1";
+  private static final PortKey HTTP = new PortKey("default", "cloud-nginx", "http-server");
+  private static final String BANNER = "HTTP/1.1 301 Moved Permanently";
+
+  private final RecordingRunner runner = new RecordingRunner();
+  private KubernetesClient client;
+  private Agent agent;
+  private PrometheusMeterRegistry registry;
+  private ServerSocket backend;
+  private Thread backendThread;
+
+  @BeforeEach
+  void start() throws IOException {
+    backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    backendThread = new Thread(this::serveBanner, "test-backend");
+    backendThread.start();
+    client = api.newClient();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), 0,
+        Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1);
+    agent = new Agent(config, client, runner, registry, Clock.systemUTC());
+    agent.start();
+  }
+
+  @AfterEach
+  void stop() throws IOException, InterruptedException {
+    agent.close();
+    client.close();
+    backend.close();
+    backendThread.join(5000);
+  }
+
+  @Test
+  @DisplayName("A planned path gets a loopback proxy port, nat rules and a report; deleting it closes both")
+  void programsAndForgetsCloudNginx() throws IOException {
+    ServicePath path = new ServicePath("default", "cloud-nginx", CloudNginx.spec());
+    HealthCheck check = new HealthCheck();
+    check.setIntervalSeconds(1);
+    path.getSpec().setHealthCheck(check);
+    ServicePath created = client.resource(path).create();
+    created.setStatus(CloudNginx.status(List.of(
+        CloudNginx.endpoint("cloud-nginx-1", "127.0.0.1", NODE, true, backend.getLocalPort(), backend.getLocalPort()))));
+    client.resource(created).updateStatus();
+    createKeeper();
+
+    ProxyListener listener = await("proxy listener for " + HTTP, () -> agent.proxy().listener(HTTP));
+    assertThat(listener.address().getAddress().isLoopbackAddress()).isTrue();
+    assertThat(readBanner(listener.port())).isEqualTo(BANNER);
+
+    String rules = await("restores with the path's rules", () -> Optional.of(String.join("", runner.restores()))
+        .filter(all -> all.contains("\"default/cloud-nginx:http-server\"")));
+    assertThat(rules)
+        .contains("REDIRECT --to-ports " + listener.port())
+        .contains("-d 192.0.2.10/32")
+        .contains("--dport 31234");
+    assertThat(runner.commands()).noneMatch(c -> c.contains("-X") && !c.startsWith("iptables-restore"));
+
+    ProgrammedPath programmed = await("the node report with the path", () -> programmed(NODE));
+    assertThat(programmed.observedGeneration()).isEqualTo(1);
+    assertThat(programmed.ports()).contains(new ProxyPort("http-server", listener.port(), 31234));
+    assertThat(programmed.rules()).isPositive();
+    ServicePathNode node = client.resources(ServicePathNode.class).withName(NODE).get();
+    assertThat(node.getSpec().getNodeIP()).isEqualTo("10.240.0.4");
+    assertThat(node.getStatus().getMode()).isEqualTo("iptables");
+    assertThat(node.getStatus().getLastSyncTime()).isNotBlank();
+    ObservedEndpoint seen = await("the probed endpoint in the report", () -> Optional.ofNullable(
+            client.resources(ServicePathNode.class).withName(NODE).get().getStatus())
+        .flatMap(s -> s.getEndpoints().stream().filter(e -> e.port() == backend.getLocalPort()).findFirst()));
+    assertThat(seen).isEqualTo(new ObservedEndpoint(
+        "default", "cloud-nginx", "127.0.0.1", backend.getLocalPort(), Health.Healthy, null));
+    assertThat(agent.syncHealth().ready()).isTrue();
+    assertThat(agent.syncHealth().healthy()).isTrue();
+    assertThat(registry.scrape()).contains("servicepath_agent_syncs_total{result=\"ok\",");
+
+    client.resource(created).delete();
+
+    await("the listener closed", () -> agent.proxy().listener(HTTP).isEmpty() ? Optional.of(true) : Optional.empty());
+    assertThat(connects(listener.port())).isFalse();
+    await("the report without the path", () -> {
+      ServicePathNode report = client.resources(ServicePathNode.class).withName(NODE).get();
+      return report.getStatus().getPaths().stream().map(ProgrammedPath::name).toList().equals(List.of("keeper"))
+          ? Optional.of(report) : Optional.empty();
+    });
+    assertThat(runner.restores().get(runner.restores().size() - 1)).doesNotContain("default/cloud-nginx");
+  }
+
+  /** A second path that stays, so that deleting cloud-nginx leaves something to program. */
+  private void createKeeper() {
+    ServicePathSpec spec = new ServicePathSpec();
+    spec.setSelector(Map.of("app", "keeper"));
+    spec.setPorts(new ArrayList<>(List.of(new ServicePathPort("web", 8080, new IntOrString(8080)))));
+    ServicePath keeper = client.resource(new ServicePath("default", "keeper", spec)).create();
+    ServicePathStatus status = new ServicePathStatus();
+    status.setObservedGeneration(1L);
+    status.setClusterIP("10.0.0.20");
+    status.setPorts(new ArrayList<>(List.of(new PortStatus("web", 8080, Protocol.TCP, 0))));
+    keeper.setStatus(status);
+    client.resource(keeper).updateStatus();
+  }
+
+  private Optional<ProgrammedPath> programmed(String nodeName) {
+    ServicePathNode node = client.resources(ServicePathNode.class).withName(nodeName).get();
+    if (node == null || node.getStatus() == null) {
+      return Optional.empty();
+    }
+    return node.getStatus().getPaths().stream()
+        .filter(p -> p.namespace().equals("default") && p.name().equals("cloud-nginx"))
+        .findFirst();
+  }
+
+  private static String readBanner(int port) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(5000);
+      InputStream in = socket.getInputStream();
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return text.lines().findFirst().orElse("");
+    }
+  }
+
+  private static boolean connects(int port) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      return socket.isConnected();
+    } catch (ConnectException e) {
+      return false;
+    }
+  }
+
+  /** Answers every connection with one line and closes it, as the article's nginx answers port 80. */
+  private void serveBanner() {
+    while (!backend.isClosed()) {
+      try (Socket socket = backend.accept(); OutputStream out = socket.getOutputStream()) {
+        out.write((BANNER + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        if (!backend.isClosed()) {
+          backendErrors.incrementAndGet();
+        }
+      }
+    }
+  }
+
+  private final AtomicInteger backendErrors = new AtomicInteger();
+
+  private static <T> T await(String what, Supplier<Optional<T>> probe) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<T> value = probe.get();
+      if (value.isPresent()) {
+        return value.get();
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting for " + what, e);
+      }
+    }
+    throw new AssertionError("timed out waiting for " + what);
+  }
+
+  /** Answers iptables-save with nothing and every other command with success, recording them all. */
+  private static final class RecordingRunner implements CommandRunner {
+    private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final List<String> restores = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CommandResult run(List<String> command, String stdin) {
+      commands.add(String.join(" ", command));
+      if (command.get(0).equals("iptables-restore")) {
+        restores.add(stdin);
+      }
+      return new CommandResult(0, "", "");
+    }
+
+    List<String> commands() {
+      return List.copyOf(commands);
+    }
+
+    List<String> restores() {
+      return List.copyOf(restores);
+    }
+  }
+}
