@@ -63,6 +63,7 @@ public final class ControllerMain implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     operator.register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock)));
     http = new HttpEndpoints(
+        config.httpBindAddress(),
         config.httpPort(),
         registry::scrape,
         () -> true,

@@ -14,9 +14,9 @@ public final class HttpEndpoints implements AutoCloseable {
 
   private final HttpServer server;
 
-  public HttpEndpoints(int port, Supplier<String> metrics, BooleanSupplier healthy, BooleanSupplier ready)
+  public HttpEndpoints(String bindAddress, int port, Supplier<String> metrics, BooleanSupplier healthy, BooleanSupplier ready)
       throws IOException {
-    server = HttpServer.create(new InetSocketAddress(port), 0);
+    server = HttpServer.create(new InetSocketAddress(bindAddress, port), 0);
     server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", metrics.get()));
     server.createContext("/healthz", ex -> check(ex, healthy));
     server.createContext("/readyz", ex -> check(ex, ready));

@@ -1,6 +1,7 @@
 package io.servicepath.controller;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -44,7 +45,8 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
   private final AllocationEvents events;
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
-  private InformerEventSource<ServicePathNode, ServicePath> nodes;
+  private InformerEventSource<ServicePathNode, ServicePath> reports;
+  private InformerEventSource<Node, ServicePath> nodes;
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
     this.allocator = allocator;
@@ -63,12 +65,21 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
                 .collect(Collectors.toSet()))
             .build(),
         context);
-    nodes = new InformerEventSource<>(
+    reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
             .withSecondaryToPrimaryMapper(ServicePathReconciler::pathsMentioned)
             .build(),
         context);
-    return List.of(pods, nodes);
+    // A node joining or leaving changes every path's node count.
+    nodes = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Node.class, ServicePath.class)
+            .withSecondaryToPrimaryMapper(node -> context.getPrimaryCache().list()
+                .map(ResourceID::fromResource)
+                .collect(Collectors.toSet()))
+            .withOnUpdateFilter((next, previous) -> false)
+            .build(),
+        context);
+    return List.of(pods, reports, nodes);
   }
 
   static Set<ResourceID> pathsMentioned(ServicePathNode report) {
@@ -87,8 +98,9 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
     List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path);
-    NodeReports reports = new NodeReports(nodes.list().toList());
-    ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, reports, clock);
+    NodeReports nodeReports = new NodeReports(
+        reports.list().toList(), nodes.list().map(n -> n.getMetadata().getName()).toList());
+    ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
 
     Optional<Condition> before = Optional.ofNullable(path.getStatus())
         .flatMap(s -> Conditions.find(s.getConditions(), Conditions.ALLOCATED));

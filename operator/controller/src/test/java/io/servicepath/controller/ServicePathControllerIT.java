@@ -68,6 +68,7 @@ class ServicePathControllerIT {
     controllers.clear();
     client.resources(ServicePath.class).inAnyNamespace().delete();
     client.resources(ServicePathNode.class).delete();
+    client.nodes().delete();
     // No kubelet confirms a graceful delete here: delete at once.
     client.pods().inNamespace("default").withGracePeriod(0).delete();
     // Finalizers need a running controller; remove them so the next test starts clean.
@@ -136,6 +137,10 @@ class ServicePathControllerIT {
   @DisplayName("When the article's path is applied over two pods, then status holds the plan, agents' reports make it Ready and kubectl shows it")
   void cloudNginxEndToEndOnTheControlPlane() throws Exception {
     ControllerMain controller = startController(false);
+    for (String node : List.of("sp-node-1", "sp-node-2")) {
+      client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+          .withNewMetadata().withName(node).endMetadata().build()).create();
+    }
     createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
     createPod("nginx-b", "10.244.2.6", "sp-node-2", false);
     client.resource(Paths.cloudNginx()).create();
@@ -149,10 +154,14 @@ class ServicePathControllerIT {
     assertThat(s.getLoadBalancer().ingress().get(0).ip()).startsWith("192.0.2.");
     assertThat(s.getEndpoints()).extracting(EndpointStatus::pod, EndpointStatus::ready)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("nginx-a", true), org.assertj.core.groups.Tuple.tuple("nginx-b", false));
-    assertThat(Conditions.find(s.getConditions(), Conditions.READY).orElseThrow().getReason()).isEqualTo("NoAgents");
+    assertThat(Conditions.find(s.getConditions(), Conditions.READY).orElseThrow().getMessage())
+        .isEqualTo("Programmed: programmed on 0 of 2 nodes");
 
     path = get("cloud-nginx");
     reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
+    Eventually.await(WAIT, () -> get("cloud-nginx").getStatus().getNodes(),
+        n -> n.programmed() == 1 && n.total() == 2, "one of two nodes programmed");
+    assertThat(Conditions.isTrue(get("cloud-nginx").getStatus().getConditions(), Conditions.READY)).isFalse();
     reportAsAgent("sp-node-2", "10.240.0.5", path, Health.Healthy);
     path = awaitCondition("cloud-nginx", Conditions.READY, "True");
     assertThat(path.getStatus().getNodes().programmed()).isEqualTo(2);

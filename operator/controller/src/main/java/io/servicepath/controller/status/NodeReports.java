@@ -17,9 +17,16 @@ import java.util.List;
 public final class NodeReports {
 
   private final List<ServicePathNode> reports;
+  private final java.util.Set<String> nodes;
 
-  public NodeReports(List<ServicePathNode> reports) {
+  /**
+   * @param nodes names of the cluster's Node objects: a node whose agent has not reported yet
+   *     counts as not programmed
+   */
+  public NodeReports(List<ServicePathNode> reports, java.util.Collection<String> nodes) {
     this.reports = reports;
+    this.nodes = new java.util.TreeSet<>(nodes);
+    reports.forEach(r -> this.nodes.add(r.getMetadata().getName()));
   }
 
   public NodeSummary summary(String namespace, String name, long generation) {
@@ -31,7 +38,7 @@ public final class NodeReports {
         programmed++;
       }
     }
-    return new NodeSummary(programmed, reports.size());
+    return new NodeSummary(programmed, nodes.size());
   }
 
   public List<EndpointStatus> withHealth(String namespace, String name, List<EndpointStatus> endpoints) {

@@ -109,7 +109,7 @@ public final class StatusBuilder {
 
   private static void programmed(Conditions c, NodeSummary nodes, String mode) {
     if (nodes.total() == 0) {
-      c.set(Conditions.PROGRAMMED, "Unknown", "NoAgents", "no node agent has reported yet");
+      c.set(Conditions.PROGRAMMED, "Unknown", "NoNodes", "no node and no agent report exists yet");
     } else if (nodes.programmed() == nodes.total()) {
       c.set(Conditions.PROGRAMMED, true, "Programmed",
           mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.NodeSummary;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
@@ -37,7 +38,7 @@ class StatusBuilderTest {
     List<EndpointStatus> eps = EndpointResolver.resolve(path.getSpec(), List.of(
         pod("default", "nginx-a", NGINX, "10.244.1.5", "sp-node-1", true),
         pod("default", "nginx-b", NGINX, "10.244.2.6", "sp-node-2", true)));
-    return StatusBuilder.build(path, allocation, eps, new NodeReports(reports), clock);
+    return StatusBuilder.build(path, allocation, eps, new NodeReports(reports, List.of("sp-node-1", "sp-node-2")), clock);
   }
 
   static ServicePathNode report(String node, long generation, ObservedEndpoint... seen) {
@@ -55,17 +56,34 @@ class StatusBuilderTest {
   }
 
   @Test
-  @DisplayName("When no agent has reported, then Ready is False with NoAgents and the plan is complete")
+  @DisplayName("When no agent has reported, then Programmed counts the nodes as pending and the plan is complete")
   void noAgents() {
     ServicePathStatus s = build(Paths.cloudNginx(), List.of(), T0);
     assertThat(s.getClusterIP()).startsWith("10.0.");
     assertThat(s.getPortSummary()).matches("80:3\\d{4}/TCP,443:3\\d{4}/TCP");
     assertThat(s.getExternalIP()).startsWith("192.0.2.");
     assertThat(s.getObservedGeneration()).isEqualTo(1L);
-    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("Unknown/NoAgents");
-    assertThat(condition(s, Conditions.READY)).isEqualTo("False/NoAgents");
+    assertThat(s.getNodes()).isEqualTo(new NodeSummary(0, 2));
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/Pending");
+    assertThat(condition(s, Conditions.READY)).isEqualTo("False/Pending");
     assertThat(s.getConditions()).extracting(Condition::getType).isSorted();
     assertThat(s.getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(1L));
+  }
+
+  @Test
+  @DisplayName("When one of two nodes has reported, then the path is not Ready yet")
+  void oneOfTwoNodesIsNotReady() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(report("sp-node-1", 1)), T0);
+    assertThat(s.getNodes()).isEqualTo(new NodeSummary(1, 2));
+    assertThat(condition(s, Conditions.READY)).isEqualTo("False/Pending");
+  }
+
+  @Test
+  @DisplayName("When there is no node and no report, then Programmed is Unknown with NoNodes")
+  void noNodes() {
+    ServicePath path = Paths.cloudNginx();
+    ServicePathStatus s = StatusBuilder.build(path, allocator.allocate(path), List.of(), new NodeReports(List.of(), List.of()), T0);
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("Unknown/NoNodes");
   }
 
   @Test
@@ -108,7 +126,7 @@ class StatusBuilderTest {
   void transitionTimeMovesOnFlipOnly() {
     ServicePath path = Paths.cloudNginx();
     path.setStatus(build(path, List.of(), T0));
-    ServicePathStatus after = build(path, List.of(report("sp-node-1", 1)), T1);
+    ServicePathStatus after = build(path, List.of(report("sp-node-1", 1), report("sp-node-2", 1)), T1);
     assertThat(Conditions.find(after.getConditions(), Conditions.READY).get().getLastTransitionTime()).isEqualTo("2026-11-25T10:05:00Z");
     assertThat(Conditions.find(after.getConditions(), Conditions.ALLOCATED).get().getLastTransitionTime()).isEqualTo("2026-11-25T10:00:00Z");
   }
