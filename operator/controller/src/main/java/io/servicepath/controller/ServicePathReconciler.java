@@ -68,6 +68,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
     reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
             .withSecondaryToPrimaryMapper(ServicePathReconciler::pathsMentioned)
+            .withOnUpdateFilter((next, previous) -> !sameObservations(next, previous))
             .build(),
         context);
     // A node joining or leaving changes every path's node count.
@@ -80,6 +81,15 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
             .build(),
         context);
     return List.of(pods, reports, nodes);
+  }
+
+  /** Agents refresh {@code lastSyncTime} as a heartbeat; that alone changes no path's status. */
+  static boolean sameObservations(ServicePathNode a, ServicePathNode b) {
+    if (a.getStatus() == null || b.getStatus() == null) {
+      return a.getStatus() == b.getStatus();
+    }
+    return a.getStatus().getPaths().equals(b.getStatus().getPaths())
+        && a.getStatus().getEndpoints().equals(b.getStatus().getEndpoints());
   }
 
   static Set<ResourceID> pathsMentioned(ServicePathNode report) {
