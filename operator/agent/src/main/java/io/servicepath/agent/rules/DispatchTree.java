@@ -51,8 +51,8 @@ final class DispatchTree {
 
   private void fill(String chain, List<Entry> entries) {
     List<String> rules = chains.computeIfAbsent(chain, c -> new ArrayList<>());
-    int common = commonPrefixLength(entries);
-    if (entries.size() <= MAX_LEAF_RULES || common >= space.width()) {
+    int common = entries.size() <= MAX_LEAF_RULES ? space.width() : commonPrefixLength(entries);
+    if (common >= space.width()) {
       entries.forEach(e -> e.rules().forEach(r -> rules.add(line(chain, r))));
       return;
     }

@@ -109,9 +109,29 @@ public final class SyncLoop implements AutoCloseable {
         .description("Node ports another program holds on this node").register(registry);
   }
 
-  /** Starts the periodic full resync; the first one runs at once. */
+  /** How often the canary rules are checked for a flush between full resyncs. */
+  private static final Duration CANARY_PERIOD = Duration.ofSeconds(5);
+
+  /** Starts the periodic full resync (the first one runs at once) and the canary check. */
   public void start() {
     executor.scheduleWithFixedDelay(this::resync, 0, resyncPeriod.toMillis(), TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(
+        this::checkCanary, CANARY_PERIOD.toMillis(), CANARY_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Someone flushed our chains (or the table): restore everything at once, not at the next resync. */
+  private void checkCanary() {
+    if (!view.pathsSynced()) {
+      return;
+    }
+    try {
+      if (!syncer.canaryIntact()) {
+        LOG.warn("Our nat/filter chains were flushed or deleted; resyncing everything");
+        run();
+      }
+    } catch (RuntimeException e) {
+      LOG.error("Canary check failed", e);
+    }
   }
 
   /** Asks for a sync soon; many calls within the debounce make one sync. Never blocks. */

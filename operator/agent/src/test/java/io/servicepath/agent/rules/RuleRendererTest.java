@@ -53,6 +53,13 @@ class RuleRendererTest {
   }
 
   @Test
+  @DisplayName("When a node has no paths yet, then only the entry chains and the canary are rendered")
+  void noPaths() {
+    DesiredRules rules = RuleRenderer.render("10.240.0.4", List.of());
+    assertThat(rules.toText()).contains("SP-PORTALS-CONTAINER").contains("SP-CANARY");
+  }
+
+  @Test
   @DisplayName("When the input order changes, then the rules are the same")
   void deterministic() throws IOException {
     GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-dispatch-tree.json"));
