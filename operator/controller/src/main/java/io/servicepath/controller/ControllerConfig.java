@@ -1,7 +1,11 @@
 package io.servicepath.controller;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
+import java.util.function.BiFunction;
 
 /**
  * Settings of the controller, from {@code --name=value} arguments or, failing that, {@code SP_NAME}
@@ -28,7 +32,7 @@ public record ControllerConfig(
       }
       values.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
     }
-    java.util.function.BiFunction<String, String, String> get = (name, fallback) -> values.getOrDefault(
+    BiFunction<String, String, String> get = (name, fallback) -> values.getOrDefault(
         name, env.getOrDefault("SP_" + name.toUpperCase().replace('-', '_'), fallback));
     String range = get.apply("node-port-range", "30000-32767");
     String[] bounds = range.split("-");
@@ -45,14 +49,14 @@ public record ControllerConfig(
         Boolean.parseBoolean(get.apply("leader-election", "true")),
         get.apply("lease-namespace", env.getOrDefault("POD_NAMESPACE", "servicepath-system")),
         get.apply("lease-name", "servicepath-controller"),
-        get.apply("identity", env.getOrDefault("POD_NAME", hostName()) + "-" + java.util.UUID.randomUUID().toString().substring(0, 8)),
+        get.apply("identity", env.getOrDefault("POD_NAME", hostName()) + "-" + UUID.randomUUID().toString().substring(0, 8)),
         Boolean.parseBoolean(get.apply("exit-on-lost-lease", "true")));
   }
 
   private static String hostName() {
     try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.net.UnknownHostException e) {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
       return "servicepath-controller";
     }
   }

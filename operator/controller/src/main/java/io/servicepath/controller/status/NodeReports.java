@@ -7,7 +7,11 @@ import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads the agents' {@code ServicePathNode} reports for one path: how many nodes programmed its
@@ -17,15 +21,15 @@ import java.util.List;
 public final class NodeReports {
 
   private final List<ServicePathNode> reports;
-  private final java.util.Set<String> nodes;
+  private final Set<String> nodes;
 
   /**
    * @param nodes names of the cluster's Node objects: a node whose agent has not reported yet
    *     counts as not programmed
    */
-  public NodeReports(List<ServicePathNode> reports, java.util.Collection<String> nodes) {
+  public NodeReports(List<ServicePathNode> reports, Collection<String> nodes) {
     this.reports = reports;
-    this.nodes = new java.util.TreeSet<>(nodes);
+    this.nodes = new TreeSet<>(nodes);
     reports.forEach(r -> this.nodes.add(r.getMetadata().getName()));
   }
 
@@ -82,10 +86,10 @@ public final class NodeReports {
     return a == null || b.health() == Health.Unhealthy ? b : a;
   }
 
-  private static java.util.Optional<ProgrammedPath> programmedPath(
+  private static Optional<ProgrammedPath> programmedPath(
       ServicePathNode report, String namespace, String name) {
     if (report.getStatus() == null || report.getStatus().getPaths() == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     return report.getStatus().getPaths().stream()
         .filter(p -> p.namespace().equals(namespace) && p.name().equals(name))
