@@ -2,19 +2,12 @@ package io.servicepath.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.client.dsl.Resource;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ClientIPConfig;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.SessionAffinity;
 import io.servicepath.api.v1alpha1.SessionAffinityConfig;
-import io.servicepath.api.v1alpha1.ServicePath;
-import io.servicepath.api.v1alpha1.ServicePathPort;
-import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
-import io.servicepath.api.v1alpha1.ServiceType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,74 +16,19 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * Scenarios on one local cluster of two nodes, each asserting traffic (curl from {@code sp-client}
- * or a node namespace) and status (through the API server). Every scenario uses its own path and
- * pod names and removes them afterwards.
+ * The first scenarios: the article's path end to end, a SIGKILLed pod under load, a path without
+ * endpoints, readiness flips, {@code kubectl wait}, ClientIP affinity, an agent restart. Each
+ * asserts traffic (curl from {@code sp-client} or a node namespace) and status (through the API
+ * server), and uses its own path and pod names.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
-class ServicePathE2EIT {
-
-  private static final String NS = "default";
-  private static final int NODES = 2;
-  private static final String CLIENT = "sp-client";
-  private static final Duration SETTLE = Duration.ofSeconds(60);
-
-  private static LocalCluster cluster;
-
-  /** What the current scenario made, removed after it. */
-  private final List<String> paths = new ArrayList<>();
-  private final List<String> pods = new ArrayList<>();
-
-  @BeforeAll
-  static void up() throws Exception {
-    cluster = LocalCluster.up(NODES);
-  }
-
-  @AfterAll
-  static void down() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @AfterEach
-  void cleanUp() {
-    List<Throwable> errors = new ArrayList<>();
-    for (String path : paths) {
-      tryTo(errors, () -> resource(path).delete());
-    }
-    for (String pod : pods) {
-      tryTo(errors, () -> cluster.pod("delete", pod));
-    }
-    for (String path : paths) {
-      tryTo(errors, () -> await("path " + path + " gone", Duration.ofSeconds(30), () -> resource(path).get() == null));
-    }
-    if (!errors.isEmpty()) {
-      IllegalStateException e = new IllegalStateException("cleaning up paths " + paths + " and pods " + pods);
-      errors.forEach(e::addSuppressed);
-      throw e;
-    }
-  }
-
-  private static void tryTo(List<Throwable> errors, Runnable step) {
-    try {
-      step.run();
-    } catch (RuntimeException | AssertionError e) {
-      errors.add(e);
-    }
-  }
+class ServicePathE2EIT extends LocalClusterScenarios {
 
   // --- scenarios ---------------------------------------------------------------------------------
 
@@ -308,149 +246,5 @@ class ServicePathE2EIT {
       assertThat(cluster.httpCode(CLIENT, url)).as("request %d after the restart", i).isEqualTo("301");
     }
     awaitReadyEverywhere("restart");
-  }
-
-  private static String natRules(String node) {
-    LocalCluster.Result r = cluster.exec(node, "iptables-save", "-t", "nat");
-    return r.ok() ? r.stdout() : "iptables-save failed: " + r;
-  }
-
-  // --- helpers -----------------------------------------------------------------------------------
-
-  private void addPod(String name, String labels, String node) {
-    pods.add(name);
-    cluster.podAdd(name, labels, node);
-  }
-
-  private void createPath(String name, Map<String, String> selector) {
-    createPath(name, selector, spec -> {});
-  }
-
-  /** A LoadBalancer path with the article's two ports: http 80 (301) and https 443 ("hello from POD"). */
-  private void createPath(String name, Map<String, String> selector, Consumer<ServicePathSpec> customize) {
-    ServicePathSpec spec = new ServicePathSpec();
-    spec.setType(ServiceType.LoadBalancer);
-    spec.setSelector(selector);
-    spec.setPorts(List.of(
-        new ServicePathPort("http", 80, new IntOrString(80)),
-        new ServicePathPort("https", 443, new IntOrString(443))));
-    customize.accept(spec);
-    paths.add(name);
-    cluster.client().resources(ServicePath.class).inNamespace(NS).resource(new ServicePath(NS, name, spec)).create();
-  }
-
-  private static Resource<ServicePath> resource(String name) {
-    return cluster.client().resources(ServicePath.class).inNamespace(NS).withName(name);
-  }
-
-  private static ServicePathStatus status(String name) {
-    ServicePath sp = resource(name).get();
-    return sp == null ? null : sp.getStatus();
-  }
-
-  /** Ready, and programmed by the agent of every node (Ready alone counts the agents that reported). */
-  private static ServicePathStatus awaitReadyEverywhere(String name) {
-    return await(name + " Ready and programmed on " + NODES + " nodes", SETTLE,
-        () -> Optional.ofNullable(status(name))
-            .filter(s -> s.getConditions() != null && findCondition(s, "Ready")
-                .map(c -> "True".equals(c.getStatus())).orElse(false))
-            .filter(s -> s.getNodes() != null && s.getNodes().programmed() == NODES && s.getNodes().total() == NODES)
-            .orElse(null));
-  }
-
-  /** The first request after a change may race the agent's rules by a moment; later ones may not. */
-  private static void awaitCode(String namespace, String url) {
-    List<String> seen = new ArrayList<>();
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < deadline) {
-      String code = cluster.httpCode(namespace, url);
-      if (code.equals("301")) {
-        return;
-      }
-      seen.add(code);
-      sleep();
-    }
-    throw new AssertionError(url + " did not answer 301 from " + namespace + " within 15 s: " + seen);
-  }
-
-  /** Which pod answered: the body of the pods' :443 ("hello from NAME (ADDR)"), or the curl failure. */
-  private static String hello(String namespace, String url) {
-    LocalCluster.Result r = cluster.exec(namespace, "curl", "-sk", "--max-time", "5", url);
-    if (!r.ok()) {
-      return "curl exit " + r.exitCode();
-    }
-    String body = r.stdout().strip();
-    return body.startsWith("hello from ") ? body.substring("hello from ".length()).split(" ")[0] : body;
-  }
-
-  /** Waits (15 s at most) until {@code probe} gives {@code expected} {@code times} times in a row. */
-  private static void awaitStable(Probe<String> probe, String expected, int times) {
-    List<String> seen = new ArrayList<>();
-    int inARow = 0;
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (inARow < times) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not " + times + " times " + expected + " in a row within 15 s: " + seen);
-      }
-      String value = probe.get();
-      seen.add(value);
-      inARow = value.equals(expected) ? inARow + 1 : 0;
-    }
-  }
-
-  private static String lbIp(ServicePathStatus status) {
-    assertThat(status.getLoadBalancer()).as("status.loadBalancer").isNotNull();
-    assertThat(status.getLoadBalancer().ingress()).as("status.loadBalancer.ingress").isNotEmpty();
-    return status.getLoadBalancer().ingress().get(0).ip();
-  }
-
-  private static String nodeIp(int k) {
-    return "10.240.0." + (3 + k);
-  }
-
-  private static Optional<EndpointStatus> findEndpoint(ServicePathStatus s, String pod) {
-    return s.getEndpoints() == null ? Optional.empty()
-        : s.getEndpoints().stream().filter(e -> pod.equals(e.pod())).findFirst();
-  }
-
-  private static EndpointStatus endpoint(ServicePathStatus s, String pod) {
-    return findEndpoint(s, pod).orElseThrow(() -> new AssertionError("no endpoint " + pod + " in " + s.getEndpoints()));
-  }
-
-  private static Optional<Condition> findCondition(ServicePathStatus s, String type) {
-    return s.getConditions() == null ? Optional.empty()
-        : s.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
-  }
-
-  private static Condition condition(ServicePathStatus s, String type) {
-    return findCondition(s, type).orElseThrow(() -> new AssertionError("no condition " + type + " in " + s.getConditions()));
-  }
-
-  interface Probe<T> {
-    T get();
-  }
-
-  /** Polls until {@code probe} gives non-null (or true), or fails with {@code what}. */
-  private static <T> T await(String what, Duration timeout, Probe<T> probe) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value = probe.get();
-      if (value != null && !Boolean.FALSE.equals(value)) {
-        return value;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + timeout.toSeconds() + " s: " + what);
-      }
-      sleep();
-    }
-  }
-
-  private static void sleep() {
-    try {
-      Thread.sleep(250);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
   }
 }
