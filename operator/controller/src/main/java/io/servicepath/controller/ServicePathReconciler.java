@@ -23,12 +23,11 @@ import io.servicepath.controller.allocation.PathAllocator;
 import io.servicepath.controller.endpoints.EndpointResolver;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.controller.status.NodeReports;
+import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
 import java.time.Clock;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -43,6 +42,8 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
   private final PathAllocator allocator;
   private final Clock clock;
   private final AllocationEvents events;
+  private final ReportFanOut fanOut = new ReportFanOut();
+  private final ReportIndexCache indexes = new ReportIndexCache();
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
   private InformerEventSource<ServicePathNode, ServicePath> reports;
@@ -65,10 +66,18 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
                 .collect(Collectors.toSet()))
             .build(),
         context);
+    // An agent's report names every path it programmed; only the paths whose entries changed are
+    // reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
+    // primary-to-secondary mapper is there so that JOSDK calls the stateful fan-out once per event.
     reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
-            .withSecondaryToPrimaryMapper(ServicePathReconciler::pathsMentioned)
+            .withSecondaryToPrimaryMapper(fanOut::pathsToReconcile)
+            .withPrimaryToSecondaryMapper((ServicePath path) -> fanOut.reports())
             .withOnUpdateFilter((next, previous) -> !sameObservations(next, previous))
+            .withOnDeleteFilter((report, finalStateUnknown) -> {
+              fanOut.deleted(report);
+              return true;
+            })
             .build(),
         context);
     // A node joining or leaving changes every path's node count.
@@ -92,15 +101,6 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
         && a.getStatus().getEndpoints().equals(b.getStatus().getEndpoints());
   }
 
-  static Set<ResourceID> pathsMentioned(ServicePathNode report) {
-    Set<ResourceID> ids = new HashSet<>();
-    if (report.getStatus() != null) {
-      report.getStatus().getPaths().forEach(p -> ids.add(new ResourceID(p.name(), p.namespace())));
-      report.getStatus().getEndpoints().forEach(e -> ids.add(new ResourceID(e.name(), e.namespace())));
-    }
-    return ids;
-  }
-
   @Override
   public UpdateControl<ServicePath> reconcile(ServicePath path, Context<ServicePath> context) {
     rebuildOnce(context);
@@ -108,8 +108,8 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
     List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path);
-    NodeReports nodeReports = new NodeReports(
-        reports.list().toList(), nodes.list().map(n -> n.getMetadata().getName()).toList());
+    NodeReports nodeReports = NodeReports.indexed(
+        reports.list().map(indexes::indexOf).toList(), nodes.list().map(n -> n.getMetadata().getName()).toList());
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
 
     Optional<Condition> before = Optional.ofNullable(path.getStatus())

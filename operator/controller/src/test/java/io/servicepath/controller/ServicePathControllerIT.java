@@ -216,6 +216,26 @@ class ServicePathControllerIT {
   }
 
   @Test
+  @DisplayName("When an agent's report is deleted, then its paths are no longer Programmed, and are again once it is written back unchanged")
+  void deletedReportIsFollowed() throws Exception {
+    startController(false);
+    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
+    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
+    client.resource(Paths.cloudNginx()).create();
+    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
+        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
+    awaitCondition("cloud-nginx", Conditions.READY, "True");
+
+    client.resources(ServicePathNode.class).withName("sp-node-1").delete();
+    awaitCondition("cloud-nginx", Conditions.PROGRAMMED, "False");
+
+    reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
+    awaitCondition("cloud-nginx", Conditions.READY, "True");
+  }
+
+  @Test
   @DisplayName("When a path asks for a node port another path holds, then it is not Ready with NodePortConflict and an Event, and the owner is undisturbed")
   void nodePortConflict() throws Exception {
     startController(false);

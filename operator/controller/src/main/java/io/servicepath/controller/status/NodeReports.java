@@ -9,18 +9,18 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * Reads the agents' {@code ServicePathNode} reports for one path: how many nodes programmed its
  * generation, and the health of each endpoint. The agent on an endpoint's own node probes it, so
- * its word wins; otherwise any node that saw a dial fail marks it unhealthy.
+ * its word wins; otherwise any node that saw a dial fail marks it unhealthy. Each report is read
+ * through its {@link ReportIndex}, so the cost per path does not grow with the number of paths.
  */
 public final class NodeReports {
 
-  private final List<ServicePathNode> reports;
+  private final List<ReportIndex> reports;
   private final Set<String> nodes;
 
   /**
@@ -28,17 +28,25 @@ public final class NodeReports {
    *     counts as not programmed
    */
   public NodeReports(List<ServicePathNode> reports, Collection<String> nodes) {
+    this(nodes, reports.stream().map(ReportIndex::of).toList());
+  }
+
+  private NodeReports(Collection<String> nodes, List<ReportIndex> reports) {
     this.reports = reports;
     this.nodes = new TreeSet<>(nodes);
-    reports.forEach(r -> this.nodes.add(r.getMetadata().getName()));
+    reports.forEach(r -> this.nodes.add(r.node()));
+  }
+
+  /** Reports indexed already (see {@link ReportIndexCache}). */
+  public static NodeReports indexed(List<ReportIndex> reports, Collection<String> nodes) {
+    return new NodeReports(nodes, reports);
   }
 
   public NodeSummary summary(String namespace, String name, long generation) {
     int programmed = 0;
-    for (ServicePathNode report : reports) {
-      if (programmedPath(report, namespace, name)
-          .filter(p -> p.observedGeneration() >= generation)
-          .isPresent()) {
+    for (ReportIndex report : reports) {
+      ProgrammedPath path = report.programmed(namespace, name);
+      if (path != null && path.observedGeneration() >= generation) {
         programmed++;
       }
     }
@@ -57,14 +65,10 @@ public final class NodeReports {
     ObservedEndpoint own = null;
     ObservedEndpoint remoteUnhealthy = null;
     ObservedEndpoint remoteHealthy = null;
-    for (ServicePathNode report : reports) {
-      if (report.getStatus() == null || report.getStatus().getEndpoints() == null) {
-        continue;
-      }
-      boolean ownNode = report.getMetadata().getName().equals(endpoint.node());
-      for (ObservedEndpoint seen : report.getStatus().getEndpoints()) {
-        if (!seen.namespace().equals(namespace) || !seen.name().equals(name)
-            || !seen.ip().equals(endpoint.ip())) {
+    for (ReportIndex report : reports) {
+      boolean ownNode = report.node().equals(endpoint.node());
+      for (ObservedEndpoint seen : report.endpoints(namespace, name)) {
+        if (!seen.ip().equals(endpoint.ip())) {
           continue;
         }
         if (ownNode) {
@@ -84,15 +88,5 @@ public final class NodeReports {
 
   private static ObservedEndpoint worse(ObservedEndpoint a, ObservedEndpoint b) {
     return a == null || b.health() == Health.Unhealthy ? b : a;
-  }
-
-  private static Optional<ProgrammedPath> programmedPath(
-      ServicePathNode report, String namespace, String name) {
-    if (report.getStatus() == null || report.getStatus().getPaths() == null) {
-      return Optional.empty();
-    }
-    return report.getStatus().getPaths().stream()
-        .filter(p -> p.namespace().equals(namespace) && p.name().equals(name))
-        .findFirst();
   }
 }
