@@ -10,7 +10,10 @@ import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.MicrometerSyncMetrics;
-import io.servicepath.agent.rules.RuleSyncer;
+import io.servicepath.agent.rules.IptablesBackend;
+import io.servicepath.agent.rules.RulesBackend;
+import io.servicepath.agent.rules.SyncMetrics;
+import io.servicepath.agent.rules.nft.NftBackend;
 import io.servicepath.agent.sync.ClusterView;
 import io.servicepath.agent.sync.Listeners;
 import io.servicepath.agent.sync.SyncHealth;
@@ -38,6 +41,7 @@ public final class Agent implements AutoCloseable {
   private final Listeners listeners;
   private final NodeReporter reporter;
   private final SyncHealth syncHealth;
+  private final RulesBackend rules;
   private final SyncLoop loop;
 
   public Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, MeterRegistry registry, Clock clock) {
@@ -50,15 +54,15 @@ public final class Agent implements AutoCloseable {
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, health, view::ownNode,
         config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
-    RuleSyncer syncer = new RuleSyncer(runner, new MicrometerSyncMetrics(registry, clock));
-    this.loop = new SyncLoop(view, listeners, syncer, prober, health, reporter, syncHealth,
+    this.rules = backend(config.rulesBackend(), runner, new MicrometerSyncMetrics(registry, clock));
+    this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
   }
 
   /** Starts watching and syncing; returns at once. */
   public void start() {
-    LOG.info("Agent {} on node {} ({}): proxy binds {}, full resync every {} s",
-        VERSION, config.nodeName(), config.nodeIP(), config.bindAddress().getHostAddress(),
+    LOG.info("Agent {} on node {} ({}): proxy binds {}, {} rules, full resync every {} s",
+        VERSION, config.nodeName(), config.nodeIP(), config.bindAddress().getHostAddress(), rules.name(),
         config.resyncPeriod().toSeconds());
     health.addListener(state -> {
       LOG.info("Endpoint {} is now {}{}", state.address(), state.healthy() ? "healthy" : "unhealthy",
@@ -87,6 +91,13 @@ public final class Agent implements AutoCloseable {
     prober.close();
     listeners.closeAll();
     proxy.shutdown();
+  }
+
+  static RulesBackend backend(AgentConfig.RulesBackendKind kind, CommandRunner runner, SyncMetrics metrics) {
+    return switch (kind) {
+      case NFTABLES -> new NftBackend(runner, metrics);
+      case IPTABLES -> new IptablesBackend(runner, metrics);
+    };
   }
 
   private static String version() {

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param reportInterval at most one ServicePathNode write per interval
  * @param reportHeartbeat {@code lastSyncTime} is refreshed this often even when nothing changed; 0 never
  * @param eventLoops proxy event loop threads; 0 = one per core
+ * @param rulesBackend how nat rules are programmed: our own nftables table, or SP- chains via iptables-restore
  */
 public record AgentConfig(
     String nodeName,
@@ -28,7 +29,14 @@ public record AgentConfig(
     Duration debounce,
     Duration reportInterval,
     Duration reportHeartbeat,
-    int eventLoops) {
+    int eventLoops,
+    RulesBackendKind rulesBackend) {
+
+  /** The values of {@code --rules-backend}. */
+  public enum RulesBackendKind {
+    NFTABLES,
+    IPTABLES
+  }
 
   /** Flag (without {@code --}), its environment variable, and its default (null = required). */
   private record Option(String flag, String env, String fallback) {}
@@ -42,7 +50,8 @@ public record AgentConfig(
       new Option("debounce", "SP_DEBOUNCE", "100ms"),
       new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
       new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
-      new Option("event-loops", "SP_EVENT_LOOPS", "0"));
+      new Option("event-loops", "SP_EVENT_LOOPS", "0"),
+      new Option("rules-backend", "SP_RULES_BACKEND", "iptables"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -97,7 +106,16 @@ public record AgentConfig(
         duration("debounce", values),
         duration("report-interval", values),
         duration("report-heartbeat", values),
-        integer("event-loops", values));
+        integer("event-loops", values),
+        rulesBackend(values.get("rules-backend")));
+  }
+
+  private static RulesBackendKind rulesBackend(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "nftables", "nft" -> RulesBackendKind.NFTABLES;
+      case "iptables" -> RulesBackendKind.IPTABLES;
+      default -> throw new IllegalArgumentException("--rules-backend must be nftables or iptables, got " + value);
+    };
   }
 
   /** {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, ISO-8601 ({@code PT30S}) or plain seconds. */

@@ -41,6 +41,18 @@ class AgentConfigTest {
   }
 
   @Test
+  @DisplayName("The rules backend is chosen by --rules-backend or SP_RULES_BACKEND; anything else is refused")
+  void rulesBackend() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of("SP_RULES_BACKEND", "nftables")).rulesBackend())
+        .isEqualTo(AgentConfig.RulesBackendKind.NFTABLES);
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=iptables"},
+        Map.of("SP_RULES_BACKEND", "nftables")).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.IPTABLES);
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=ipvs"},
+        Map.of())).hasMessageContaining("--rules-backend");
+  }
+
+  @Test
   void durations() {
     assertThat(AgentConfig.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(AgentConfig.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));

@@ -3,12 +3,12 @@ package io.servicepath.agent.rules;
 import java.util.Optional;
 
 /** IPv4 addresses and CIDRs as numbers, without name lookups. */
-final class Ipv4 {
+public final class Ipv4 {
 
   private Ipv4() {}
 
   /** The address as an unsigned 32-bit number, or empty when the text is not a dotted IPv4 address. */
-  static Optional<Long> parse(String text) {
+  public static Optional<Long> parse(String text) {
     if (text == null) {
       return Optional.empty();
     }
@@ -31,7 +31,7 @@ final class Ipv4 {
   }
 
   /** {@code a.b.c.d/n} with host bits cleared, or empty when not an IPv4 CIDR or address. */
-  static Optional<String> normalizeCidr(String text) {
+  public static Optional<String> normalizeCidr(String text) {
     if (text == null) {
       return Optional.empty();
     }
@@ -51,11 +51,11 @@ final class Ipv4 {
     return parse(parts[0]).map(address -> format(address & mask(length)) + "/" + length);
   }
 
-  static long mask(int length) {
+  public static long mask(int length) {
     return length == 0 ? 0 : (0xFFFFFFFFL << (32 - length)) & 0xFFFFFFFFL;
   }
 
-  static String format(long address) {
+  public static String format(long address) {
     return ((address >> 24) & 0xFF)
         + "."
         + ((address >> 16) & 0xFF)

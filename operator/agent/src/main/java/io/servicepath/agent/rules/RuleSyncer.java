@@ -80,7 +80,7 @@ public final class RuleSyncer {
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     metrics.synced(took, desired.ruleCountByTable());
     SyncResult result = new SyncResult(
-        full, write.size(), stale.size(), missingJumps.size(), desired.ruleCount(), took);
+        full, write.size(), stale.size(), missingJumps.size(), 0, desired.ruleCount(), took);
     if (full) {
       LOG.info("Full rule sync: {}", result);
     } else {

@@ -10,10 +10,8 @@ import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.report.ProgrammedState;
-import io.servicepath.agent.rules.DesiredRules;
 import io.servicepath.agent.rules.PortBinding;
-import io.servicepath.agent.rules.RuleRenderer;
-import io.servicepath.agent.rules.RuleSyncer;
+import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncResult;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import java.time.Clock;
@@ -35,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's single sync thread: on a change (debounced) or every resync period (a full sync),
  * maps paths to plans, opens listeners and holds node ports, applies the rules with one
- * iptables-restore, closes what is no longer used, points the prober at local endpoints and
+ * transaction of the rules backend (iptables-restore or nft), closes what is no longer used, points the prober at local endpoints and
  * hands the result to the reporter. A failed sync is retried; nothing is torn down because the
  * API server is away.
  */
@@ -46,7 +44,7 @@ public final class SyncLoop implements AutoCloseable {
 
   private final ClusterView view;
   private final Listeners listeners;
-  private final RuleSyncer syncer;
+  private final RulesBackend rules;
   private final HealthProber prober;
   private final EndpointHealth health;
   private final NodeReporter reporter;
@@ -71,7 +69,7 @@ public final class SyncLoop implements AutoCloseable {
   public SyncLoop(
       ClusterView view,
       Listeners listeners,
-      RuleSyncer syncer,
+      RulesBackend rules,
       HealthProber prober,
       EndpointHealth health,
       NodeReporter reporter,
@@ -84,7 +82,7 @@ public final class SyncLoop implements AutoCloseable {
       Clock clock) {
     this.view = view;
     this.listeners = listeners;
-    this.syncer = syncer;
+    this.rules = rules;
     this.prober = prober;
     this.health = health;
     this.reporter = reporter;
@@ -125,8 +123,8 @@ public final class SyncLoop implements AutoCloseable {
       return;
     }
     try {
-      if (!syncer.canaryIntact()) {
-        LOG.warn("Our nat/filter chains were flushed or deleted; resyncing everything");
+      if (!rules.canaryIntact()) {
+        LOG.warn("Our {} rules were flushed or deleted; resyncing everything", rules.name());
         run();
       }
     } catch (RuntimeException e) {
@@ -147,7 +145,7 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   private void resync() {
-    syncer.requestFullSync();
+    rules.requestFullSync();
     run();
   }
 
@@ -171,8 +169,8 @@ public final class SyncLoop implements AutoCloseable {
     loadPreferredPorts();
     List<PortPlan> plans = PlanMapper.plans(view.paths());
     List<PortBinding> bindings = listeners.apply(plans);
-    DesiredRules desired = RuleRenderer.render(nodeIP, bindings);
-    SyncResult result = syncer.sync(desired);
+    RulesBackend.Applied applied = rules.sync(nodeIP, bindings);
+    SyncResult result = applied.result();
     listeners.closeUnused(plans);
     watchLocalEndpoints(plans);
     Instant now = clock.instant();
@@ -181,7 +179,7 @@ public final class SyncLoop implements AutoCloseable {
     programmedPorts.set(bindings.size());
     conflicts.set(listeners.nodePortConflicts().size());
     logChanges(bindings, result);
-    reporter.programmed(new ProgrammedState(bindings, RuleCounts.byPort(desired), now));
+    reporter.programmed(new ProgrammedState(bindings, applied.rulesByPort(), now));
   }
 
   /** Once, before the first sync: reuse the proxy ports the previous run reported, which the rules still name. */
@@ -233,9 +231,9 @@ public final class SyncLoop implements AutoCloseable {
     lastSummary.clear();
     lastSummary.putAll(summaries);
     if (result.full() || !result.unchanged()) {
-      LOG.info("{} sync: {} path ports, {} rules, {} chains written, {} deleted, {} ms",
-          result.full() ? "Full" : "Partial", bindings.size(), result.ruleCount(), result.chainsWritten(),
-          result.chainsDeleted(), result.duration().toMillis());
+      LOG.info("{} {} sync: {} path ports, {} rules, {} chains written, {} deleted, {} elements changed, {} ms",
+          result.full() ? "Full" : "Partial", rules.name(), bindings.size(), result.ruleCount(),
+          result.chainsWritten(), result.chainsDeleted(), result.elementsChanged(), result.duration().toMillis());
     }
   }
 

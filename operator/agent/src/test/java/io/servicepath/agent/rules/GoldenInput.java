@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A golden-file input: node IP and flat path ports, read from YAML or JSON. */
-record GoldenInput(String nodeIP, List<Port> ports) {
+public record GoldenInput(String nodeIP, List<Port> ports) {
 
   /** One path port as written in the input files. */
   record Port(
@@ -39,13 +39,13 @@ record GoldenInput(String nodeIP, List<Port> ports) {
     }
   }
 
-  static GoldenInput read(Path file) throws IOException {
+  public static GoldenInput read(Path file) throws IOException {
     ObjectMapper mapper = file.toString().endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
     return mapper.configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
         .readValue(file.toFile(), GoldenInput.class);
   }
 
-  List<PortBinding> bindings() {
+  public List<PortBinding> bindings() {
     return ports.stream().map(Port::binding).toList();
   }
 

@@ -3,11 +3,11 @@ package io.servicepath.agent.rules;
 import java.util.List;
 
 /** A small line diff (longest common subsequence) for golden-file failures. */
-final class LineDiff {
+public final class LineDiff {
 
   private LineDiff() {}
 
-  static String of(String expected, String actual) {
+  public static String of(String expected, String actual) {
     List<String> a = expected.lines().toList();
     List<String> b = actual.lines().toList();
     int[][] lcs = new int[a.size() + 1][b.size() + 1];

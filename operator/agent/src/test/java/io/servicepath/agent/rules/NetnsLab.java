@@ -12,20 +12,20 @@ import java.util.concurrent.TimeUnit;
  * Three network namespaces made for one test: a client {@code 10.240.0.9}, the node
  * {@code 10.240.0.4} (routes pod and service ranges) and a pod {@code 10.244.1.5}.
  */
-final class NetnsLab implements AutoCloseable {
+public final class NetnsLab implements AutoCloseable {
 
-  static final String NODE_IP = "10.240.0.4";
-  static final String CLIENT_IP = "10.240.0.9";
-  static final String POD_IP = "10.244.1.5";
+  public static final String NODE_IP = "10.240.0.4";
+  public static final String CLIENT_IP = "10.240.0.9";
+  public static final String POD_IP = "10.244.1.5";
 
-  final String node;
-  final String pod;
-  final String client;
+  public final String node;
+  public final String pod;
+  public final String client;
   private final CommandRunner host = new ProcessCommandRunner();
   private final List<String> created = new ArrayList<>();
   private final List<Process> servers = new ArrayList<>();
 
-  NetnsLab() throws IOException {
+  public NetnsLab() throws IOException {
     String id = Long.toHexString(ThreadLocalRandom.current().nextLong(0x1000000L, 0xFFFFFFFL));
     node = "sp-rules-it-" + id + "-node";
     pod = "sp-rules-it-" + id + "-pod";
@@ -58,7 +58,7 @@ final class NetnsLab implements AutoCloseable {
   }
 
   /** Starts {@link TcpBannerServer} in {@code ns} on {@code port} and waits until it listens. */
-  void serve(String ns, int port, String banner) throws IOException, InterruptedException {
+  public void serve(String ns, int port, String banner) throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     String classes = Path.of(TcpBannerServer.class.getProtectionDomain().getCodeSource().getLocation().getPath())
         .toString();
@@ -76,17 +76,17 @@ final class NetnsLab implements AutoCloseable {
   }
 
   /** Connects from {@code ns} to {@code address:port}, returning what the server said (or an error). */
-  CommandRunner.CommandResult connect(String ns, String address, int port) throws IOException {
+  public CommandRunner.CommandResult connect(String ns, String address, int port) throws IOException {
     return host.run(List.of("ip", "netns", "exec", ns, "nc", "-N", "-w", "2", address, String.valueOf(port)), "");
   }
 
-  CommandRunner.CommandResult inNode(String... command) throws IOException {
+  public CommandRunner.CommandResult inNode(String... command) throws IOException {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", node));
     full.addAll(List.of(command));
     return host.run(full, null);
   }
 
-  String mustInNode(String... command) throws IOException {
+  public String mustInNode(String... command) throws IOException {
     CommandRunner.CommandResult result = inNode(command);
     if (!result.ok()) {
       throw new IOException(String.join(" ", command) + " failed: " + result.stderr());

@@ -5,17 +5,17 @@ import java.util.List;
 import java.util.function.Function;
 
 /** Records commands and answers them from a function; for syncer tests without a kernel. */
-final class RecordingCommandRunner implements CommandRunner {
+public final class RecordingCommandRunner implements CommandRunner {
 
   /** One recorded command and its standard input. */
-  record Call(List<String> command, String stdin) {
-    String line() {
+  public record Call(List<String> command, String stdin) {
+    public String line() {
       return String.join(" ", command);
     }
   }
 
-  final List<Call> calls = new ArrayList<>();
-  Function<Call, CommandResult> answer = call -> new CommandResult(0, "", "");
+  public final List<Call> calls = new ArrayList<>();
+  public Function<Call, CommandResult> answer = call -> new CommandResult(0, "", "");
 
   @Override
   public CommandResult run(List<String> command, String stdin) {
@@ -28,11 +28,11 @@ final class RecordingCommandRunner implements CommandRunner {
     return calls.stream().filter(c -> c.command().get(0).equals("iptables-restore")).toList();
   }
 
-  boolean ran(String program) {
+  public boolean ran(String program) {
     return calls.stream().anyMatch(c -> c.command().get(0).equals(program));
   }
 
-  void clear() {
+  public void clear() {
     calls.clear();
   }
 }

@@ -4,51 +4,107 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.rules.nft.NftRenderer;
+import io.servicepath.agent.rules.nft.NftRuleset;
+import io.servicepath.agent.rules.nft.NftSyncer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 /**
- * Render and restore times for 1k/5k/10k Kernel-mode paths x 10 endpoints, full and with one path
- * changed, inside a network namespace it creates and deletes (needs root). Run:
- * {@code mvn -f operator/agent/pom.xml test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=io.servicepath.agent.rules.RuleSyncBenchmark [-Dexec.args="1000 5000 10000"]}.
+ * Render and apply times for Kernel-mode paths x 10 endpoints (full, and with one path changed),
+ * then the first-connection latency through a path's cluster IP with few and with many paths, in
+ * network namespaces it creates and deletes (needs root: run under {@code e2e/bin/isolated}):
+ * {@code mvn -pl operator/agent test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=io.servicepath.agent.rules.RuleSyncBenchmark [-Dexec.args="nftables 1000 5000 10000 30000"]
+ * [-Dlatency=100,30000]}. The first argument is the backend, {@code nftables} or {@code iptables}.
  */
 public final class RuleSyncBenchmark {
 
   private static final int ENDPOINTS = 10;
   private static final int PARTIAL_RUNS = 7;
+  private static final int CONNECTS = 300;
+  private static final String NODE_IP = NetnsLab.NODE_IP;
 
   private RuleSyncBenchmark() {}
 
-  public static void main(String[] args) throws IOException {
-    int[] sizes = args.length == 0 ? new int[] {1000, 5000, 10000}
-        : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+  /** One backend as the benchmark drives it: render (timed apart) and apply. */
+  private record Backend<T>(Function<List<PortBinding>, T> render, Syncer<T> syncer, Function<T, Integer> size) {
+    static Backend<?> create(String name, CommandRunner runner) {
+      return switch (name) {
+        case "nftables" -> {
+          NftSyncer syncer = new NftSyncer(runner, SyncMetrics.NONE);
+          yield new Backend<NftRuleset>(p -> NftRenderer.render(NODE_IP, p), new Syncer<>() {
+            public void sync(NftRuleset r) {
+              syncer.sync(r);
+            }
+
+            public void canary() {
+              syncer.canaryIntact();
+            }
+          }, r -> r.ruleCount() + r.elementCount());
+        }
+        case "iptables" -> {
+          RuleSyncer syncer = new RuleSyncer(runner, SyncMetrics.NONE);
+          yield new Backend<DesiredRules>(p -> RuleRenderer.render(NODE_IP, p), new Syncer<>() {
+            public void sync(DesiredRules r) {
+              syncer.sync(r);
+            }
+
+            public void canary() {
+              syncer.canaryIntact();
+            }
+          }, DesiredRules::ruleCount);
+        }
+        default -> throw new IllegalArgumentException("backend must be nftables or iptables, got " + name);
+      };
+    }
+  }
+
+  private interface Syncer<T> {
+    void sync(T rules);
+
+    void canary();
+  }
+
+  public static void main(String[] args) throws Exception {
+    String backend = args.length > 0 && !args[0].matches("\\d+") ? args[0] : "nftables";
+    int[] sizes = Arrays.stream(args).filter(a -> a.matches("\\d+")).mapToInt(Integer::parseInt).toArray();
+    if (sizes.length == 0) {
+      sizes = new int[] {1000, 5000, 10000, 30000};
+    }
+    int[] latencySizes = Arrays.stream(System.getProperty("latency", "100,30000").split(","))
+        .filter(s -> !s.isBlank()).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     String ns = "sp-rules-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong(1L << 24, 1L << 28));
     CommandRunner host = new ProcessCommandRunner();
     check(host.run(List.of("ip", "netns", "add", ns), null), "ip netns add");
+    System.out.println("backend " + backend + ", " + ENDPOINTS + " endpoints per path, Kernel mode");
     try {
       System.out.printf("%7s %9s %10s %10s %12s %12s %11s%n",
-          "paths", "rules", "render ms", "full ms", "1-path ms", "render1 ms", "canary ms");
+          "paths", "entries", "render ms", "full ms", "1-path ms", "render1 ms", "canary ms");
       for (int size : sizes) {
-        run(size, new RuleSyncer(ProcessCommandRunner.inNetns(ns), SyncMetrics.NONE));
+        run(size, Backend.create(backend, ProcessCommandRunner.inNetns(ns)));
       }
     } finally {
       check(host.run(List.of("ip", "netns", "del", ns), null), "ip netns del");
     }
+    if (latencySizes.length > 0) {
+      latency(backend, latencySizes);
+    }
   }
 
-  private static void run(int size, RuleSyncer syncer) {
+  private static <T> void run(int size, Backend<T> backend) {
     List<PortBinding> paths = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       paths.add(path(i, 0));
     }
     long t0 = System.nanoTime();
-    DesiredRules desired = RuleRenderer.render("10.240.0.4", paths);
+    T desired = backend.render().apply(paths);
     long t1 = System.nanoTime();
-    syncer.sync(desired);
+    backend.syncer().sync(desired);
     long t2 = System.nanoTime();
     long[] partial = new long[PARTIAL_RUNS];
     long[] render = new long[PARTIAL_RUNS];
@@ -56,18 +112,63 @@ public final class RuleSyncBenchmark {
       int changed = (run * 7919) % size;
       paths.set(changed, path(changed, run + 1));
       long r0 = System.nanoTime();
-      DesiredRules next = RuleRenderer.render("10.240.0.4", paths);
+      T next = backend.render().apply(paths);
       long r1 = System.nanoTime();
-      syncer.sync(next);
+      backend.syncer().sync(next);
       partial[run] = System.nanoTime() - r1;
       render[run] = r1 - r0;
     }
     long c0 = System.nanoTime();
-    syncer.canaryIntact();
+    backend.syncer().canary();
     long canary = System.nanoTime() - c0;
-    System.out.printf("%7d %9d %10.0f %10.0f %12.1f %12.1f %11.1f%n", size, desired.ruleCount(),
+    System.out.printf("%7d %9d %10.0f %10.0f %12.1f %12.1f %11.1f%n", size, backend.size().apply(desired),
         (t1 - t0) / 1e6, (t2 - t1) / 1e6, median(partial) / 1e6, median(render) / 1e6, canary / 1e6);
   }
+
+  /**
+   * A client namespace opens {@link #CONNECTS} new connections, one after the other, to the
+   * cluster IP of the last of {@code size} paths, whose one endpoint is a real pod; prints the
+   * median and 90th percentile of connect + first byte.
+   */
+  private static void latency(String backend, int[] sizes) throws Exception {
+    System.out.printf("%n%7s %16s %13s%n", "paths", "connect p50 us", "p90 us");
+    try (NetnsLab lab = new NetnsLab()) {
+      lab.serve(lab.pod, 80, "pod");
+      for (int size : sizes) {
+        List<PortBinding> paths = new ArrayList<>();
+        for (int i = 0; i < size - 1; i++) {
+          paths.add(path(i, 0));
+        }
+        PortBinding target = path(size - 1, 0);
+        PortPlan p = target.plan();
+        paths.add(new PortBinding(new PortPlan(p.key(), 0, p.protocol(), p.port(), p.clusterIP(), 0, List.of(),
+            List.of(), List.of(), Mode.KERNEL, null, p.retry(), p.healthCheck(),
+            List.of(new Endpoint("pod", NetnsLab.POD_IP, 80, "node", true))), 0));
+        sync(Backend.create(backend, ProcessCommandRunner.inNetns(lab.node)), paths);
+        CommandRunner.CommandResult result = new ProcessCommandRunner().run(List.of("ip", "netns", "exec", lab.client,
+            "python3", "-c", CLIENT, p.clusterIP(), "80", String.valueOf(CONNECTS)), null);
+        check(result, "client");
+        String[] figures = result.stdout().trim().split(" ");
+        System.out.printf("%7d %16s %13s%n", size, figures[0], figures[1]);
+      }
+    }
+  }
+
+  private static <T> void sync(Backend<T> backend, List<PortBinding> paths) {
+    backend.syncer().sync(backend.render().apply(paths));
+  }
+
+  private static final String CLIENT = String.join("\n",
+      "import socket, sys, time",
+      "ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])",
+      "times = []",
+      "for _ in range(n):",
+      "    start = time.perf_counter()",
+      "    with socket.create_connection((ip, port), timeout=2) as c:",
+      "        c.recv(64)",
+      "    times.append((time.perf_counter() - start) * 1e6)",
+      "times.sort()",
+      "print('%.0f %.0f' % (times[len(times) // 2], times[int(len(times) * 0.9)]))");
 
   private static PortBinding path(int i, int generation) {
     List<Endpoint> endpoints = new ArrayList<>();

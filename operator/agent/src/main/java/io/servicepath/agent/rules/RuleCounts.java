@@ -1,7 +1,5 @@
-package io.servicepath.agent.sync;
+package io.servicepath.agent.rules;
 
-import io.servicepath.agent.rules.Chain;
-import io.servicepath.agent.rules.DesiredRules;
 import java.util.HashMap;
 import java.util.Map;
 

@@ -1,0 +1,34 @@
+package io.servicepath.agent.rules;
+
+import java.util.List;
+
+/** {@link RuleRenderer} and {@link RuleSyncer}: our SP- chains applied with iptables-restore. */
+public final class IptablesBackend implements RulesBackend {
+
+  private final RuleSyncer syncer;
+
+  public IptablesBackend(CommandRunner runner, SyncMetrics metrics) {
+    this.syncer = new RuleSyncer(runner, metrics);
+  }
+
+  @Override
+  public String name() {
+    return "iptables";
+  }
+
+  @Override
+  public Applied sync(String nodeIP, List<PortBinding> bindings) {
+    DesiredRules desired = RuleRenderer.render(nodeIP, bindings);
+    return new Applied(syncer.sync(desired), RuleCounts.byPort(desired));
+  }
+
+  @Override
+  public boolean canaryIntact() {
+    return syncer.canaryIntact();
+  }
+
+  @Override
+  public void requestFullSync() {
+    syncer.requestFullSync();
+  }
+}

@@ -1,0 +1,118 @@
+package io.servicepath.agent.rules.nft;
+
+import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.SyncMetrics;
+import io.servicepath.agent.rules.SyncResult;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies an {@link NftRuleset} with one {@code nft -f -} transaction per sync: on a full sync
+ * the whole table is replaced atomically (which also drops anything stale in it); otherwise only
+ * the chains and elements that changed since the last successful sync are written.
+ */
+public final class NftSyncer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NftSyncer.class);
+  static final List<String> APPLY = List.of("nft", "-f", "-");
+
+  private final CommandRunner runner;
+  private final SyncMetrics metrics;
+  private NftRuleset applied;
+  private boolean fullSyncNeeded = true;
+
+  public NftSyncer(CommandRunner runner, SyncMetrics metrics) {
+    this.runner = runner;
+    this.metrics = metrics;
+  }
+
+  /** Makes the next {@link #sync} replace the whole table. */
+  public synchronized void requestFullSync() {
+    fullSyncNeeded = true;
+  }
+
+  public synchronized boolean fullSyncNeeded() {
+    return fullSyncNeeded;
+  }
+
+  /**
+   * Brings our table to {@code desired}: in full on the first call, after a failure, a request or
+   * a missing canary; otherwise only what changed.
+   *
+   * @throws NftException with nft's stderr when the transaction fails (nothing of it is applied);
+   *     the next sync is then a full one
+   */
+  public synchronized SyncResult sync(NftRuleset desired) {
+    long start = System.nanoTime();
+    boolean full = fullSyncNeeded || applied == null;
+    fullSyncNeeded = true;
+    int written;
+    int deleted;
+    int elements;
+    if (full) {
+      apply(desired.toText());
+      written = desired.chains().size();
+      deleted = 0;
+      elements = desired.elementCount();
+    } else {
+      NftScript.Partial partial = NftScript.partial(applied, desired);
+      if (!partial.empty()) {
+        apply(partial.script());
+      }
+      written = partial.chainsWritten();
+      deleted = partial.chainsDeleted();
+      elements = partial.elementsChanged();
+    }
+    applied = desired;
+    fullSyncNeeded = false;
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.synced(took, Map.of("nft-rules", desired.ruleCount(), "nft-elements", desired.elementCount()));
+    SyncResult result = new SyncResult(full, written, deleted, 0, elements, desired.ruleCount(), took);
+    if (full) {
+      LOG.info("Full nftables sync: {}", result);
+    } else {
+      LOG.debug("Partial nftables sync: {}", result);
+    }
+    return result;
+  }
+
+  /**
+   * Checks that the canary rules at the end of our canary and nat base chains are still there;
+   * when one is gone (table deleted or flushed, ruleset flushed) the next sync is a full one.
+   */
+  public synchronized boolean canaryIntact() {
+    for (String chain : NftTable.CANARY_CHAINS) {
+      List<String> command = List.of("nft", "list", "chain", NftTable.FAMILY, NftTable.NAME, chain);
+      CommandRunner.CommandResult result;
+      try {
+        result = runner.run(command, null);
+      } catch (IOException e) {
+        throw new NftException(command, e);
+      }
+      if (!result.ok() || !result.stdout().contains(NftTable.CANARY_COMMENT)) {
+        LOG.warn("Canary rule missing in nftables chain {} {}: next rule sync is a full one", NftTable.REF, chain);
+        fullSyncNeeded = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void apply(String script) {
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(APPLY, script);
+    } catch (IOException e) {
+      metrics.restoreFailed();
+      throw new NftException(APPLY, e);
+    }
+    if (!result.ok()) {
+      metrics.restoreFailed();
+      throw new NftException(APPLY, result.exitCode(), result.stderr());
+    }
+  }
+}

@@ -1,0 +1,242 @@
+package io.servicepath.agent.rules.nft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.NetnsLab;
+import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.agent.rules.ProcessCommandRunner;
+import io.servicepath.agent.rules.SyncMetrics;
+import io.servicepath.agent.rules.SyncResult;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * {@link NftSyncer} against real nft in network namespaces made by the test (needs root; run
+ * under {@code e2e/bin/isolated}). The same scenarios as the iptables backend's RuleSyncerIT.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NftSyncerIT {
+
+  private static final int PROXY_PORT = 32855;
+  private static final int OTHER_PROXY_PORT = 32856;
+  private static final String OTHER_TABLE = "table ip other {\n\tchain keep {\n\t\tcounter packets 0 bytes 0 comment \"not ours\"\n\t}\n}";
+
+  private NetnsLab lab;
+  private NftSyncer syncer;
+  private final List<PortBinding> paths = new ArrayList<>();
+
+  @BeforeAll
+  void createNamespaces() throws Exception {
+    assumeTrue("root".equals(System.getProperty("user.name")), "needs root for network namespaces");
+    lab = new NetnsLab();
+    lab.serve(lab.pod, 80, "pod " + NetnsLab.POD_IP);
+    lab.serve(lab.node, PROXY_PORT, "proxy " + PROXY_PORT);
+    lab.serve(lab.node, OTHER_PROXY_PORT, "proxy " + OTHER_PROXY_PORT);
+    nft("add table ip other\nadd chain ip other keep\nadd rule ip other keep counter comment \"not ours\"\n"
+        + "add table ip servicepath\nadd chain ip servicepath svc-leftover\n");
+    syncer = new NftSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    paths.add(path("kernel", "10.0.226.161", 31100, List.of(), List.of(), Mode.KERNEL, true, 0));
+    paths.add(path("userspace", "10.0.226.162", 31234, List.of("192.0.2.10"), List.of("10.240.0.0/24"),
+        Mode.USERSPACE, true, PROXY_PORT));
+    paths.add(path("ranged", "10.0.226.163", 0, List.of("192.0.2.11"), List.of("198.51.100.0/24"),
+        Mode.USERSPACE, true, OTHER_PROXY_PORT));
+    paths.add(path("empty", "10.0.226.164", 0, List.of(), List.of(), Mode.KERNEL, false, 0));
+    paths.add(path("empty-userspace", "10.0.226.165", 0, List.of(), List.of(), Mode.USERSPACE, false, PROXY_PORT));
+  }
+
+  @AfterAll
+  void deleteNamespaces() throws IOException {
+    if (lab != null) {
+      lab.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("After the first sync our table holds the paths' elements, stale chains are gone and other tables untouched")
+  void firstSync() throws IOException {
+    SyncResult result = syncer.sync(desired());
+
+    assertThat(result.full()).isTrue();
+    String table = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
+    assertThat(table)
+        .contains("comment \"default/kernel:http\" : goto dnat-1", "comment \"default/userspace:http\" : goto userspace")
+        .doesNotContain("svc-leftover");
+    assertThat(lab.mustInNode("nft", "list", "table", "ip", "other")).contains(OTHER_TABLE);
+    assertThat(syncer.canaryIntact()).isTrue();
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("Kernel mode DNAT takes a client through the cluster IP and the node port to the pod")
+  void kernelPathReachesPod() throws IOException {
+    assertThat(lab.connect(lab.client, "10.0.226.161", 80).stdout()).contains("pod " + NetnsLab.POD_IP);
+    assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31100).stdout()).contains("pod " + NetnsLab.POD_IP);
+    assertThat(lab.connect(lab.node, "10.0.226.161", 80).stdout()).contains("pod " + NetnsLab.POD_IP);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("A pod reaching itself through its path's cluster IP is masqueraded (hairpin)")
+  void hairpin() throws IOException {
+    assertThat(lab.connect(lab.pod, "10.0.226.161", 80).stdout()).contains("pod " + NetnsLab.POD_IP);
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("Userspace mode redirects LB IP, node port and cluster IP to the proxy port")
+  void userspacePathReachesProxy() throws IOException {
+    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31234).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.node, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.node, "127.0.0.1", 31234).stdout()).contains("proxy " + PROXY_PORT);
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("Source ranges drop clients outside them, while the node itself still gets through")
+  void sourceRangesEnforced() throws IOException {
+    assertThat(lab.connect(lab.client, "192.0.2.11", 80).stdout()).doesNotContain("proxy");
+    assertThat(lab.connect(lab.client, "10.0.226.163", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+    assertThat(lab.connect(lab.node, "192.0.2.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+  }
+
+  @Test
+  @Order(6)
+  @DisplayName("A path without ready endpoints refuses at once (TCP reset), in Kernel and in Userspace mode")
+  void emptyPathsReject() throws IOException {
+    for (String clusterIP : List.of("10.0.226.164", "10.0.226.165")) {
+      long start = System.nanoTime();
+      CommandRunner.CommandResult result = lab.connect(lab.client, clusterIP, 80);
+      assertThat(result.ok()).isFalse();
+      assertThat(result.stdout()).doesNotContain("proxy");
+      assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500);
+    }
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("A flushed table is found by the canary check and restored by the next sync")
+  void flushedTableRestored() throws IOException {
+    nft("flush table ip servicepath\n");
+    assertThat(lab.connect(lab.client, "10.0.226.161", 80).stdout()).doesNotContain("pod");
+
+    assertThat(syncer.canaryIntact()).isFalse();
+    assertThat(syncer.sync(desired()).full()).isTrue();
+
+    assertThat(syncer.canaryIntact()).isTrue();
+    assertThat(lab.connect(lab.client, "10.0.226.161", 80).stdout()).contains("pod " + NetnsLab.POD_IP);
+  }
+
+  @Test
+  @Order(8)
+  @DisplayName("A deleted table (nft flush ruleset) is found by the canary check and restored once")
+  void deletedTableRestored() throws IOException {
+    nft("delete table ip servicepath\n");
+
+    assertThat(syncer.canaryIntact()).isFalse();
+    syncer.sync(desired());
+
+    assertThat(syncer.canaryIntact()).isTrue();
+    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+  }
+
+  @Test
+  @Order(9)
+  @DisplayName("A path that gains endpoints is changed in a partial sync and still carries traffic")
+  void changedPathPartial() throws IOException {
+    PortBinding kernel = paths.get(0);
+    List<Endpoint> endpoints = new ArrayList<>(kernel.plan().endpoints());
+    endpoints.add(new Endpoint("kernel-2", NetnsLab.POD_IP, 80, "node-1", true));
+    endpoints.add(new Endpoint("kernel-3", NetnsLab.POD_IP, 80, "node-1", false));
+    paths.set(0, withEndpoints(kernel, endpoints));
+
+    SyncResult result = syncer.sync(desired());
+
+    assertThat(result.full()).isFalse();
+    assertThat(result.elementsChanged()).isPositive();
+    assertThat(lab.mustInNode("nft", "list", "map", "ip", "servicepath", "portals-container"))
+        .contains("10.0.226.161 . tcp . 80 comment \"default/kernel:http\" : goto dnat-2");
+    for (int i = 0; i < 4; i++) {
+      assertThat(lab.connect(lab.client, "10.0.226.161", 80).stdout()).contains("pod " + NetnsLab.POD_IP);
+    }
+  }
+
+  @Test
+  @Order(10)
+  @DisplayName("Removing a path removes its elements in a partial sync; the others stay")
+  void removedPathCollected() throws IOException {
+    paths.removeIf(p -> p.plan().key().name().equals("kernel"));
+
+    SyncResult result = syncer.sync(desired());
+
+    assertThat(result.full()).isFalse();
+    String table = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
+    assertThat(table).doesNotContain("default/kernel:http", "10.0.226.161", "dnat-2");
+    assertThat(table).contains("default/userspace:http");
+    assertThat(lab.mustInNode("nft", "list", "table", "ip", "other")).contains(OTHER_TABLE);
+    assertThat(lab.connect(lab.client, "10.0.226.161", 80).stdout()).doesNotContain("pod");
+  }
+
+  @Test
+  @Order(11)
+  @DisplayName("Rules stay when the syncer is dropped, and a new syncer's full sync leaves the same table")
+  void rulesOutliveTheSyncer() throws IOException {
+    String before = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
+    syncer = null;
+
+    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    NftSyncer restarted = new NftSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    assertThat(restarted.sync(desired()).full()).isTrue();
+
+    assertThat(withoutCounters(lab.mustInNode("nft", "list", "table", "ip", "servicepath")))
+        .isEqualTo(withoutCounters(before));
+  }
+
+  private NftRuleset desired() {
+    return NftRenderer.render(NetnsLab.NODE_IP, paths);
+  }
+
+  private void nft(String script) throws IOException {
+    CommandRunner.CommandResult result = ProcessCommandRunner.inNetns(lab.node).run(List.of("nft", "-f", "-"), script);
+    if (!result.ok()) {
+      throw new IOException("nft failed: " + result.stderr());
+    }
+  }
+
+  private static String withoutCounters(String listing) {
+    return listing.replaceAll("counter packets \\d+ bytes \\d+", "counter");
+  }
+
+  private static PortBinding withEndpoints(PortBinding binding, List<Endpoint> endpoints) {
+    PortPlan p = binding.plan();
+    return new PortBinding(new PortPlan(p.key(), p.generation() + 1, p.protocol(), p.port(), p.clusterIP(),
+        p.nodePort(), p.loadBalancerIPs(), p.externalIPs(), p.sourceRanges(), p.mode(), p.affinityTimeout(),
+        p.retry(), p.healthCheck(), endpoints), binding.proxyPort());
+  }
+
+  private static PortBinding path(String name, String clusterIP, int nodePort, List<String> lbIPs,
+      List<String> ranges, Mode mode, boolean ready, int proxyPort) {
+    PortPlan plan = new PortPlan(new PortKey("default", name, "http"), 1, "TCP", 80, clusterIP, nodePort, lbIPs,
+        List.of(), ranges, mode, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
+        List.of(new Endpoint(name + "-1", NetnsLab.POD_IP, 80, "node-1", ready)));
+    return new PortBinding(plan, proxyPort);
+  }
+}
