@@ -50,7 +50,7 @@ public final class NftRenderer {
     this.nodeIP = nodeIP;
     for (String set : List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
         PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
-        NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED)) {
+        NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, CANARY)) {
       elements.put(set, new LinkedHashMap<>());
     }
   }
@@ -190,10 +190,10 @@ public final class NftRenderer {
     sets.add(set(HAIRPIN, "type ipv4_addr . ipv4_addr ;"));
     sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;"));
     sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;"));
+    put(CANARY, CANARY_ELEMENT, null, null, null);
+    sets.add(set(CANARY, "type mark ;"));
 
     List<NftChain> chains = new ArrayList<>();
-    String canary = "counter comment \"" + CANARY_COMMENT + "\"";
-    chains.add(new NftChain(CANARY, null, List.of(canary)));
     chains.add(new NftChain(REJECT, null, List.of(
         "meta l4proto tcp reject with tcp reset comment \"servicepath no endpoints\"",
         "reject comment \"servicepath no endpoints\"")));
@@ -218,12 +218,10 @@ public final class NftRenderer {
             + " drop comment \"servicepath source ranges\"")));
     chains.add(new NftChain(PREROUTING, "type nat hook prerouting priority dstnat; policy accept;", List.of(
         DESTINATION + " vmap @" + PORTALS_CONTAINER,
-        "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_CONTAINER,
-        canary)));
+        "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_CONTAINER)));
     chains.add(new NftChain(OUTPUT, "type nat hook output priority -100; policy accept;", List.of(
         DESTINATION + " vmap @" + PORTALS_HOST,
-        "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_HOST,
-        canary)));
+        "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_HOST)));
     chains.add(new NftChain(POSTROUTING, "type nat hook postrouting priority srcnat; policy accept;", List.of(
         "ct status dnat ip saddr . ip daddr @" + HAIRPIN + " masquerade comment \"servicepath hairpin\"",
         "meta mark & " + MASQ_MARK + " == " + MASQ_MARK + " meta mark set meta mark ^ " + MASQ_MARK

@@ -1,7 +1,6 @@
 package io.servicepath.agent.rules.nft;
 
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -13,8 +12,9 @@ import java.util.Map;
  */
 public record NftSet(String name, String kind, String type, Map<String, Element> elements) {
 
+  /** Wraps {@code elements} without copying (a full table has 250k of them); callers hand over their map. */
   public NftSet {
-    elements = Collections.unmodifiableMap(new LinkedHashMap<>(elements));
+    elements = Collections.unmodifiableMap(elements);
   }
 
   /** A set element has no value; a map element maps its key to {@code value}. */

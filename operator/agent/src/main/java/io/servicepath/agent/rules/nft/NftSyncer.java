@@ -81,23 +81,21 @@ public final class NftSyncer {
   }
 
   /**
-   * Checks that the canary rules at the end of our canary and nat base chains are still there;
-   * when one is gone (table deleted or flushed, ruleset flushed) the next sync is a full one.
+   * Checks that the canary set of our table still holds its element; when it does not (table
+   * deleted, ruleset flushed) the next sync is a full one.
    */
   public synchronized boolean canaryIntact() {
-    for (String chain : NftTable.CANARY_CHAINS) {
-      List<String> command = List.of("nft", "list", "chain", NftTable.FAMILY, NftTable.NAME, chain);
-      CommandRunner.CommandResult result;
-      try {
-        result = runner.run(command, null);
-      } catch (IOException e) {
-        throw new NftException(command, e);
-      }
-      if (!result.ok() || !result.stdout().contains(NftTable.CANARY_COMMENT)) {
-        LOG.warn("Canary rule missing in nftables chain {} {}: next rule sync is a full one", NftTable.REF, chain);
-        fullSyncNeeded = true;
-        return false;
-      }
+    List<String> command = List.of("nft", "list", "set", NftTable.FAMILY, NftTable.NAME, NftTable.CANARY);
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(command, null);
+    } catch (IOException e) {
+      throw new NftException(command, e);
+    }
+    if (!result.ok() || !result.stdout().contains(NftTable.CANARY_ELEMENT)) {
+      LOG.warn("nftables canary set {} {} is gone or empty: next rule sync is a full one", NftTable.REF, NftTable.CANARY);
+      fullSyncNeeded = true;
+      return false;
     }
     return true;
   }

@@ -103,19 +103,16 @@ class NftSyncerTest {
   }
 
   @Test
-  @DisplayName("When a canary rule is missing or the table is gone, then the next sync is full")
+  @DisplayName("When the canary set is gone or empty, then the next sync is full")
   void canary() {
     syncer.sync(render(kernel("a", "10.0.0.1", 0, 2)));
-    runner.answer = call -> new CommandRunner.CommandResult(0, "table ip servicepath { chain x { counter comment \""
-        + NftTable.CANARY_COMMENT + "\" } }", "");
+    runner.answer = call -> new CommandRunner.CommandResult(0,
+        "table ip servicepath { set canary { type mark\n elements = { " + NftTable.CANARY_ELEMENT + " } } }", "");
     assertThat(syncer.canaryIntact()).isTrue();
     assertThat(syncer.fullSyncNeeded()).isFalse();
-    assertThat(runner.calls.stream().filter(c -> c.line().startsWith("nft list chain ip servicepath")))
-        .hasSize(NftTable.CANARY_CHAINS.size());
+    assertThat(runner.calls.get(runner.calls.size() - 1).line()).isEqualTo("nft list set ip servicepath canary");
 
-    runner.answer = call -> call.line().endsWith("output")
-        ? new CommandRunner.CommandResult(0, "table ip servicepath { chain output { } }", "")
-        : new CommandRunner.CommandResult(0, NftTable.CANARY_COMMENT, "");
+    runner.answer = call -> new CommandRunner.CommandResult(0, "table ip servicepath { set canary { type mark } }", "");
     assertThat(syncer.canaryIntact()).isFalse();
     assertThat(syncer.fullSyncNeeded()).isTrue();
 
