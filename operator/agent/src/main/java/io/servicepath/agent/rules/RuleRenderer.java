@@ -96,6 +96,11 @@ public final class RuleRenderer {
       throw new IllegalArgumentException(
           "Userspace path " + binding.plan().key() + " needs a proxy port, got " + binding.proxyPort());
     }
+    if (binding.plan().readyEndpoints().isEmpty()) {
+      // The proxy would accept and then reset; refusing in the kernel tells the client at once.
+      List<String> reject = List.of("-j " + MARK_REJECT);
+      return new Actions(reject, reject, reject, reject);
+    }
     List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
     List<String> dnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort());
     return new Actions(redirect, redirect, dnat, dnat);

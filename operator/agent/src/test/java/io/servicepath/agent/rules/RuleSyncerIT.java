@@ -48,6 +48,7 @@ class RuleSyncerIT {
     paths.add(path("ranged", "10.0.226.163", 0, List.of("192.0.2.11"), List.of("198.51.100.0/24"),
         Mode.USERSPACE, true, OTHER_PROXY_PORT));
     paths.add(path("empty", "10.0.226.164", 0, List.of(), List.of(), Mode.KERNEL, false, 0));
+    paths.add(path("empty-userspace", "10.0.226.165", 0, List.of(), List.of(), Mode.USERSPACE, false, PROXY_PORT));
   }
 
   @AfterAll
@@ -103,12 +104,15 @@ class RuleSyncerIT {
 
   @Test
   @Order(5)
-  @DisplayName("Kernel mode without ready endpoints refuses at once (TCP reset)")
-  void emptyKernelPathRejects() throws IOException {
-    long start = System.nanoTime();
-    CommandRunner.CommandResult result = lab.connect(lab.client, "10.0.226.164", 80);
-    assertThat(result.ok()).isFalse();
-    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500);
+  @DisplayName("A path without ready endpoints refuses at once (TCP reset), in Kernel and in Userspace mode")
+  void emptyPathsReject() throws IOException {
+    for (String clusterIP : List.of("10.0.226.164", "10.0.226.165")) {
+      long start = System.nanoTime();
+      CommandRunner.CommandResult result = lab.connect(lab.client, clusterIP, 80);
+      assertThat(result.ok()).isFalse();
+      assertThat(result.stdout()).doesNotContain("proxy");
+      assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(500);
+    }
   }
 
   @Test
