@@ -4,10 +4,8 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -33,11 +31,19 @@ import java.util.stream.Collectors;
 /**
  * Reconciles a ServicePath into its plan: pods by selector, allocated addresses, node reports
  * folded into endpoint health and conditions. Writes status only when it changed.
+ *
+ * <p>No finalizer: a deleted path's addresses are released when its delete event arrives
+ * ({@code triggerReconcilerOnAllEvents}). The allocations live only in memory and in the paths'
+ * statuses, and are read back from the statuses at start, so a path deleted while no controller
+ * runs holds nothing afterwards. A finalizer would cost every new path one more write.
  */
-@ControllerConfiguration(name = ServicePathReconciler.NAME)
-public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<ServicePath> {
+@ControllerConfiguration(name = ServicePathReconciler.NAME, triggerReconcilerOnAllEvents = true)
+public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   public static final String NAME = "servicepath";
+
+  /** The finalizer earlier versions added; removed from paths being deleted so that they go. */
+  static final String LEGACY_FINALIZER = "servicepaths.servicepath.io/finalizer";
 
   private final PathAllocator allocator;
   private final Clock clock;
@@ -104,6 +110,13 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
   @Override
   public UpdateControl<ServicePath> reconcile(ServicePath path, Context<ServicePath> context) {
     rebuildOnce(context);
+    if (context.isPrimaryResourceDeleted() || path.getMetadata().getDeletionTimestamp() != null) {
+      allocator.release(PathAllocator.owner(path));
+      if (!context.isPrimaryResourceDeleted() && path.getMetadata().getFinalizers().contains(LEGACY_FINALIZER)) {
+        context.resourceOperations().removeFinalizer(LEGACY_FINALIZER);
+      }
+      return UpdateControl.noUpdate();
+    }
     String namespace = path.getMetadata().getNamespace();
     List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
@@ -138,12 +151,5 @@ public class ServicePathReconciler implements Reconciler<ServicePath>, Cleaner<S
         rebuilt = true;
       }
     }
-  }
-
-  @Override
-  public DeleteControl cleanup(ServicePath path, Context<ServicePath> context) {
-    rebuildOnce(context);
-    allocator.release(PathAllocator.owner(path));
-    return DeleteControl.defaultDelete();
   }
 }

@@ -236,6 +236,40 @@ class ServicePathControllerIT {
   }
 
   @Test
+  @DisplayName("When a path is deleted, then it goes at once (no finalizer) and its addresses are free again; a finalizer left by an earlier version is removed")
+  void deletedPathReleasesItsAddresses() throws Exception {
+    ControllerMain controller = startController(false);
+    client.resource(Paths.path("default", "a", ServiceType.NodePort, 80)).create();
+    ServicePath legacy = Paths.path("default", "legacy", ServiceType.NodePort, 80);
+    legacy.getMetadata().setFinalizers(List.of(ServicePathReconciler.LEGACY_FINALIZER));
+    client.resource(legacy).create();
+    assertThat(awaitCondition("a", Conditions.ALLOCATED, "True").getMetadata().getFinalizers()).isEmpty();
+    awaitCondition("legacy", Conditions.ALLOCATED, "True");
+    Eventually.await(WAIT, () -> scrape(controller), m -> m.contains("servicepath_allocator_used{pool=\"node-port\",} 2.0")
+        || m.contains("servicepath_allocator_used{pool=\"node-port\"} 2.0"), "two node ports used");
+
+    client.resources(ServicePath.class).inNamespace("default").withName("a").delete();
+    client.resources(ServicePath.class).inNamespace("default").withName("legacy").delete();
+    Eventually.await(WAIT, () -> client.resources(ServicePath.class).inNamespace("default").list().getItems(),
+        List::isEmpty, "both paths gone");
+    Eventually.await(WAIT, () -> scrape(controller), m -> m.contains("servicepath_allocator_used{pool=\"node-port\",} 0.0")
+        || m.contains("servicepath_allocator_used{pool=\"node-port\"} 0.0"), "no node port used");
+  }
+
+  static String scrape(ControllerMain controller) {
+    try {
+      return HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
   @DisplayName("When a path asks for a node port another path holds, then it is not Ready with NodePortConflict and an Event, and the owner is undisturbed")
   void nodePortConflict() throws Exception {
     startController(false);
