@@ -3,6 +3,7 @@ package io.servicepath.controller;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -37,7 +38,10 @@ import java.util.stream.Collectors;
  * statuses, and are read back from the statuses at start, so a path deleted while no controller
  * runs holds nothing afterwards. A finalizer would cost every new path one more write.
  */
-@ControllerConfiguration(name = ServicePathReconciler.NAME, triggerReconcilerOnAllEvents = true)
+@ControllerConfiguration(
+    name = ServicePathReconciler.NAME,
+    triggerReconcilerOnAllEvents = true,
+    informer = @Informer(itemStore = WithoutManagedFields.class))
 public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   public static final String NAME = "servicepath";
@@ -65,6 +69,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   public List<EventSource<?, ServicePath>> prepareEventSources(EventSourceContext<ServicePath> context) {
     pods = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(Pod.class, ServicePath.class)
+            .withItemStore(new WithoutManagedFields<>())
             .withSecondaryToPrimaryMapper(pod -> context.getPrimaryCache()
                 .list(pod.getMetadata().getNamespace(),
                     path -> EndpointResolver.selects(path.getSpec().getSelector(), pod))
@@ -77,6 +82,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     // primary-to-secondary mapper is there so that JOSDK calls the stateful fan-out once per event.
     reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
+            .withItemStore(new WithoutManagedFields<>())
             .withSecondaryToPrimaryMapper(fanOut::pathsToReconcile)
             .withPrimaryToSecondaryMapper((ServicePath path) -> fanOut.reports())
             .withOnUpdateFilter((next, previous) -> !sameObservations(next, previous))
@@ -89,6 +95,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     // A node joining or leaving changes every path's node count.
     nodes = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(Node.class, ServicePath.class)
+            .withItemStore(new WithoutManagedFields<>())
             .withSecondaryToPrimaryMapper(node -> context.getPrimaryCache().list()
                 .map(ResourceID::fromResource)
                 .collect(Collectors.toSet()))

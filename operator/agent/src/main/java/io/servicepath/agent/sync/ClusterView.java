@@ -25,8 +25,10 @@ public final class ClusterView implements AutoCloseable {
 
   public ClusterView(KubernetesClient client, String nodeName) {
     this.nodeName = nodeName;
-    this.paths = client.resources(ServicePath.class).inAnyNamespace().runnableInformer(0);
-    this.node = client.resources(ServicePathNode.class).withField("metadata.name", nodeName).runnableInformer(0);
+    this.paths = client.resources(ServicePath.class).inAnyNamespace().runnableInformer(0)
+        .itemStore(new WithoutManagedFields<>());
+    this.node = client.resources(ServicePathNode.class).withField("metadata.name", nodeName).runnableInformer(0)
+        .itemStore(new WithoutManagedFields<>());
   }
 
   /**
