@@ -26,7 +26,8 @@ public final class RuleSyncBenchmark {
 
   private static final int ENDPOINTS = 10;
   private static final int PARTIAL_RUNS = 7;
-  private static final int CONNECTS = 300;
+  private static final int ROUNDS = 10;
+  private static final int CONNECTS_PER_ROUND = 50;
   private static final String NODE_IP = NetnsLab.NODE_IP;
 
   private RuleSyncBenchmark() {}
@@ -126,32 +127,58 @@ public final class RuleSyncBenchmark {
   }
 
   /**
-   * A client namespace opens {@link #CONNECTS} new connections, one after the other, to the
-   * cluster IP of the last of {@code size} paths, whose one endpoint is a real pod; prints the
-   * median and 90th percentile of connect + first byte.
+   * One lab (client, node, pod namespaces) per size, each node with {@code size} paths whose last
+   * path's one endpoint is the real pod. The labs then take turns, {@link #ROUNDS} rounds of
+   * {@link #CONNECTS_PER_ROUND} new connections each to that path's cluster IP, so that both sizes
+   * see the same machine noise; prints the median and 90th percentile of connect + first byte.
    */
   private static void latency(String backend, int[] sizes) throws Exception {
-    System.out.printf("%n%7s %16s %13s%n", "paths", "connect p50 us", "p90 us");
-    try (NetnsLab lab = new NetnsLab()) {
-      lab.serve(lab.pod, 80, "pod");
+    List<NetnsLab> labs = new ArrayList<>();
+    List<String> targets = new ArrayList<>();
+    try {
       for (int size : sizes) {
+        NetnsLab lab = new NetnsLab();
+        labs.add(lab);
+        lab.serve(lab.pod, 80, "pod");
         List<PortBinding> paths = new ArrayList<>();
         for (int i = 0; i < size - 1; i++) {
           paths.add(path(i, 0));
         }
-        PortBinding target = path(size - 1, 0);
-        PortPlan p = target.plan();
+        PortPlan p = path(size - 1, 0).plan();
         paths.add(new PortBinding(new PortPlan(p.key(), 0, p.protocol(), p.port(), p.clusterIP(), 0, List.of(),
             List.of(), List.of(), Mode.KERNEL, null, p.retry(), p.healthCheck(),
             List.of(new Endpoint("pod", NetnsLab.POD_IP, 80, "node", true))), 0));
         sync(Backend.create(backend, ProcessCommandRunner.inNetns(lab.node)), paths);
-        CommandRunner.CommandResult result = new ProcessCommandRunner().run(List.of("ip", "netns", "exec", lab.client,
-            "python3", "-c", CLIENT, p.clusterIP(), "80", String.valueOf(CONNECTS)), null);
-        check(result, "client");
-        String[] figures = result.stdout().trim().split(" ");
-        System.out.printf("%7d %16s %13s%n", size, figures[0], figures[1]);
+        targets.add(p.clusterIP());
+      }
+      List<List<Double>> samples = new ArrayList<>();
+      labs.forEach(l -> samples.add(new ArrayList<>()));
+      for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < labs.size(); i++) {
+          CommandRunner.CommandResult result = new ProcessCommandRunner().run(List.of("ip", "netns", "exec",
+              labs.get(i).client, "python3", "-c", CLIENT, targets.get(i), "80", String.valueOf(CONNECTS_PER_ROUND)),
+              null);
+          check(result, "client");
+          Arrays.stream(result.stdout().trim().split(" ")).map(Double::parseDouble).forEach(samples.get(i)::add);
+        }
+      }
+      System.out.printf("%n%7s %16s %13s %12s%n", "paths", "connect p50 us", "p90 us", "p50 ratio");
+      double base = percentile(samples.get(0), 0.5);
+      for (int i = 0; i < sizes.length; i++) {
+        double p50 = percentile(samples.get(i), 0.5);
+        System.out.printf("%7d %16.0f %13.0f %12.2f%n", sizes[i], p50, percentile(samples.get(i), 0.9), p50 / base);
+      }
+    } finally {
+      for (NetnsLab lab : labs) {
+        lab.close();
       }
     }
+  }
+
+  private static double percentile(List<Double> values, double q) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.get((int) (sorted.size() * q));
   }
 
   private static <T> void sync(Backend<T> backend, List<PortBinding> paths) {
@@ -167,8 +194,7 @@ public final class RuleSyncBenchmark {
       "    with socket.create_connection((ip, port), timeout=2) as c:",
       "        c.recv(64)",
       "    times.append((time.perf_counter() - start) * 1e6)",
-      "times.sort()",
-      "print('%.0f %.0f' % (times[len(times) // 2], times[int(len(times) * 0.9)]))");
+      "print(' '.join('%.1f' % t for t in times))");
 
   private static PortBinding path(int i, int generation) {
     List<Endpoint> endpoints = new ArrayList<>();
