@@ -23,19 +23,23 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
 
   private final ProxyPath path;
   private final BackendConnector connector;
+  private final long idleMillis;
   private ChannelHandlerContext ctx;
+  private IdleTimeout idle;
   private boolean relaying;
   private List<Object> early;
   private Object earlyEvent;
 
-  ClientHandler(ProxyPath path, BackendConnector connector) {
+  ClientHandler(ProxyPath path, BackendConnector connector, long idleMillis) {
     this.path = path;
     this.connector = connector;
+    this.idleMillis = idleMillis;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    idle = IdleTimeout.start(ctx.channel(), idleMillis);
     path.metrics.connectionOpened();
     new Dial(path, ctx.channel(), this, this).start();
     ctx.fireChannelActive();
@@ -89,7 +93,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
 
   @Override
   public ChannelFuture connect(DialTarget target, int timeoutMillis) {
-    return connector.connect(ctx.channel(), target, timeoutMillis, path.metrics.bytesToClient);
+    return connector.connect(ctx.channel(), target, timeoutMillis, path.metrics.bytesToClient, idle);
   }
 
   @Override
@@ -100,7 +104,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
       return;
     }
     LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
-    ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint));
+    ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint, idle));
     relaying = true;
     replayEarly();
     RelayHandler.setAutoRead(client, true);

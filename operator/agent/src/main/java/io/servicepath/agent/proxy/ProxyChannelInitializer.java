@@ -3,10 +3,8 @@ package io.servicepath.agent.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
-/** Sets up each accepted client connection of one path: idle timeout, then the dialing client handler. */
+/** Sets up each accepted client connection of one path: the dialing client handler (which owns the idle timeout). */
 @Sharable
 final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
 
@@ -22,9 +20,6 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel channel) {
-    if (idleMillis > 0) {
-      channel.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
-    }
-    channel.pipeline().addLast(new ClientHandler(path, connector));
+    channel.pipeline().addLast(new ClientHandler(path, connector, idleMillis));
   }
 }

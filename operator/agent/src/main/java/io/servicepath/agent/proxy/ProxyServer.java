@@ -74,7 +74,7 @@ public final class ProxyServer implements AutoCloseable {
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
+        // no TCP_NODELAY: Netty sets it on every socket channel (see BackendConnector)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
         .childHandler(new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis()))
         .bind(bindAddress, port)

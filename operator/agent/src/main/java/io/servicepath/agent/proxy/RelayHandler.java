@@ -7,9 +7,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * <p>Reading stops while the peer cannot take more ({@code channelWritabilityChanged} toggles the
  * peer's autoRead); a FIN becomes {@code shutdownOutput} on the peer once queued bytes are written;
  * a close closes the peer after its queued bytes are written. Bytes are added to {@code counter} in
- * batches.
+ * batches; every read counts as activity for the connection's {@link IdleTimeout}.
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
 
@@ -28,11 +28,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   private final Channel peer;
   private final Counter counter;
+  private final IdleTimeout idle;
   private long uncounted;
 
-  RelayHandler(Channel peer, Counter counter) {
+  RelayHandler(Channel peer, Counter counter, IdleTimeout idle) {
     this.peer = peer;
     this.counter = counter;
+    this.idle = idle;
   }
 
   @Override
@@ -48,6 +50,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    idle.touch();
     peer.flush();
   }
 
@@ -68,9 +71,6 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof ChannelInputShutdownEvent) {
       shutdownPeerOutput(ctx.channel());
-    } else if (event instanceof IdleStateEvent) {
-      LOG.debug("Closing idle connection {}", ctx.channel());
-      ctx.close();
     } else {
       ctx.fireUserEventTriggered(event);
     }
@@ -98,11 +98,26 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         peer.close();
         return;
       }
-      duplexPeer.shutdownOutput().addListener((ChannelFutureListener) shut -> closeIfBothShut(duplexPeer));
+      duplexPeer.shutdownOutput().addListener((ChannelFutureListener) shut -> {
+        if (shut.isSuccess()) {
+          endHalfClosure(duplexPeer);
+        }
+        closeIfBothShut(duplexPeer);
+      });
     });
     if (self instanceof DuplexChannel duplexSelf) {
       closeIfBothShut(duplexSelf);
     }
+  }
+
+  /**
+   * The peer's output is shut, so the end of its input ends the connection: from now on Netty
+   * closes it at that EOF. With half-closure still on, Netty would first shut its input down, a
+   * system call that fails (ENOTCONN, and an exception) when the other end has closed already,
+   * which is how most connections end; the close reaches this side as channelInactive either way.
+   */
+  private static void endHalfClosure(Channel channel) {
+    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
   }
 
   private void countBytes() {

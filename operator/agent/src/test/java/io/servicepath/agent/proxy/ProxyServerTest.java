@@ -197,6 +197,17 @@ class ProxyServerTest {
     assertThat(proxy.listener(KEY)).isEmpty();
   }
 
+  /** The proxy leaves TCP_NODELAY to Netty's default for socket channels: it must be on. */
+  @Test
+  void socketChannelsOfTheTransportHaveNoDelayOn() throws Exception {
+    io.netty.channel.socket.SocketChannel channel = transport().channelClass().getDeclaredConstructor().newInstance();
+    try {
+      assertThat(channel.config().isTcpNoDelay()).isTrue();
+    } finally {
+      channel.unsafe().closeForcibly();
+    }
+  }
+
   /** The transport under test; epoll here when its native library loads. */
   Transport transport() {
     return Transport.best();

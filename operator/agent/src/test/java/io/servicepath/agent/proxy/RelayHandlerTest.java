@@ -9,7 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.timeout.IdleStateEvent;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class RelayHandlerTest {
@@ -19,10 +19,13 @@ class RelayHandlerTest {
   private final Counter toClient = registry.counter("to.client");
   private final EmbeddedChannel client = new EmbeddedChannel();
   private final EmbeddedChannel backend = new EmbeddedChannel();
+  private final IdleTimeout idle;
 
   RelayHandlerTest() {
-    client.pipeline().addLast(new RelayHandler(backend, toEndpoint));
-    backend.pipeline().addLast(new RelayHandler(client, toClient));
+    client.freezeTime(); // only advanceTimeBy moves the idle clock, however slowly the test runs
+    idle = IdleTimeout.start(client, 100);
+    client.pipeline().addLast(new RelayHandler(backend, toEndpoint, idle));
+    backend.pipeline().addLast(new RelayHandler(client, toClient, idle));
   }
 
   @Test
@@ -54,11 +57,37 @@ class RelayHandlerTest {
 
   @Test
   void anIdleConnectionIsClosedWithItsPeer() {
-    client.pipeline().fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
+    client.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+    client.runScheduledPendingTasks();
     backend.runPendingTasks();
 
     assertThat(client.isOpen()).isFalse();
     assertThat(backend.isOpen()).isFalse();
+  }
+
+  @Test
+  void bytesEitherWayKeepTheConnectionOpen() {
+    client.advanceTimeBy(60, TimeUnit.MILLISECONDS);
+    backend.writeInbound(ascii("more"));
+    client.advanceTimeBy(60, TimeUnit.MILLISECONDS);
+    client.runScheduledPendingTasks();
+    assertThat(client.isOpen()).isTrue();
+
+    client.writeInbound(ascii("and more"));
+    client.advanceTimeBy(99, TimeUnit.MILLISECONDS);
+    client.runScheduledPendingTasks();
+    assertThat(client.isOpen()).isTrue();
+
+    client.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    client.runScheduledPendingTasks();
+    assertThat(client.isOpen()).isFalse();
+  }
+
+  @Test
+  void aClosedConnectionLeavesNoTimerBehind() {
+    client.close();
+
+    assertThat(client.runScheduledPendingTasks()).isEqualTo(-1);
   }
 
   private static ByteBuf ascii(String s) {
