@@ -4,12 +4,19 @@ import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncMetrics;
+import io.servicepath.agent.rules.SyncResult;
 import java.util.List;
 
-/** {@link NftRenderer} and {@link NftSyncer}: our own table {@code ip servicepath}, applied with {@code nft -f}. */
+/**
+ * {@link NftRenderer} and {@link NftSyncer}: our own table {@code ip servicepath}, applied with
+ * {@code nft -f}. A full sync renders every path; in between, {@link NftState} renders and diffs
+ * only the paths whose binding changed.
+ */
 public final class NftBackend implements RulesBackend {
 
   private final NftSyncer syncer;
+  /** The table as last synced, path by path; null when the next sync must render everything. */
+  private NftState state;
 
   public NftBackend(CommandRunner runner, SyncMetrics metrics) {
     this.syncer = new NftSyncer(runner, metrics);
@@ -21,9 +28,26 @@ public final class NftBackend implements RulesBackend {
   }
 
   @Override
-  public Applied sync(String nodeIP, List<PortBinding> bindings) {
-    NftRuleset desired = NftRenderer.render(nodeIP, bindings);
-    return new Applied(syncer.sync(desired), desired.entriesByPort());
+  public synchronized Applied sync(String nodeIP, List<PortBinding> bindings) {
+    if (state == null || !state.nodeIP().equals(nodeIP.trim())) {
+      syncer.requestFullSync();
+    }
+    if (syncer.fullSyncNeeded()) {
+      state = null;
+      NftState fresh = NftState.build(nodeIP, bindings);
+      SyncResult result = syncer.sync(fresh.ruleset());
+      state = fresh;
+      return new Applied(result, fresh.entriesByPort());
+    }
+    // Throws before changing the state when a binding cannot be rendered.
+    NftState.Changes changes = state.update(bindings);
+    try {
+      return new Applied(syncer.sync(changes.partial(), state.ruleCount(), state.elementCount()),
+          state.entriesByPort());
+    } catch (RuntimeException e) {
+      state = null; // the syncer now wants a full sync, which renders everything again
+      throw e;
+    }
   }
 
   @Override

@@ -4,11 +4,14 @@ import static io.servicepath.agent.rules.nft.NftTable.*;
 
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.Ipv4;
 import io.servicepath.agent.rules.PortBinding;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,21 +42,54 @@ public final class NftRenderer {
   private static final String DESTINATION = "ip daddr . meta l4proto . th dport";
   private static final String NODE_PORT = "meta l4proto . th dport";
 
-  private final String nodeIP;
-  private final Map<String, Map<String, NftSet.Element>> elements = new LinkedHashMap<>();
-  private final Map<String, Integer> entriesByPort = new HashMap<>();
-  private final TreeSet<Integer> endpointCounts = new TreeSet<>();
-  private final TreeSet<Integer> externalCounts = new TreeSet<>();
-  private final TreeSet<Integer> nodePortCounts = new TreeSet<>();
+  /** Paths in the order in which they claim destinations: {@code namespace/name:port}, then protocol. */
+  static final Comparator<PathId> ORDER = Comparator.comparing(PathId::key)
+      .thenComparing(PathId::protocol, Comparator.nullsFirst(Comparator.naturalOrder()));
 
-  private NftRenderer(String nodeIP) {
-    this.nodeIP = nodeIP;
-    for (String set : List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
-        PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
-        NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, CANARY)) {
-      elements.put(set, new LinkedHashMap<>());
+  /** Sets and maps in declaration order. */
+  static final List<String> SETS = List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
+      PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
+      NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, CANARY);
+
+  private NftRenderer() {}
+
+  /** Identifies a path port across syncs; bindings with equal ids replace one another. */
+  record PathId(PortKey key, String protocol) {
+    static PathId of(PortBinding binding) {
+      return new PathId(binding.plan().key(), binding.plan().protocol());
     }
   }
+
+  /** The shared chain kinds that DNAT a Kernel-mode path to slot {@code numgen random mod n}. */
+  enum Dnat {
+    PORTAL, EXTERNAL, NODE_PORT;
+
+    String chain(int endpoints) {
+      return switch (this) {
+        case PORTAL -> dnatChain(endpoints);
+        case EXTERNAL -> dnatExternalChain(endpoints);
+        case NODE_PORT -> dnatNodePortChain(endpoints);
+      };
+    }
+  }
+
+  /**
+   * One element a path puts in a set or map; {@code shared} elements (hairpin pairs) may be put
+   * by several paths and count for none of them.
+   */
+  record Entry(String set, String key, NftSet.Element element, boolean shared) {}
+
+  /**
+   * The elements for one destination of a path ({@code set}/{@code key}: its verdict in {@code
+   * portals-container} or {@code nodeports-container}); when two claims name the same destination,
+   * only the first in {@link #ORDER} is rendered.
+   *
+   * @param dnat the shared chain kind its verdict jumps to with {@code endpoints}, or null
+   */
+  record Claim(String set, String key, String owner, List<Entry> entries, Dnat dnat, int endpoints) {}
+
+  /** Everything one path port may add to the table, its destinations in the order it claims them. */
+  record PathElements(PathId id, List<Claim> claims) {}
 
   /**
    * The table for {@code bindings} on the node with address {@code nodeIP}.
@@ -61,17 +97,28 @@ public final class NftRenderer {
    * @throws IllegalArgumentException if the node IP is not IPv4 or a Userspace port has no proxy port
    */
   public static NftRuleset render(String nodeIP, List<PortBinding> bindings) {
+    String ip = checkNodeIP(nodeIP);
+    Table table = new Table();
+    bindings.stream()
+        .sorted(Comparator.comparing(PathId::of, ORDER))
+        .forEach(b -> table.add(renderPath(ip, b)));
+    return table.ruleset();
+  }
+
+  static String checkNodeIP(String nodeIP) {
     if (Ipv4.parse(nodeIP).isEmpty()) {
       throw new IllegalArgumentException("node IP is not an IPv4 address: " + nodeIP);
     }
-    NftRenderer renderer = new NftRenderer(nodeIP.trim());
-    bindings.stream()
-        .sorted(Comparator.comparing((PortBinding b) -> b.plan().key()).thenComparing(b -> b.plan().protocol()))
-        .forEach(renderer::addPath);
-    return renderer.finish();
+    return nodeIP.trim();
   }
 
-  private void addPath(PortBinding binding) {
+  /**
+   * The elements of one path port, whatever the other paths are (a pure function of its
+   * arguments, so a caller may keep the result for as long as the binding is unchanged).
+   *
+   * @throws IllegalArgumentException if a Userspace port has no proxy port
+   */
+  static PathElements renderPath(String nodeIP, PortBinding binding) {
     PortPlan plan = binding.plan();
     String comment = plan.key().comment().replace("\"", "").replace("\\", "");
     String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
@@ -82,117 +129,156 @@ public final class NftRenderer {
     List<Endpoint> ready = plan.readyEndpoints().stream()
         .filter(e -> Ipv4.parse(e.ip()).isPresent())
         .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
-    Path path = new Path(comment, proto, plan.port(), binding.proxyPort(), plan.mode(), ready);
+    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), ready);
     List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
         .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
-    address(plan.clusterIP()).ifPresent(ip -> portal(path, ip, false));
+    List<Claim> claims = new ArrayList<>();
+    address(plan.clusterIP()).ifPresent(ip -> claims.add(portal(path, ip, false, List.of())));
     for (String lb : nonNull(plan.loadBalancerIPs())) {
-      address(lb).ifPresent(ip -> {
-        if (portal(path, ip, true) && !ranges.isEmpty()) {
-          String key = ip + " . " + proto + " . " + plan.port();
-          put(RANGED, key, null, null, comment);
-          List<String> allowed = new ArrayList<>(ranges);
-          allowed.add(nodeIP + "/32");
-          outermost(allowed).forEach(range -> put(ALLOWED, key + " . " + range, null, null, comment));
-        }
-      });
+      address(lb).ifPresent(ip -> claims.add(portal(path, ip, true, ranges)));
     }
     for (String external : nonNull(plan.externalIPs())) {
-      address(external).ifPresent(ip -> portal(path, ip, true));
+      address(external).ifPresent(ip -> claims.add(portal(path, ip, true, List.of())));
     }
     if (plan.nodePort() > 0) {
-      nodePort(path, proto + " . " + plan.nodePort());
+      claims.add(nodePort(path, proto + " . " + plan.nodePort()));
     }
+    return new PathElements(PathId.of(binding), claims);
   }
 
   /** One path port as the renderer needs it. */
-  private record Path(String comment, String proto, int port, int proxyPort, Mode mode, List<Endpoint> ready) {}
+  private record Path(String nodeIP, String comment, String proto, int port, int proxyPort, Mode mode,
+      List<Endpoint> ready) {}
 
-  /** Adds the elements for one destination address; false when another path already has it. */
-  private boolean portal(Path path, String ip, boolean external) {
+  /** The elements for one destination address; source ranges only for load balancer IPs. */
+  private static Claim portal(Path path, String ip, boolean external, List<String> ranges) {
     String key = ip + " . " + path.proto() + " . " + path.port();
-    if (elements.get(PORTALS_CONTAINER).containsKey(key)) {
-      return false;
-    }
+    List<Entry> entries = new ArrayList<>();
     String container;
     String host;
+    Dnat dnat = null;
     if (path.ready().isEmpty()) {
       container = host = "goto " + REJECT;
     } else if (path.mode() == Mode.USERSPACE) {
       container = "goto " + USERSPACE;
       host = "goto " + USERSPACE_HOST;
-      put(PORTAL_PROXY, key, String.valueOf(path.proxyPort()), null, path.comment());
-      put(PORTAL_PROXY_HOST, key, nodeIP + " . " + path.proxyPort(), null, path.comment());
+      entries.add(owned(PORTAL_PROXY, key, String.valueOf(path.proxyPort()), null));
+      entries.add(owned(PORTAL_PROXY_HOST, key, path.nodeIP() + " . " + path.proxyPort(), null));
     } else {
-      int count = path.ready().size();
-      container = host = "goto " + (external ? dnatExternalChain(count) : dnatChain(count));
-      (external ? externalCounts : endpointCounts).add(count);
-      endpoints(path, PORTAL_ENDPOINTS, key);
+      dnat = external ? Dnat.EXTERNAL : Dnat.PORTAL;
+      container = host = "goto " + dnat.chain(path.ready().size());
+      endpoints(path, PORTAL_ENDPOINTS, key, entries);
     }
-    put(PORTALS_CONTAINER, key, container, path.comment(), path.comment());
-    put(PORTALS_HOST, key, host, path.comment(), path.comment());
-    return true;
+    entries.add(owned(PORTALS_CONTAINER, key, container, path.comment()));
+    entries.add(owned(PORTALS_HOST, key, host, path.comment()));
+    if (!ranges.isEmpty()) {
+      entries.add(owned(RANGED, key, null, null));
+      List<String> allowed = new ArrayList<>(ranges);
+      allowed.add(path.nodeIP() + "/32");
+      outermost(allowed).forEach(range -> entries.add(owned(ALLOWED, key + " . " + range, null, null)));
+    }
+    return new Claim(PORTALS_CONTAINER, key, path.comment(), entries, dnat, path.ready().size());
   }
 
-  private void nodePort(Path path, String key) {
-    if (elements.get(NODEPORTS_CONTAINER).containsKey(key)) {
-      return;
-    }
+  private static Claim nodePort(Path path, String key) {
+    List<Entry> entries = new ArrayList<>();
     String container;
     String host;
+    Dnat dnat = null;
     if (path.ready().isEmpty()) {
       container = host = "goto " + REJECT;
     } else if (path.mode() == Mode.USERSPACE) {
       container = "goto " + USERSPACE_NODEPORT;
       host = "goto " + USERSPACE_NODEPORT_HOST;
-      put(NODEPORT_PROXY, key, String.valueOf(path.proxyPort()), null, path.comment());
-      put(NODEPORT_PROXY_HOST, key, nodeIP + " . " + path.proxyPort(), null, path.comment());
+      entries.add(owned(NODEPORT_PROXY, key, String.valueOf(path.proxyPort()), null));
+      entries.add(owned(NODEPORT_PROXY_HOST, key, path.nodeIP() + " . " + path.proxyPort(), null));
     } else {
-      nodePortCounts.add(path.ready().size());
-      container = host = "goto " + dnatNodePortChain(path.ready().size());
-      endpoints(path, NODEPORT_ENDPOINTS, key);
+      dnat = Dnat.NODE_PORT;
+      container = host = "goto " + dnat.chain(path.ready().size());
+      endpoints(path, NODEPORT_ENDPOINTS, key, entries);
     }
-    put(NODEPORTS_CONTAINER, key, container, path.comment(), path.comment());
-    put(NODEPORTS_HOST, key, host, path.comment(), path.comment());
+    entries.add(owned(NODEPORTS_CONTAINER, key, container, path.comment()));
+    entries.add(owned(NODEPORTS_HOST, key, host, path.comment()));
+    return new Claim(NODEPORTS_CONTAINER, key, path.comment(), entries, dnat, path.ready().size());
   }
 
   /** Slot {@code i} of the destination holds the i-th ready endpoint; hairpin pairs for each. */
-  private void endpoints(Path path, String map, String key) {
+  private static void endpoints(Path path, String map, String key, List<Entry> entries) {
     for (int i = 0; i < path.ready().size(); i++) {
       Endpoint endpoint = path.ready().get(i);
-      put(map, key + " . " + i, endpoint.ip() + " . " + endpoint.port(), null, path.comment());
-      put(HAIRPIN, endpoint.ip() + " . " + endpoint.ip(), null, null, null);
+      entries.add(owned(map, key + " . " + i, endpoint.ip() + " . " + endpoint.port(), null));
+      entries.add(new Entry(HAIRPIN, endpoint.ip() + " . " + endpoint.ip(), new NftSet.Element(null, null), true));
     }
   }
 
-  private void put(String set, String key, String value, String comment, String owner) {
-    if (elements.get(set).putIfAbsent(key, new NftSet.Element(value, comment)) == null && owner != null) {
-      entriesByPort.merge(owner, 1, Integer::sum);
+  private static Entry owned(String set, String key, String value, String comment) {
+    return new Entry(set, key, new NftSet.Element(value, comment), false);
+  }
+
+  /**
+   * Rendered paths put together in {@link #ORDER}: a claim whose destination an earlier one has
+   * is left out, as the first matching rule would win in iptables.
+   */
+  private static final class Table {
+    private final Map<String, Map<String, NftSet.Element>> elements = new LinkedHashMap<>();
+    private final Map<String, Integer> entriesByPort = new HashMap<>();
+    private final Map<Dnat, TreeSet<Integer>> endpointCounts = new EnumMap<>(Dnat.class);
+
+    Table() {
+      SETS.forEach(set -> elements.put(set, new LinkedHashMap<>()));
+      for (Dnat dnat : Dnat.values()) {
+        endpointCounts.put(dnat, new TreeSet<>());
+      }
+    }
+
+    void add(PathElements path) {
+      for (Claim claim : path.claims()) {
+        if (elements.get(claim.set()).containsKey(claim.key())) {
+          continue;
+        }
+        for (Entry entry : claim.entries()) {
+          if (elements.get(entry.set()).putIfAbsent(entry.key(), entry.element()) == null && !entry.shared()) {
+            entriesByPort.merge(claim.owner(), 1, Integer::sum);
+          }
+        }
+        if (claim.dnat() != null) {
+          endpointCounts.get(claim.dnat()).add(claim.endpoints());
+        }
+      }
+    }
+
+    NftRuleset ruleset() {
+      elements.get(CANARY).put(CANARY_ELEMENT, new NftSet.Element(null, null));
+      return new NftRuleset(sets(elements), chains(endpointCounts), entriesByPort);
     }
   }
 
-  private NftRuleset finish() {
+  /** The declarations of our sets and maps, wrapping (not copying) {@code elements}. */
+  static List<NftSet> sets(Map<String, ? extends Map<String, NftSet.Element>> elements) {
     List<NftSet> sets = new ArrayList<>();
     String verdict = " : verdict ;";
-    sets.add(map(PORTALS_CONTAINER, "type ipv4_addr . inet_proto . inet_service" + verdict));
-    sets.add(map(PORTALS_HOST, "type ipv4_addr . inet_proto . inet_service" + verdict));
-    sets.add(map(NODEPORTS_CONTAINER, "type inet_proto . inet_service" + verdict));
-    sets.add(map(NODEPORTS_HOST, "type inet_proto . inet_service" + verdict));
+    sets.add(map(PORTALS_CONTAINER, "type ipv4_addr . inet_proto . inet_service" + verdict, elements));
+    sets.add(map(PORTALS_HOST, "type ipv4_addr . inet_proto . inet_service" + verdict, elements));
+    sets.add(map(NODEPORTS_CONTAINER, "type inet_proto . inet_service" + verdict, elements));
+    sets.add(map(NODEPORTS_HOST, "type inet_proto . inet_service" + verdict, elements));
     // Data types by typeof: "tcp dport" only names the type (a port); th in data does not
     // survive nft reading the declaration back from the kernel (1.0.6) on a partial sync.
     String endpoint = " : ip daddr . tcp dport ;";
-    sets.add(map(PORTAL_ENDPOINTS, "typeof " + DESTINATION + " . numgen random mod 1" + endpoint));
-    sets.add(map(NODEPORT_ENDPOINTS, "typeof " + NODE_PORT + " . numgen random mod 1" + endpoint));
-    sets.add(map(PORTAL_PROXY, "typeof " + DESTINATION + " : tcp dport ;"));
-    sets.add(map(PORTAL_PROXY_HOST, "typeof " + DESTINATION + endpoint));
-    sets.add(map(NODEPORT_PROXY, "typeof " + NODE_PORT + " : tcp dport ;"));
-    sets.add(map(NODEPORT_PROXY_HOST, "typeof " + NODE_PORT + endpoint));
-    sets.add(set(HAIRPIN, "type ipv4_addr . ipv4_addr ;"));
-    sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;"));
-    sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;"));
-    put(CANARY, CANARY_ELEMENT, null, null, null);
-    sets.add(set(CANARY, "type mark ;"));
+    sets.add(map(PORTAL_ENDPOINTS, "typeof " + DESTINATION + " . numgen random mod 1" + endpoint, elements));
+    sets.add(map(NODEPORT_ENDPOINTS, "typeof " + NODE_PORT + " . numgen random mod 1" + endpoint, elements));
+    sets.add(map(PORTAL_PROXY, "typeof " + DESTINATION + " : tcp dport ;", elements));
+    sets.add(map(PORTAL_PROXY_HOST, "typeof " + DESTINATION + endpoint, elements));
+    sets.add(map(NODEPORT_PROXY, "typeof " + NODE_PORT + " : tcp dport ;", elements));
+    sets.add(map(NODEPORT_PROXY_HOST, "typeof " + NODE_PORT + endpoint, elements));
+    sets.add(set(HAIRPIN, "type ipv4_addr . ipv4_addr ;", elements));
+    sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;", elements));
+    sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;", elements));
+    sets.add(set(CANARY, "type mark ;", elements));
+    return sets;
+  }
 
+  /** The fixed chains, a DNAT chain per kind and endpoint count in use, and the base chains. */
+  static List<NftChain> chains(Map<Dnat, ? extends Collection<Integer>> endpointCounts) {
     List<NftChain> chains = new ArrayList<>();
     chains.add(new NftChain(REJECT, null, List.of(
         "meta l4proto tcp reject with tcp reset comment \"servicepath no endpoints\"",
@@ -206,11 +292,11 @@ public final class NftRenderer {
     chains.add(new NftChain(USERSPACE_NODEPORT_HOST, null, List.of(
         "dnat ip to " + NODE_PORT + " map @" + NODEPORT_PROXY_HOST)));
     String mark = "meta mark set meta mark | " + MASQ_MARK + " ";
-    endpointCounts.forEach(n -> chains.add(new NftChain(dnatChain(n), null, List.of(
+    endpointCounts.get(Dnat.PORTAL).forEach(n -> chains.add(new NftChain(dnatChain(n), null, List.of(
         "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @" + PORTAL_ENDPOINTS))));
-    externalCounts.forEach(n -> chains.add(new NftChain(dnatExternalChain(n), null, List.of(
+    endpointCounts.get(Dnat.EXTERNAL).forEach(n -> chains.add(new NftChain(dnatExternalChain(n), null, List.of(
         mark + "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @" + PORTAL_ENDPOINTS))));
-    nodePortCounts.forEach(n -> chains.add(new NftChain(dnatNodePortChain(n), null, List.of(
+    endpointCounts.get(Dnat.NODE_PORT).forEach(n -> chains.add(new NftChain(dnatNodePortChain(n), null, List.of(
         mark + "dnat ip to " + NODE_PORT + " . numgen random mod " + n + " map @" + NODEPORT_ENDPOINTS))));
 
     chains.add(new NftChain(FIREWALL, "type filter hook prerouting priority dstnat - 10; policy accept;", List.of(
@@ -226,14 +312,14 @@ public final class NftRenderer {
         "ct status dnat ip saddr . ip daddr @" + HAIRPIN + " masquerade comment \"servicepath hairpin\"",
         "meta mark & " + MASQ_MARK + " == " + MASQ_MARK + " meta mark set meta mark ^ " + MASQ_MARK
             + " masquerade comment \"servicepath masquerade\"")));
-    return new NftRuleset(sets, chains, entriesByPort);
+    return chains;
   }
 
-  private NftSet map(String name, String type) {
+  private static NftSet map(String name, String type, Map<String, ? extends Map<String, NftSet.Element>> elements) {
     return new NftSet(name, "map", type, elements.get(name));
   }
 
-  private NftSet set(String name, String type) {
+  private static NftSet set(String name, String type, Map<String, ? extends Map<String, NftSet.Element>> elements) {
     return new NftSet(name, "set", type, elements.get(name));
   }
 

@@ -3,9 +3,12 @@ package io.servicepath.agent.rules.nft;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Builds {@code nft -f} input: the statements shared by full and partial syncs, and the partial
@@ -29,55 +32,82 @@ final class NftScript {
    * elements are deleted and new and changed ones added, last the chains nothing uses any more.
    */
   static Partial partial(NftRuleset applied, NftRuleset desired) {
-    StringBuilder out = new StringBuilder();
-    Map<String, NftChain> before = new HashMap<>();
-    applied.chains().forEach(c -> before.put(c.name(), c));
-    Map<String, NftChain> after = new HashMap<>();
-    desired.chains().forEach(c -> after.put(c.name(), c));
+    Map<String, NftSet> oldSets = new HashMap<>();
+    applied.sets().forEach(s -> oldSets.put(s.name(), s));
+    Map<String, NftSet> newSets = new HashMap<>();
+    desired.sets().forEach(s -> newSets.put(s.name(), s));
+    StringBuilder declarations = new StringBuilder();
+    desired.sets().stream().filter(s -> !oldSets.containsKey(s.name())).forEach(s -> declare(declarations, s));
+    Partial partial = changes(applied.chains(), desired.chains(),
+        desired.sets().stream().map(NftSet::name).toList(), name -> {
+          NftSet old = oldSets.get(name);
+          Map<String, NftSet.Element> was = old == null ? Map.of() : old.elements();
+          Map<String, NftSet.Element> now = newSets.get(name).elements();
+          List<String> gone = new ArrayList<>();
+          was.forEach((key, element) -> {
+            if (!element.equals(now.get(key))) {
+              gone.add(key);
+            }
+          });
+          List<String> added = new ArrayList<>();
+          now.forEach((key, element) -> {
+            if (!element.equals(was.get(key))) {
+              added.add(key);
+            }
+          });
+          return new SetChanges(gone, added, now);
+        });
+    if (declarations.isEmpty()) {
+      return partial;
+    }
+    return new Partial(declarations + partial.script(), partial.chainsWritten(), partial.chainsDeleted(),
+        partial.elementsChanged());
+  }
+
+  /**
+   * What changed in one set: keys whose element was removed or changed, keys whose element was
+   * added or changed, and the set's elements now.
+   */
+  record SetChanges(List<String> deleted, List<String> added, Map<String, NftSet.Element> now) {}
+
+  /**
+   * The script from chains {@code before} to {@code after} and the element changes of {@code
+   * sets} (in that order): new and changed chains first (new map verdicts may jump to them), then
+   * removed and changed elements are deleted and new and changed ones added, last the chains
+   * nothing uses any more.
+   */
+  static Partial changes(List<NftChain> before, List<NftChain> after, List<String> sets,
+      Function<String, SetChanges> elementChanges) {
+    StringBuilder chains = new StringBuilder();
+    Map<String, NftChain> old = new HashMap<>();
+    before.forEach(c -> old.put(c.name(), c));
+    Set<String> kept = new HashSet<>();
     int written = 0;
-    for (NftChain chain : desired.chains()) {
-      NftChain old = before.get(chain.name());
-      if (old == null) {
-        create(out, chain);
+    for (NftChain chain : after) {
+      kept.add(chain.name());
+      NftChain was = old.get(chain.name());
+      if (was == null) {
+        create(chains, chain);
         written++;
-      } else if (!old.rules().equals(chain.rules()) || !Objects.equals(old.hook(), chain.hook())) {
-        out.append("flush chain ").append(NftTable.REF).append(' ').append(chain.name()).append('\n');
-        chain.rules().forEach(r -> rule(out, chain.name(), r));
+      } else if (!was.rules().equals(chain.rules()) || !Objects.equals(was.hook(), chain.hook())) {
+        chains.append("flush chain ").append(NftTable.REF).append(' ').append(chain.name()).append('\n');
+        chain.rules().forEach(r -> rule(chains, chain.name(), r));
         written++;
       }
     }
-    Map<String, NftSet> oldSets = new HashMap<>();
-    applied.sets().forEach(s -> oldSets.put(s.name(), s));
+    StringBuilder out = new StringBuilder(chains);
     int changed = 0;
     List<Runnable> adds = new ArrayList<>();
-    for (NftSet set : desired.sets()) {
-      NftSet old = oldSets.get(set.name());
-      if (old == null) {
-        declare(out, set);
-        old = new NftSet(set.name(), set.kind(), set.type(), Map.of());
-      }
-      Map<String, NftSet.Element> was = old.elements();
-      Map<String, NftSet.Element> now = set.elements();
-      List<String> gone = new ArrayList<>();
-      was.forEach((key, element) -> {
-        if (!element.equals(now.get(key))) {
-          gone.add(key);
-        }
-      });
-      List<String> added = new ArrayList<>();
-      now.forEach((key, element) -> {
-        if (!element.equals(was.get(key))) {
-          added.add(key);
-        }
-      });
-      deleteElements(out, set.name(), gone);
-      adds.add(() -> addElements(out, set.name(), added, now));
-      changed += gone.size() + added.size();
+    for (String set : sets) {
+      SetChanges changes = elementChanges.apply(set);
+      deleteElements(out, set, changes.deleted());
+      adds.add(() -> addElements(out, set, changes.added(), changes.now()));
+      changed += changes.deleted().size() + changes.added().size();
     }
     adds.forEach(Runnable::run);
     int deleted = 0;
-    for (NftChain chain : applied.chains()) {
-      if (!after.containsKey(chain.name())) {
+    for (NftChain chain : before) {
+      if (!kept.contains(chain.name())) {
         out.append("delete chain ").append(NftTable.REF).append(' ').append(chain.name()).append('\n');
         deleted++;
       }

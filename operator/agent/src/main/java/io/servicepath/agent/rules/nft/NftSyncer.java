@@ -81,6 +81,32 @@ public final class NftSyncer {
   }
 
   /**
+   * Applies a partial script that {@link NftState} computed from the table this syncer last wrote.
+   *
+   * @throws IllegalStateException if a full sync is needed: the caller must render everything
+   * @throws NftException as {@link #sync(NftRuleset)} does; the next sync is then a full one
+   */
+  public synchronized SyncResult sync(NftScript.Partial partial, int ruleCount, int elementCount) {
+    if (fullSyncNeeded) {
+      throw new IllegalStateException("a full nftables sync is needed");
+    }
+    long start = System.nanoTime();
+    fullSyncNeeded = true;
+    // The last ruleset no longer describes the table: a later sync(NftRuleset) must be full.
+    applied = null;
+    if (!partial.empty()) {
+      apply(partial.script());
+    }
+    fullSyncNeeded = false;
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.synced(took, Map.of("nft-rules", ruleCount, "nft-elements", elementCount));
+    SyncResult result = new SyncResult(false, partial.chainsWritten(), partial.chainsDeleted(), 0,
+        partial.elementsChanged(), ruleCount, took);
+    LOG.debug("Partial nftables sync: {}", result);
+    return result;
+  }
+
+  /**
    * Checks that the canary set of our table still holds its element; when it does not (table
    * deleted, ruleset flushed) the next sync is a full one.
    */

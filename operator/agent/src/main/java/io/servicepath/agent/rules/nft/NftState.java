@@ -1,0 +1,262 @@
+package io.servicepath.agent.rules.nft;
+
+import static io.servicepath.agent.rules.nft.NftRenderer.ORDER;
+
+import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.agent.rules.nft.NftRenderer.Claim;
+import io.servicepath.agent.rules.nft.NftRenderer.Dnat;
+import io.servicepath.agent.rules.nft.NftRenderer.Entry;
+import io.servicepath.agent.rules.nft.NftRenderer.PathElements;
+import io.servicepath.agent.rules.nft.NftRenderer.PathId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The table as {@link NftRenderer} would render it for the last bindings, kept path by path so
+ * that a sync costs what changed, not what there is: each path's elements are kept with the
+ * binding they were rendered from and rendered again only when that binding changes; only the
+ * elements of changed paths (and of paths that win a destination a changed path gave up) are
+ * compared with what was there. The result equals {@link NftRenderer#render} of the same bindings
+ * (NftStateTest compares them over many random changes).
+ *
+ * <p>Not thread-safe; one instance belongs to one {@link NftBackend}. When {@link #update} throws,
+ * nothing has changed.
+ */
+final class NftState {
+
+  /** A claim of one path: {@code index} orders the claims of one path among themselves. */
+  private record Claimant(PathId path, int index) {}
+
+  private static final Comparator<Claimant> CLAIM_ORDER =
+      Comparator.comparing(Claimant::path, ORDER).thenComparingInt(Claimant::index);
+  private static final NftSet.Element NO_ELEMENT = new NftSet.Element("none", "none");
+
+  /** The binding a path was rendered from, and what it rendered to. */
+  private record Rendered(PortBinding binding, PathElements elements) {}
+
+  private final String nodeIP;
+  private final Map<PathId, Rendered> paths = new HashMap<>();
+  /** Destination ({@code set} + " " + key) -> every path claiming it; the first one has it. */
+  private final Map<String, TreeMap<Claimant, Claim>> claims = new HashMap<>();
+  private final Map<String, LinkedHashMap<String, NftSet.Element>> elements = new LinkedHashMap<>();
+  /** Hairpin pair -> number of rendered claims that put it. */
+  private final Map<String, Integer> hairpinUses = new HashMap<>();
+  /** Per DNAT chain kind: endpoint count -> number of rendered claims jumping to that chain. */
+  private final Map<Dnat, TreeMap<Integer, Integer>> chainUses = new EnumMap<>(Dnat.class);
+  private final Map<String, Integer> entriesByPort = new HashMap<>();
+  /** During an update: set -> key -> its element before the update ({@link #NO_ELEMENT}: none). */
+  private final Map<String, Map<String, NftSet.Element>> touched = new HashMap<>();
+
+  private NftState(String nodeIP) {
+    this.nodeIP = nodeIP;
+    NftRenderer.SETS.forEach(set -> elements.put(set, new LinkedHashMap<>()));
+    elements.get(NftTable.CANARY).put(NftTable.CANARY_ELEMENT, new NftSet.Element(null, null));
+    for (Dnat dnat : Dnat.values()) {
+      chainUses.put(dnat, new TreeMap<>());
+    }
+  }
+
+  /**
+   * Renders every path from scratch, as a full sync must.
+   *
+   * @throws IllegalArgumentException as {@link NftRenderer#render} does, or if two bindings have
+   *     the same port key and protocol
+   */
+  static NftState build(String nodeIP, List<PortBinding> bindings) {
+    NftState state = new NftState(NftRenderer.checkNodeIP(nodeIP));
+    state.apply(bindings);
+    state.touched.clear();
+    return state;
+  }
+
+  String nodeIP() {
+    return nodeIP;
+  }
+
+  /** What one update changed: the partial {@code nft} script and how many paths were rendered. */
+  record Changes(NftScript.Partial partial, int pathsRendered) {}
+
+  /**
+   * Brings the state to {@code bindings}, rendering only paths that are new or whose binding
+   * changed, and returns the partial script from the previous state to the new one.
+   *
+   * @throws IllegalArgumentException as {@link NftRenderer#render} does, or if two bindings have
+   *     the same port key and protocol; the state is then unchanged
+   */
+  Changes update(List<PortBinding> bindings) {
+    List<NftChain> chainsBefore = chains();
+    int rendered = apply(bindings);
+    NftScript.Partial partial = NftScript.changes(chainsBefore, chains(), NftRenderer.SETS, this::diff);
+    touched.clear();
+    return new Changes(partial, rendered);
+  }
+
+  /** Renders new and changed paths, then swaps their elements in; the number of paths rendered. */
+  private int apply(List<PortBinding> bindings) {
+    Map<PathId, PortBinding> wanted = new HashMap<>();
+    for (PortBinding binding : bindings) {
+      if (wanted.put(PathId.of(binding), binding) != null) {
+        throw new IllegalArgumentException("two bindings for " + PathId.of(binding));
+      }
+    }
+    // Render first: rendering may throw, and must not leave the state half updated.
+    TreeMap<PathId, PathElements> rendered = new TreeMap<>(ORDER);
+    wanted.forEach((id, binding) -> {
+      Rendered old = paths.get(id);
+      if (old == null || !old.binding().equals(binding)) {
+        rendered.put(id, NftRenderer.renderPath(nodeIP, binding));
+      }
+    });
+    List<PathId> gone = paths.keySet().stream().filter(id -> !wanted.containsKey(id)).toList();
+    for (PathId id : gone) {
+      withdraw(paths.remove(id).elements());
+    }
+    rendered.forEach((id, path) -> {
+      Rendered old = paths.put(id, new Rendered(wanted.get(id), path));
+      if (old != null) {
+        withdraw(old.elements());
+      }
+      claim(path);
+    });
+    return rendered.size();
+  }
+
+  /**
+   * The table as a full sync writes it. Its sets wrap the state's maps: valid until the next
+   * {@link #update}.
+   */
+  NftRuleset ruleset() {
+    return new NftRuleset(NftRenderer.sets(elements), chains(), entriesByPort);
+  }
+
+  int elementCount() {
+    return elements.values().stream().mapToInt(Map::size).sum();
+  }
+
+  int ruleCount() {
+    return chains().stream().mapToInt(c -> c.rules().size()).sum();
+  }
+
+  Map<String, Integer> entriesByPort() {
+    return Map.copyOf(entriesByPort);
+  }
+
+  private List<NftChain> chains() {
+    Map<Dnat, Set<Integer>> counts = new EnumMap<>(Dnat.class);
+    chainUses.forEach((dnat, uses) -> counts.put(dnat, uses.keySet()));
+    return NftRenderer.chains(counts);
+  }
+
+  private void claim(PathElements path) {
+    for (int i = 0; i < path.claims().size(); i++) {
+      Claim claim = path.claims().get(i);
+      Claimant claimant = new Claimant(path.id(), i);
+      TreeMap<Claimant, Claim> claimants = claims.computeIfAbsent(destination(claim), d -> new TreeMap<>(CLAIM_ORDER));
+      Map.Entry<Claimant, Claim> holder = claimants.firstEntry();
+      claimants.put(claimant, claim);
+      if (holder == null) {
+        render(claim);
+      } else if (CLAIM_ORDER.compare(claimant, holder.getKey()) < 0) {
+        unrender(holder.getValue());
+        render(claim);
+      }
+    }
+  }
+
+  private void withdraw(PathElements path) {
+    for (int i = 0; i < path.claims().size(); i++) {
+      Claim claim = path.claims().get(i);
+      String destination = destination(claim);
+      TreeMap<Claimant, Claim> claimants = claims.get(destination);
+      Claimant claimant = new Claimant(path.id(), i);
+      boolean held = claimants.firstKey().equals(claimant);
+      claimants.remove(claimant);
+      if (held) {
+        unrender(claim);
+        if (!claimants.isEmpty()) {
+          render(claimants.firstEntry().getValue());
+        }
+      }
+      if (claimants.isEmpty()) {
+        claims.remove(destination);
+      }
+    }
+  }
+
+  private static String destination(Claim claim) {
+    return claim.set() + " " + claim.key();
+  }
+
+  /** Puts the elements of the claim that now holds its destination. */
+  private void render(Claim claim) {
+    for (Entry entry : claim.entries()) {
+      if (!entry.shared()) {
+        put(entry.set(), entry.key(), entry.element());
+        entriesByPort.merge(claim.owner(), 1, Integer::sum);
+      } else if (hairpinUses.merge(entry.key(), 1, Integer::sum) == 1) {
+        put(entry.set(), entry.key(), entry.element());
+      }
+    }
+    if (claim.dnat() != null) {
+      chainUses.get(claim.dnat()).merge(claim.endpoints(), 1, Integer::sum);
+    }
+  }
+
+  /** Removes the elements of a claim that no longer holds its destination. */
+  private void unrender(Claim claim) {
+    for (Entry entry : claim.entries()) {
+      if (!entry.shared()) {
+        remove(entry.set(), entry.key());
+        decrement(entriesByPort, claim.owner());
+      } else if (decrement(hairpinUses, entry.key())) {
+        remove(entry.set(), entry.key());
+      }
+    }
+    if (claim.dnat() != null) {
+      decrement(chainUses.get(claim.dnat()), claim.endpoints());
+    }
+  }
+
+  /** True when the count reached zero (and the key was dropped). */
+  private static <K> boolean decrement(Map<K, Integer> counts, K key) {
+    return counts.merge(key, -1, (a, b) -> a + b == 0 ? null : a + b) == null;
+  }
+
+  private void put(String set, String key, NftSet.Element element) {
+    NftSet.Element before = elements.get(set).put(key, element);
+    touched.computeIfAbsent(set, s -> new LinkedHashMap<>()).putIfAbsent(key, before == null ? NO_ELEMENT : before);
+  }
+
+  private void remove(String set, String key) {
+    NftSet.Element before = elements.get(set).remove(key);
+    touched.computeIfAbsent(set, s -> new LinkedHashMap<>()).putIfAbsent(key, before == null ? NO_ELEMENT : before);
+  }
+
+  /** The keys of {@code set} whose element was removed or changed, and those added or changed. */
+  private NftScript.SetChanges diff(String set) {
+    List<String> deleted = new ArrayList<>();
+    List<String> added = new ArrayList<>();
+    Map<String, NftSet.Element> now = elements.get(set);
+    touched.getOrDefault(set, Map.of()).forEach((key, before) -> {
+      NftSet.Element after = now.get(key);
+      NftSet.Element was = before == NO_ELEMENT ? null : before;
+      if (!Objects.equals(was, after)) {
+        if (was != null) {
+          deleted.add(key);
+        }
+        if (after != null) {
+          added.add(key);
+        }
+      }
+    });
+    return new NftScript.SetChanges(deleted, added, now);
+  }
+}
