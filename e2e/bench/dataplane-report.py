@@ -29,6 +29,9 @@ MEASURES = [
     ("keepalive_p99_ms", "keep-alive p99 ms", False),
     ("newconn_cps", "new conn/s", True),
     ("newconn_p99_ms", "new conn p99 ms", False),
+    ("keepalive_cpu_us_per_req", "CPU us/req", False),
+    ("newconn_cpu_us_per_conn", "CPU us/conn", False),
+    ("bulk1_cpu_us_per_mb", "CPU us/MB", False),
 ]
 PLOTTED = ["bulk1_gbps", "bulk4_gbps", "keepalive_rps", "newconn_cps"]
 COLORS = {"direct": "#4c72b0", "dnat": "#8c8c8c", "haproxy": "#dd8452",
@@ -70,7 +73,7 @@ def summarize(values):
 def fmt(measure, value):
     if measure.endswith("_ms"):
         return "%.2f" % value
-    if measure.endswith("_gbps"):
+    if measure.endswith("_gbps") or "_cpu_" in measure:
         return "%.1f" % value
     return "%.0f" % value
 
