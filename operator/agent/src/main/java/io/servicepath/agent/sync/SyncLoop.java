@@ -199,21 +199,15 @@ public final class SyncLoop implements AutoCloseable {
     listeners.preferPorts(ports);
   }
 
+  /** Probes each endpoint on this node once (see {@link ProbeAssignment}); forgets the health of addresses no plan uses. */
   private void watchLocalEndpoints(List<PortPlan> plans) {
-    Set<PortKey> now = new HashSet<>();
-    Set<String> addresses = new HashSet<>();
-    for (PortPlan plan : plans) {
-      plan.endpoints().forEach(e -> addresses.add(e.address()));
-      List<Endpoint> local = plan.endpoints().stream().filter(e -> nodeName.equals(e.nodeName())).toList();
-      if (local.isEmpty()) {
-        continue;
-      }
-      prober.watch(plan.key(), local, plan.healthCheck());
-      now.add(plan.key());
-    }
-    watched.stream().filter(k -> !now.contains(k)).forEach(prober::unwatch);
+    Map<PortKey, ProbeAssignment.Probes> assigned = ProbeAssignment.assign(plans, nodeName);
+    assigned.forEach((key, probes) -> prober.watch(key, probes.endpoints(), probes.check()));
+    watched.stream().filter(k -> !assigned.containsKey(k)).forEach(prober::unwatch);
     watched.clear();
-    watched.addAll(now);
+    watched.addAll(assigned.keySet());
+    Set<String> addresses = new HashSet<>();
+    plans.forEach(plan -> plan.endpoints().forEach(e -> addresses.add(e.address())));
     health.retainOnly(addresses);
   }
 
