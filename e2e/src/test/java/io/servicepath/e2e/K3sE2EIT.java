@@ -97,7 +97,7 @@ class K3sE2EIT {
     } else if (!Files.isRegularFile(controllerImage) || !Files.isRegularFile(agentImage)) {
       missing = "image tarballs missing: " + controllerImage + " and " + agentImage + " (build them with: "
           + "mvn -B -Pjib -pl operator/controller,operator/agent -am package jib:buildTar -DskipTests "
-          + "-Dagent.base.image=<a JRE 17 image with iptables>; see deploy/README.md)";
+          + "-Dagent.base.image=<a JRE 17 image with nft and iptables>; see deploy/README.md)";
     }
     if (missing != null) {
       return;

@@ -59,8 +59,11 @@ final class LocalCluster implements AutoCloseable {
     throw new IllegalStateException("no e2e/local-cluster above " + dir);
   }
 
-  /** Starts a cluster with {@code nodes} nodes; {@link #close()} takes it down again. */
-  static LocalCluster up(int nodes) throws IOException {
+  /**
+   * Starts a cluster with {@code nodes} nodes whose agents program {@code rules}; {@link #close()}
+   * takes it down again.
+   */
+  static LocalCluster up(int nodes, RulesBackend rules) throws IOException {
     Path root = repoRoot();
     Path state = root.resolve("e2e/target/local-cluster-" + System.currentTimeMillis());
     Files.createDirectories(state);
@@ -68,7 +71,8 @@ final class LocalCluster implements AutoCloseable {
     // If the test JVM is stopped (CI cancels, Ctrl-C) before @AfterAll, take the cluster down anyway.
     Runtime.getRuntime().addShutdownHook(cluster.downOnExit);
     try {
-      Result up = cluster.run(Duration.ofMinutes(5), "up", "--nodes", String.valueOf(nodes));
+      Result up = cluster.run(Duration.ofMinutes(5), "up", "--nodes", String.valueOf(nodes),
+          "--rules-backend", rules.flag());
       if (!up.ok()) {
         throw new IllegalStateException("local-cluster up failed (logs in " + state + "/logs): " + up);
       }
@@ -97,6 +101,11 @@ final class LocalCluster implements AutoCloseable {
       throw new IllegalStateException("local-cluster " + String.join(" ", args) + ": " + r);
     }
     return r;
+  }
+
+  /** {@code rules sp-node-N}: the node's ServicePath rules in its agent's backend, whatever it returns. */
+  Result rules(String node) {
+    return run(Duration.ofSeconds(60), "rules", node);
   }
 
   /** {@code exec NS -- CMD...}, whatever it returns. */

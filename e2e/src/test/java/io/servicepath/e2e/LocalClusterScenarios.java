@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * What the scenario classes share: the local cluster of two nodes ({@link SharedLocalCluster}),
  * the paths and pods a scenario made (removed after it), and the ways to look at traffic (curl
  * from {@code sp-client} or a node namespace), status (through the API server) and rules
- * ({@code iptables-save} inside a node namespace).
+ * ({@code local-cluster rules}, read through {@link RulesBackend} so that every scenario asserts the
+ * same on nftables and iptables).
  */
 @ExtendWith(SharedLocalCluster.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -41,6 +41,7 @@ abstract class LocalClusterScenarios {
   static final String CLIENT = "sp-client";
   static final String CLIENT_IP = "10.240.0.100";
   static final Duration SETTLE = Duration.ofSeconds(60);
+  static final RulesBackend RULES = SharedLocalCluster.RULES;
 
   /** Set by {@link SharedLocalCluster} before the first scenario of a class. */
   static LocalCluster cluster;
@@ -231,34 +232,34 @@ abstract class LocalClusterScenarios {
 
   // --- rules -------------------------------------------------------------------------------------
 
-  /** {@code iptables-save} of one table inside a node namespace. */
-  static String iptablesSave(String node, String table) {
-    LocalCluster.Result r = cluster.exec(node, "iptables-save", "-t", table);
-    return r.ok() ? r.stdout() : "iptables-save failed: " + r;
+  /** A node's ServicePath rules as {@code local-cluster rules} prints them (nft table or SP- lines). */
+  static String rules(String node) {
+    LocalCluster.Result r = cluster.rules(node);
+    return r.ok() ? r.stdout() : "local-cluster rules failed: " + r;
   }
 
-  static String natRules(String node) {
-    return iptablesSave(node, "nat");
-  }
-
-  /** Our chains ({@code SP-...}) in the nat and filter tables of a node, as {@code table/chain}. */
+  /** Our chains on a node (see {@link RulesBackend#chains}). */
   static Set<String> ourChains(String node) {
-    Set<String> chains = new TreeSet<>();
-    for (String table : List.of("nat", "filter")) {
-      iptablesSave(node, table).lines().filter(l -> l.startsWith(":SP-"))
-          .forEach(l -> chains.add(table + "/" + l.substring(1, l.indexOf(' '))));
-    }
-    return chains;
+    return RULES.chains(rules(node));
   }
 
-  /** The rules (nat and filter) whose comment names {@code namespace/path:}, i.e. any port of that path. */
-  static List<String> rulesOf(String node, String path) {
-    String comment = NS + "/" + path + ":";
-    List<String> rules = new ArrayList<>();
-    for (String table : List.of("nat", "filter")) {
-      iptablesSave(node, table).lines().filter(l -> l.contains(comment)).forEach(rules::add);
-    }
-    return rules;
+  /** The rules or map elements whose comment names any port of path {@code name} ("ns/name:port"). */
+  static List<String> rulesFor(String node, String name) {
+    return RULES.linesOf(rules(node), NS, name);
+  }
+
+  /**
+   * No trace of a path on a node: nothing carries its comment, and no rule, element or set names
+   * one of its {@code addresses} (cluster IP, LB IP), also where nft keeps no comment.
+   */
+  static boolean noTraceOf(String node, String name, List<String> addresses) {
+    String all = rules(node);
+    return RULES.linesOf(all, NS, name).isEmpty() && addresses.stream().noneMatch(a -> RulesBackend.mentions(all, a));
+  }
+
+  /** A path's cluster IP and LB IP, for {@link #noTraceOf}. */
+  static List<String> addresses(ServicePathStatus status) {
+    return List.of(status.getClusterIP(), lbIp(status));
   }
 
   // --- waiting -----------------------------------------------------------------------------------

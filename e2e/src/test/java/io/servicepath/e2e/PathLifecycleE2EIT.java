@@ -9,7 +9,6 @@ import io.servicepath.api.v1alpha1.Mode;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +42,8 @@ class PathLifecycleE2EIT extends LocalClusterScenarios {
     Map<String, Set<String>> chainsBefore = chainsOfEveryNode();
 
     try (SteadyLoad load = SteadyLoad.start(cluster, CLIENT, aUrl, "301")) {
-      // B goes through the proxy; C is Kernel mode (DNAT chains of its own) behind source
-      // ranges (a firewall chain of its own), so that both leave something to clean up.
+      // B goes through the proxy; C is Kernel mode (DNAT to its pod) behind source ranges (a
+      // firewall check of its own), so that both leave something to clean up.
       createPath("three-b", Map.of("app", "three-b"));
       createPath("three-c", Map.of("app", "three-c"), spec -> {
         spec.setMode(Mode.Kernel);
@@ -62,20 +61,22 @@ class PathLifecycleE2EIT extends LocalClusterScenarios {
           .isEqualTo("three-c-1");
       for (int k = 1; k <= NODES; k++) {
         String node = "sp-node-" + k;
-        assertThat(rulesOf(node, "three-b")).as("B's rules on %s", node).isNotEmpty();
-        assertThat(rulesOf(node, "three-c")).as("C's rules on %s", node).isNotEmpty();
-        Set<String> added = new HashSet<>(ourChains(node));
-        added.removeAll(chainsBefore.get(node));
-        assertThat(added).as("chains that B and C added on %s", node)
-            .anyMatch(ch -> ch.startsWith("nat/SP-SVC-")).anyMatch(ch -> ch.startsWith("nat/SP-FW-"));
+        List<String> bRules = rulesFor(node, "three-b");
+        List<String> cRules = rulesFor(node, "three-c");
+        assertThat(bRules).as("B's rules on %s", node).isNotEmpty();
+        assertThat(cRules).as("C's rules on %s", node).isNotEmpty();
+        assertThat(RULES.dnatsToPods(bRules)).as("B (proxy) DNATs straight to pods on %s: %s", node, bRules).isFalse();
+        assertThat(RULES.dnatsToPods(cRules)).as("C (Kernel) DNATs straight to pods on %s: %s", node, cRules).isTrue();
+        assertThat(RULES.filtersSourcesOf(rules(node), cRules, lbIp(c)))
+            .as("C's LB IP checked against its source ranges on %s", node).isTrue();
       }
 
       deletePath("three-b");
       deletePath("three-c");
       for (int k = 1; k <= NODES; k++) {
         String node = "sp-node-" + k;
-        await("B's and C's rules and chains gone from " + node, RULES_GONE,
-            () -> rulesOf(node, "three-b").isEmpty() && rulesOf(node, "three-c").isEmpty()
+        await("no trace of B and C on " + node + ", our chains as before", RULES_GONE,
+            () -> noTraceOf(node, "three-b", addresses(b)) && noTraceOf(node, "three-c", addresses(c))
                 && ourChains(node).equals(chainsBefore.get(node)));
       }
       sleep(Duration.ofSeconds(1)); // a little of A's traffic after the last change too
@@ -87,7 +88,8 @@ class PathLifecycleE2EIT extends LocalClusterScenarios {
     ServicePathStatus aAfter = awaitReadyEverywhere("three-a");
     assertThat(Allocation.of(aAfter)).as("A's allocation").isEqualTo(aBefore);
     assertThat(aAfter.getEndpoints()).extracting(EndpointStatus::pod).containsExactlyInAnyOrder("three-a-1", "three-a-2");
-    assertThat(natRules("sp-node-1")).as("A's rules").contains(aBefore.loadBalancerIP());
+    String aRules = String.join("\n", rulesFor("sp-node-1", "three-a"));
+    assertThat(RulesBackend.mentions(aRules, aBefore.loadBalancerIP())).as("A's LB IP in A's rules: %s", aRules).isTrue();
   }
 
   @Test
@@ -96,19 +98,19 @@ class PathLifecycleE2EIT extends LocalClusterScenarios {
     addPod("again-1", "app=again", "sp-node-1");
     addPod("again-2", "app=again", "sp-node-2");
     Map<String, Set<String>> chainsBefore = chainsOfEveryNode();
-    // First as Kernel mode (a DNAT chain of its own), then again through the proxy: the first
-    // one's chain must not outlive it.
+    // First as Kernel mode (DNAT to the pods), then again through the proxy: nothing of the first
+    // one may outlive it.
     createPath("again", Map.of("app", "again"), spec -> spec.setMode(Mode.Kernel));
     ServicePathStatus first = awaitReadyEverywhere("again");
     awaitCode(CLIENT, "http://" + lbIp(first) + "/");
-    assertThat(ourChains("sp-node-1")).as("the Kernel-mode path's chains")
-        .anyMatch(ch -> ch.startsWith("nat/SP-SVC-") && !chainsBefore.get("sp-node-1").contains(ch));
+    List<String> kernelRules = rulesFor("sp-node-1", "again");
+    assertThat(RULES.dnatsToPods(kernelRules)).as("the Kernel-mode path DNATs to its pods: %s", kernelRules).isTrue();
 
     deletePath("again");
     for (int k = 1; k <= NODES; k++) {
       String node = "sp-node-" + k;
-      await("the first path's rules and chains gone from " + node, RULES_GONE,
-          () -> rulesOf(node, "again").isEmpty() && ourChains(node).equals(chainsBefore.get(node)));
+      await("no trace of the first path on " + node + ", our chains as before", RULES_GONE,
+          () -> noTraceOf(node, "again", addresses(first)) && ourChains(node).equals(chainsBefore.get(node)));
     }
     LocalCluster.Result gone = cluster.curl(CLIENT, "http://" + lbIp(first) + "/", Duration.ofSeconds(2));
     assertThat(gone.stdout().strip()).as("the deleted path's LB IP answers no HTTP: %s", gone).isEqualTo("000");
@@ -130,10 +132,13 @@ class PathLifecycleE2EIT extends LocalClusterScenarios {
       String node = "sp-node-" + k;
       assertThat(ourChains(node)).as("chains on %s with the path made again through the proxy", node)
           .isEqualTo(chainsBefore.get(node));
-      String rules = String.join("\n", rulesOf(node, "again"));
-      assertThat(rules).as("rules of the path made again on %s", node).contains(second.getClusterIP(), lb);
+      List<String> again = rulesFor(node, "again");
+      String rules = String.join("\n", again);
+      assertThat(RULES.dnatsToPods(again)).as("the path made again through the proxy on %s: %s", node, rules).isFalse();
+      assertThat(List.of(second.getClusterIP(), lb)).as("addresses in the rules of the path made again on %s: %s", node, rules)
+          .allMatch(a -> RulesBackend.mentions(rules, a));
       if (!first.getClusterIP().equals(second.getClusterIP())) {
-        assertThat(rules).doesNotContain(first.getClusterIP() + "/32");
+        assertThat(RulesBackend.mentions(rules, first.getClusterIP())).as("the first cluster IP in %s", rules).isFalse();
       }
     }
   }

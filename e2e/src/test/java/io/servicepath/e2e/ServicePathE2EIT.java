@@ -207,21 +207,21 @@ class ServicePathE2EIT extends LocalClusterScenarios {
     String lbIp = lbIp(awaitReadyEverywhere("restart"));
     String url = "http://" + lbIp + "/";
     awaitCode(CLIENT, url);
-    assertThat(natRules("sp-node-1")).as("sp-node-1 nat rules").contains(lbIp);
+    assertThat(RulesBackend.mentions(rules("sp-node-1"), lbIp)).as("the LB IP in sp-node-1's rules").isTrue();
 
-    // Sample sp-node-1's nat table (the LB IP's node) all through the restart.
+    // Sample sp-node-1's rules (the LB IP's node) all through the restart.
     AtomicBoolean sampling = new AtomicBoolean(true);
     List<String> missing = new CopyOnWriteArrayList<>();
     AtomicInteger samples = new AtomicInteger();
     Thread sampler = new Thread(() -> {
       while (sampling.get()) {
-        String rules = natRules("sp-node-1");
+        String rules = rules("sp-node-1");
         samples.incrementAndGet();
-        if (!rules.contains(lbIp)) {
+        if (!RulesBackend.mentions(rules, lbIp)) {
           missing.add(rules);
         }
       }
-    }, "nat-sampler");
+    }, "rules-sampler");
     sampler.start();
     try {
       cluster.script("agent", "restart", "sp-node-1");
@@ -239,8 +239,8 @@ class ServicePathE2EIT extends LocalClusterScenarios {
       sampling.set(false);
       sampler.join(10_000);
     }
-    assertThat(samples.get()).as("nat table samples").isGreaterThan(5);
-    assertThat(missing).as("samples of sp-node-1's nat table without the LB IP's rules").isEmpty();
+    assertThat(samples.get()).as("samples of the rules").isGreaterThan(5);
+    assertThat(missing).as("samples of sp-node-1's rules without the LB IP").isEmpty();
 
     for (int i = 0; i < 20; i++) {
       assertThat(cluster.httpCode(CLIENT, url)).as("request %d after the restart", i).isEqualTo("301");

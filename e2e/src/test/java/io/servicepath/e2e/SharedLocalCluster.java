@@ -14,6 +14,9 @@ final class SharedLocalCluster implements BeforeAllCallback {
 
   static final int NODES = 2;
 
+  /** {@code -Dservicepath.e2e.rulesBackend=nftables|iptables}; the agent's default (nftables) without it. */
+  static final RulesBackend RULES = RulesBackend.fromSystemProperties();
+
   private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(SharedLocalCluster.class);
 
   @Override
@@ -24,7 +27,7 @@ final class SharedLocalCluster implements BeforeAllCallback {
 
   private static LocalCluster up() {
     try {
-      return LocalCluster.up(NODES);
+      return LocalCluster.up(NODES, RULES);
     } catch (IOException e) {
       throw new UncheckedIOException("starting the local cluster", e);
     }
