@@ -18,7 +18,8 @@ import java.util.Map;
  * @param reportInterval at most one ServicePathNode write per interval
  * @param reportHeartbeat {@code lastSyncTime} is refreshed this often even when nothing changed; 0 never
  * @param eventLoops proxy event loop threads; 0 = one per core
- * @param rulesBackend how nat rules are programmed: our own nftables table, or SP- chains via iptables-restore
+ * @param rulesBackend how nat rules are programmed: our own nftables table (the default), or SP- chains via
+ *     iptables-restore
  */
 public record AgentConfig(
     String nodeName,
@@ -51,7 +52,7 @@ public record AgentConfig(
       new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
       new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
-      new Option("rules-backend", "SP_RULES_BACKEND", "iptables"));
+      new Option("rules-backend", "SP_RULES_BACKEND", "nftables"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");

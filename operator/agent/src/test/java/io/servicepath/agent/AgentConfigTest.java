@@ -41,14 +41,14 @@ class AgentConfigTest {
   }
 
   @Test
-  @DisplayName("The rules backend is chosen by --rules-backend or SP_RULES_BACKEND; anything else is refused")
+  @DisplayName("The rules backend is nftables unless --rules-backend or SP_RULES_BACKEND says iptables; anything else is refused")
   void rulesBackend() {
     String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
-    assertThat(AgentConfig.parse(required, Map.of()).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.IPTABLES);
-    assertThat(AgentConfig.parse(required, Map.of("SP_RULES_BACKEND", "nftables")).rulesBackend())
-        .isEqualTo(AgentConfig.RulesBackendKind.NFTABLES);
-    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=nftables"},
-        Map.of("SP_RULES_BACKEND", "iptables")).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.NFTABLES);
+    assertThat(AgentConfig.parse(required, Map.of()).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.NFTABLES);
+    assertThat(AgentConfig.parse(required, Map.of("SP_RULES_BACKEND", "iptables")).rulesBackend())
+        .isEqualTo(AgentConfig.RulesBackendKind.IPTABLES);
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=iptables"},
+        Map.of("SP_RULES_BACKEND", "nftables")).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.IPTABLES);
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=ipvs"},
         Map.of())).hasMessageContaining("--rules-backend");
   }
