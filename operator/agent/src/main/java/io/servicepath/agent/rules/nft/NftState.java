@@ -54,6 +54,8 @@ final class NftState {
   private final Map<String, Integer> entriesByPort = new HashMap<>();
   /** During an update: set -> key -> its element before the update ({@link #NO_ELEMENT}: none). */
   private final Map<String, Map<String, NftSet.Element>> touched = new HashMap<>();
+  /** False while {@link #build} fills the state: a full sync writes everything, no diff needed. */
+  private boolean tracking;
 
   private NftState(String nodeIP) {
     this.nodeIP = nodeIP;
@@ -73,7 +75,7 @@ final class NftState {
   static NftState build(String nodeIP, List<PortBinding> bindings) {
     NftState state = new NftState(NftRenderer.checkNodeIP(nodeIP));
     state.apply(bindings);
-    state.touched.clear();
+    state.tracking = true;
     return state;
   }
 
@@ -111,7 +113,7 @@ final class NftState {
     TreeMap<PathId, PathElements> rendered = new TreeMap<>(ORDER);
     wanted.forEach((id, binding) -> {
       Rendered old = paths.get(id);
-      if (old == null || !old.binding().equals(binding)) {
+      if (old == null || (old.binding() != binding && !old.binding().equals(binding))) {
         rendered.put(id, NftRenderer.renderPath(nodeIP, binding));
       }
     });
@@ -232,12 +234,18 @@ final class NftState {
 
   private void put(String set, String key, NftSet.Element element) {
     NftSet.Element before = elements.get(set).put(key, element);
+    touch(set, key, before);
+  }
+
+  private void touch(String set, String key, NftSet.Element before) {
+    if (!tracking) {
+      return;
+    }
     touched.computeIfAbsent(set, s -> new LinkedHashMap<>()).putIfAbsent(key, before == null ? NO_ELEMENT : before);
   }
 
   private void remove(String set, String key) {
-    NftSet.Element before = elements.get(set).remove(key);
-    touched.computeIfAbsent(set, s -> new LinkedHashMap<>()).putIfAbsent(key, before == null ? NO_ELEMENT : before);
+    touch(set, key, elements.get(set).remove(key));
   }
 
   /** The keys of {@code set} whose element was removed or changed, and those added or changed. */
