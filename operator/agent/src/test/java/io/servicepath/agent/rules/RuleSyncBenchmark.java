@@ -4,18 +4,16 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
-import io.servicepath.agent.rules.nft.NftRenderer;
-import io.servicepath.agent.rules.nft.NftRuleset;
-import io.servicepath.agent.rules.nft.NftSyncer;
+import io.servicepath.agent.rules.nft.NftBackend;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Function;
 
 /**
- * Render and apply times for Kernel-mode paths x 10 endpoints (full, and with one path changed),
+ * Sync times of the agent's rules backend for Kernel-mode paths x 10 endpoints, end to end from
+ * path list to kernel (a full sync, and the median of syncs with one path changed),
  * then the first-connection latency through a path's cluster IP with few and with many paths, in
  * network namespaces it creates and deletes (needs root: run under {@code e2e/bin/isolated}):
  * {@code mvn -pl operator/agent test-compile exec:java -Dexec.classpathScope=test
@@ -32,43 +30,13 @@ public final class RuleSyncBenchmark {
 
   private RuleSyncBenchmark() {}
 
-  /** One backend as the benchmark drives it: render (timed apart) and apply. */
-  private record Backend<T>(Function<List<PortBinding>, T> render, Syncer<T> syncer, Function<T, Integer> size) {
-    static Backend<?> create(String name, CommandRunner runner) {
-      return switch (name) {
-        case "nftables" -> {
-          NftSyncer syncer = new NftSyncer(runner, SyncMetrics.NONE);
-          yield new Backend<NftRuleset>(p -> NftRenderer.render(NODE_IP, p), new Syncer<>() {
-            public void sync(NftRuleset r) {
-              syncer.sync(r);
-            }
-
-            public void canary() {
-              syncer.canaryIntact();
-            }
-          }, r -> r.ruleCount() + r.elementCount());
-        }
-        case "iptables" -> {
-          RuleSyncer syncer = new RuleSyncer(runner, SyncMetrics.NONE);
-          yield new Backend<DesiredRules>(p -> RuleRenderer.render(NODE_IP, p), new Syncer<>() {
-            public void sync(DesiredRules r) {
-              syncer.sync(r);
-            }
-
-            public void canary() {
-              syncer.canaryIntact();
-            }
-          }, DesiredRules::ruleCount);
-        }
-        default -> throw new IllegalArgumentException("backend must be nftables or iptables, got " + name);
-      };
-    }
-  }
-
-  private interface Syncer<T> {
-    void sync(T rules);
-
-    void canary();
+  /** The agent's backend for {@code name}: renders (for nftables, only what changed) and applies. */
+  private static RulesBackend backend(String name, CommandRunner runner) {
+    return switch (name) {
+      case "nftables" -> new NftBackend(runner, SyncMetrics.NONE);
+      case "iptables" -> new IptablesBackend(runner, SyncMetrics.NONE);
+      default -> throw new IllegalArgumentException("backend must be nftables or iptables, got " + name);
+    };
   }
 
   public static void main(String[] args) throws Exception {
@@ -84,10 +52,10 @@ public final class RuleSyncBenchmark {
     check(host.run(List.of("ip", "netns", "add", ns), null), "ip netns add");
     System.out.println("backend " + backend + ", " + ENDPOINTS + " endpoints per path, Kernel mode");
     try {
-      System.out.printf("%7s %9s %10s %10s %12s %12s %11s%n",
-          "paths", "entries", "render ms", "full ms", "1-path ms", "render1 ms", "canary ms");
+      System.out.printf("%7s %9s %10s %12s %12s %11s%n",
+          "paths", "entries", "full ms", "1-path ms", "1-path nft", "canary ms");
       for (int size : sizes) {
-        run(size, Backend.create(backend, ProcessCommandRunner.inNetns(ns)));
+        run(size, backend(backend, ProcessCommandRunner.inNetns(ns)));
       }
     } finally {
       check(host.run(List.of("ip", "netns", "del", ns), null), "ip netns del");
@@ -97,33 +65,37 @@ public final class RuleSyncBenchmark {
     }
   }
 
-  private static <T> void run(int size, Backend<T> backend) {
+  /**
+   * A full sync, then {@link #PARTIAL_RUNS} syncs with one path changed; times are end to end
+   * (rendering, diffing and applying), and "1-path nft" is the part spent applying.
+   */
+  private static void run(int size, RulesBackend backend) {
     List<PortBinding> paths = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       paths.add(path(i, 0));
     }
+    backend.requestFullSync();
     long t0 = System.nanoTime();
-    T desired = backend.render().apply(paths);
+    SyncResult full = backend.sync(NODE_IP, paths).result();
     long t1 = System.nanoTime();
-    backend.syncer().sync(desired);
-    long t2 = System.nanoTime();
     long[] partial = new long[PARTIAL_RUNS];
-    long[] render = new long[PARTIAL_RUNS];
+    long[] apply = new long[PARTIAL_RUNS];
     for (int run = 0; run < PARTIAL_RUNS; run++) {
       int changed = (run * 7919) % size;
       paths.set(changed, path(changed, run + 1));
       long r0 = System.nanoTime();
-      T next = backend.render().apply(paths);
-      long r1 = System.nanoTime();
-      backend.syncer().sync(next);
-      partial[run] = System.nanoTime() - r1;
-      render[run] = r1 - r0;
+      SyncResult result = backend.sync(NODE_IP, paths).result();
+      partial[run] = System.nanoTime() - r0;
+      apply[run] = result.duration().toNanos();
+      if (result.full()) {
+        throw new IllegalStateException("a one-path change made a full sync");
+      }
     }
     long c0 = System.nanoTime();
-    backend.syncer().canary();
+    backend.canaryIntact();
     long canary = System.nanoTime() - c0;
-    System.out.printf("%7d %9d %10.0f %10.0f %12.1f %12.1f %11.1f%n", size, backend.size().apply(desired),
-        (t1 - t0) / 1e6, (t2 - t1) / 1e6, median(partial) / 1e6, median(render) / 1e6, canary / 1e6);
+    System.out.printf("%7d %9d %10.0f %12.1f %12.1f %11.1f%n", size, full.ruleCount() + full.elementsChanged(),
+        (t1 - t0) / 1e6, median(partial) / 1e6, median(apply) / 1e6, canary / 1e6);
   }
 
   /**
@@ -148,7 +120,7 @@ public final class RuleSyncBenchmark {
         paths.add(new PortBinding(new PortPlan(p.key(), 0, p.protocol(), p.port(), p.clusterIP(), 0, List.of(),
             List.of(), List.of(), Mode.KERNEL, null, p.retry(), p.healthCheck(),
             List.of(new Endpoint("pod", NetnsLab.POD_IP, 80, "node", true))), 0));
-        sync(Backend.create(backend, ProcessCommandRunner.inNetns(lab.node)), paths);
+        backend(backend, ProcessCommandRunner.inNetns(lab.node)).sync(NODE_IP, paths);
         targets.add(p.clusterIP());
       }
       List<List<Double>> samples = new ArrayList<>();
@@ -179,10 +151,6 @@ public final class RuleSyncBenchmark {
     List<Double> sorted = new ArrayList<>(values);
     sorted.sort(null);
     return sorted.get((int) (sorted.size() * q));
-  }
-
-  private static <T> void sync(Backend<T> backend, List<PortBinding> paths) {
-    backend.syncer().sync(backend.render().apply(paths));
   }
 
   private static final String CLIENT = String.join("\n",
