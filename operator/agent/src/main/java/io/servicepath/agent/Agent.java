@@ -19,6 +19,7 @@ import io.servicepath.agent.sync.Listeners;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
 import java.time.Clock;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,8 @@ public final class Agent implements AutoCloseable {
     this.proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(config.eventLoops()), health, registry, clock);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
-    this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, health, view::ownNode,
+    this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION,
+        config.rulesBackend().name().toLowerCase(Locale.ROOT), health, view::ownNode,
         config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
     this.rules = backend(config.rulesBackend(), runner, new MicrometerSyncMetrics(registry, clock));

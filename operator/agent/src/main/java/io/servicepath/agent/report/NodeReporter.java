@@ -42,6 +42,7 @@ public final class NodeReporter implements AutoCloseable {
   private final String nodeName;
   private final String nodeIP;
   private final String agentVersion;
+  private final String rulesBackend;
   private final EndpointHealth health;
   private final Supplier<ServicePathNode> cached;
   private final Duration minInterval;
@@ -66,6 +67,7 @@ public final class NodeReporter implements AutoCloseable {
       String nodeName,
       String nodeIP,
       String agentVersion,
+      String rulesBackend,
       EndpointHealth health,
       Supplier<ServicePathNode> cached,
       Duration minInterval,
@@ -76,6 +78,7 @@ public final class NodeReporter implements AutoCloseable {
     this.nodeName = nodeName;
     this.nodeIP = nodeIP;
     this.agentVersion = agentVersion;
+    this.rulesBackend = rulesBackend;
     this.health = health;
     this.cached = cached;
     this.minInterval = minInterval;
@@ -147,7 +150,7 @@ public final class NodeReporter implements AutoCloseable {
     if (programmed == null) {
       return;
     }
-    ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, programmed, health.snapshot());
+    ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, rulesBackend, programmed, health.snapshot());
     boolean heartbeatDue = !heartbeat.isZero()
         && !Duration.between(lastWriteAt, clock.instant()).minus(heartbeat).isNegative();
     if (NodeStatusBuilder.sameContent(desired, lastWritten) && !heartbeatDue) {

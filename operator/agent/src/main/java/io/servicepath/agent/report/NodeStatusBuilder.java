@@ -21,17 +21,15 @@ import java.util.TreeMap;
 /** Pure function from what a node programmed and the health it observed to its ServicePathNode status. */
 public final class NodeStatusBuilder {
 
-  /** The rule backend this agent reports in {@code status.mode}. */
-  public static final String MODE = "iptables";
-
   private NodeStatusBuilder() {}
 
   /**
    * Paths sorted by namespace and name, ports by name; endpoints sorted, only those this node has
-   * probed or dialed (an address never seen has no health to report).
+   * probed or dialed (an address never seen has no health to report). {@code rulesBackend} is
+   * reported as {@code status.mode}: {@code nftables} or {@code iptables}.
    */
   public static ServicePathNodeStatus build(
-      String agentVersion, ProgrammedState programmed, Map<String, HealthState> health) {
+      String agentVersion, String rulesBackend, ProgrammedState programmed, Map<String, HealthState> health) {
     Map<String, List<PortBinding>> byPath = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
       PortKey key = binding.plan().key();
@@ -45,7 +43,7 @@ public final class NodeStatusBuilder {
     });
     ServicePathNodeStatus status = new ServicePathNodeStatus();
     status.setAgentVersion(agentVersion);
-    status.setMode(MODE);
+    status.setMode(rulesBackend);
     status.setLastSyncTime(programmed.syncedAt().truncatedTo(ChronoUnit.SECONDS).toString());
     status.setPaths(paths);
     status.setEndpoints(new ArrayList<>(endpoints.values()));

@@ -44,10 +44,10 @@ class NodeStatusBuilderTest {
   @Test
   @DisplayName("Paths are sorted and carry generation, proxy ports, node ports and their rule count")
   void programmedPaths() {
-    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", cloudNginx(), Map.of());
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
 
     assertThat(status.getAgentVersion()).isEqualTo("1.2.3");
-    assertThat(status.getMode()).isEqualTo("iptables");
+    assertThat(status.getMode()).isEqualTo("nftables");
     assertThat(status.getLastSyncTime()).isEqualTo("2026-01-02T03:04:05Z");
     assertThat(status.getPaths()).containsExactly(
         new ProgrammedPath("apps", "fast", 3, List.of(new ProxyPort("80", 0, 0)), 7),
@@ -64,7 +64,7 @@ class NodeStatusBuilderTest {
         "10.244.2.7:80", new HealthState("10.244.2.7:80", false, 0, 2, "dial: connection refused", SYNCED),
         "10.9.9.9:80", new HealthState("10.9.9.9:80", false, 0, 2, "gone", SYNCED));
 
-    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", cloudNginx(), health);
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), health);
 
     assertThat(status.getEndpoints()).containsExactly(
         new ObservedEndpoint("default", "cloud-nginx", "10.244.1.5", 80, Health.Healthy, null),
@@ -74,15 +74,15 @@ class NodeStatusBuilderTest {
   @Test
   @DisplayName("Content comparison ignores lastSyncTime and sees any other change")
   void sameContent() {
-    ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", cloudNginx(), Map.of());
+    ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
     ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), cloudNginx().rulesByPort(), SYNCED.plusSeconds(30));
-    ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", later, Map.of());
+    ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", "nftables", later, Map.of());
 
     assertThat(b.getLastSyncTime()).isNotEqualTo(a.getLastSyncTime());
     assertThat(NodeStatusBuilder.sameContent(a, b)).isTrue();
     assertThat(NodeStatusBuilder.sameContent(a, null)).isFalse();
-    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", later, Map.of()))).isFalse();
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", "nftables", later, Map.of()))).isFalse();
     ProgrammedState fewer = new ProgrammedState(cloudNginx().bindings().subList(0, 2), cloudNginx().rulesByPort(), SYNCED);
-    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", fewer, Map.of()))).isFalse();
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", fewer, Map.of()))).isFalse();
   }
 }
