@@ -53,7 +53,7 @@ public final class RuleSyncBenchmark {
     System.out.println("backend " + backend + ", " + ENDPOINTS + " endpoints per path, Kernel mode");
     try {
       System.out.printf("%7s %9s %10s %12s %12s %11s%n",
-          "paths", "entries", "full ms", "1-path ms", "1-path nft", "canary ms");
+          "paths", "entries", "full ms", "1-path ms", "1-path apply", "canary ms");
       for (int size : sizes) {
         run(size, backend(backend, ProcessCommandRunner.inNetns(ns)));
       }
@@ -67,7 +67,7 @@ public final class RuleSyncBenchmark {
 
   /**
    * A full sync, then {@link #PARTIAL_RUNS} syncs with one path changed; times are end to end
-   * (rendering, diffing and applying), and "1-path nft" is the part spent applying.
+   * (rendering, diffing and applying), and "1-path apply" is the part spent applying.
    */
   private static void run(int size, RulesBackend backend) {
     List<PortBinding> paths = new ArrayList<>();
