@@ -5,7 +5,9 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
@@ -14,6 +16,7 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,8 +26,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The userspace proxy: one listener (proxy port) per path port, forwarding each accepted
- * connection to an endpoint of that path; owns the event loops.
+ * The userspace proxy: one proxy port per path port, forwarding each accepted connection to an
+ * endpoint of that path; owns the event loops.
+ *
+ * <p>With epoll and several event loops, a proxy port is one listening socket per event loop, all
+ * bound with SO_REUSEPORT: the kernel spreads new connections over them, and each connection stays
+ * on the loop that accepted it. One listener shared by all loops would hand every accepted
+ * connection to another loop's thread (a task queue and a wakeup per connection).
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -33,6 +41,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxySettings settings;
   private final Transport transport;
   private final EventLoopGroup group;
+  private final List<EventLoop> loops = new ArrayList<>();
   private final EndpointHealth health;
   private final MeterRegistry registry;
   private final Clock clock;
@@ -51,6 +60,9 @@ public final class ProxyServer implements AutoCloseable {
     this.registry = registry;
     this.clock = clock;
     this.group = transport.newEventLoopGroup(settings.resolvedEventLoops());
+    for (EventExecutor loop : group) {
+      loops.add((EventLoop) loop);
+    }
     this.connector = new BackendConnector(transport.channelClass(), settings);
     LOG.info("Proxy started: {} transport, {} event loops", transport.name(), settings.resolvedEventLoops());
   }
@@ -67,8 +79,41 @@ public final class ProxyServer implements AutoCloseable {
       return existing.listener;
     }
     ProxyPath path = new ProxyPath(plan, health, registry, clock, settings.maxAffinityEntries());
-    ChannelFuture bound = new ServerBootstrap()
-        .group(group)
+    ProxyChannelInitializer initializer =
+        new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
+    List<Channel> servers = new ArrayList<>();
+    try {
+      if (transport.reusePort() == null || loops.size() == 1) {
+        servers.add(bind(group, group, initializer, bindAddress, port));
+      } else {
+        for (EventLoop loop : loops) {
+          int boundPort = servers.isEmpty() ? port : ((InetSocketAddress) servers.get(0).localAddress()).getPort();
+          servers.add(bind(loop, loop, initializer, bindAddress, boundPort));
+        }
+      }
+    } catch (BindException e) {
+      servers.forEach(server -> server.close().awaitUninterruptibly());
+      path.metrics.remove();
+      BindException failure = new BindException("cannot bind proxy port for " + plan.key() + " on " + e.getMessage());
+      failure.initCause(e.getCause());
+      throw failure;
+    }
+    ProxyListener listener = new ProxyListener(plan.key(), (InetSocketAddress) servers.get(0).localAddress());
+    open.put(plan.key(), new Open(listener, path, List.copyOf(servers)));
+    LOG.info("{}: proxy port {} open ({} listeners), {} endpoints",
+        plan.key(), listener.address(), servers.size(), path.picker.size());
+    return listener;
+  }
+
+  /**
+   * Binds one listening socket; its connections are served on {@code children}. With SO_REUSEPORT
+   * when the transport has it, so that the other loops' listeners can share the port.
+   */
+  private Channel bind(
+      EventLoopGroup acceptor, EventLoopGroup children, ProxyChannelInitializer initializer,
+      InetAddress bindAddress, int port) throws BindException {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(acceptor, children)
         .channel(transport.serverChannelClass())
         .option(ChannelOption.SO_BACKLOG, settings.backlog())
         .option(ChannelOption.SO_REUSEADDR, true)
@@ -76,22 +121,18 @@ public final class ProxyServer implements AutoCloseable {
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         // no TCP_NODELAY: Netty sets it on every socket channel (see BackendConnector)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
-        .childHandler(new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis()))
-        .bind(bindAddress, port)
-        .awaitUninterruptibly();
+        .childHandler(initializer);
+    if (transport.reusePort() != null && loops.size() > 1) {
+      bootstrap.option(transport.reusePort(), true);
+    }
+    ChannelFuture bound = bootstrap.bind(bindAddress, port).awaitUninterruptibly();
     if (!bound.isSuccess()) {
-      path.metrics.remove();
       BindException failure = new BindException(
-          "cannot bind proxy port for " + plan.key() + " on " + bindAddress.getHostAddress() + ":" + port
-              + ": " + bound.cause().getMessage());
+          bindAddress.getHostAddress() + ":" + port + ": " + bound.cause().getMessage());
       failure.initCause(bound.cause());
       throw failure;
     }
-    Channel server = bound.channel();
-    ProxyListener listener = new ProxyListener(plan.key(), (InetSocketAddress) server.localAddress());
-    open.put(plan.key(), new Open(listener, path, server));
-    LOG.info("{}: proxy port {} open, {} endpoints", plan.key(), listener.address(), path.picker.size());
-    return listener;
+    return bound.channel();
   }
 
   /** Swaps the endpoints, retry and affinity of an open path in place; open connections stay. */
@@ -110,7 +151,7 @@ public final class ProxyServer implements AutoCloseable {
     if (closing == null) {
       return;
     }
-    closing.server.close().awaitUninterruptibly();
+    closing.servers.forEach(server -> server.close().awaitUninterruptibly());
     closing.path.metrics.remove();
     LOG.info("{}: proxy port {} closed, {} connections left to drain",
         key, closing.listener.address(), closing.path.metrics.active());
@@ -122,6 +163,12 @@ public final class ProxyServer implements AutoCloseable {
 
   public List<ProxyListener> listeners() {
     return open.values().stream().map(o -> o.listener).toList();
+  }
+
+  /** Listening sockets of the path's proxy port: one per event loop with SO_REUSEPORT, else one. */
+  int listeningSockets(PortKey key) {
+    Open o = open.get(key);
+    return o == null ? 0 : o.servers.size();
   }
 
   /** Connections open through this path now, or 0 if it is not open. */
@@ -150,6 +197,6 @@ public final class ProxyServer implements AutoCloseable {
     shutdown();
   }
 
-  /** An open listener and its path. */
-  private record Open(ProxyListener listener, ProxyPath path, Channel server) {}
+  /** An open proxy port, its path and its listening sockets (one per event loop with SO_REUSEPORT). */
+  private record Open(ProxyListener listener, ProxyPath path, List<Channel> servers) {}
 }

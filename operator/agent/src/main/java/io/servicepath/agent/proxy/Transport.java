@@ -1,5 +1,6 @@
 package io.servicepath.agent.proxy;
 
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -16,12 +17,15 @@ import org.slf4j.LoggerFactory;
  * The Netty transport, chosen once at start: epoll when its native library loads, else NIO.
  *
  * <p>Epoll is a runtime-only dependency of the agent, so its classes are looked up by name, once.
+ *
+ * @param reusePort the SO_REUSEPORT option of the transport's server channels, or null (NIO)
  */
 public record Transport(
     String name,
     IoHandlerFactory ioHandlerFactory,
     Class<? extends ServerSocketChannel> serverChannelClass,
-    Class<? extends SocketChannel> channelClass) {
+    Class<? extends SocketChannel> channelClass,
+    ChannelOption<Boolean> reusePort) {
 
   private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
   private static final String EPOLL = "io.netty.channel.epoll.";
@@ -39,11 +43,15 @@ public record Transport(
       }
       IoHandlerFactory factory =
           (IoHandlerFactory) Class.forName(EPOLL + "EpollIoHandler").getMethod("newFactory").invoke(null);
+      @SuppressWarnings("unchecked")
+      ChannelOption<Boolean> reusePort = (ChannelOption<Boolean>)
+          Class.forName("io.netty.channel.unix.UnixChannelOption").getField("SO_REUSEPORT").get(null);
       return Optional.of(new Transport(
           "epoll",
           factory,
           Class.forName(EPOLL + "EpollServerSocketChannel").asSubclass(ServerSocketChannel.class),
-          Class.forName(EPOLL + "EpollSocketChannel").asSubclass(SocketChannel.class)));
+          Class.forName(EPOLL + "EpollSocketChannel").asSubclass(SocketChannel.class),
+          reusePort));
     } catch (ReflectiveOperationException | LinkageError e) {
       LOG.info("Epoll classes not usable ({}), using NIO", e.toString());
       return Optional.empty();
@@ -51,7 +59,7 @@ public record Transport(
   }
 
   public static Transport nio() {
-    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class, null);
   }
 
   public EventLoopGroup newEventLoopGroup(int threads) {

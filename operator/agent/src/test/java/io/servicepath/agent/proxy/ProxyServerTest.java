@@ -173,10 +173,29 @@ class ProxyServerTest {
       proxy.close(KEY);
 
       assertThat(roundTrip(client, "still here")).isEqualTo("still here");
-      assertThatThrownBy(() -> connect(listener.port())).isInstanceOf(ConnectException.class);
+      // the kernel picks one of the port's listening sockets per connection: none may be left
+      for (int i = 0; i < 20; i++) {
+        assertThatThrownBy(() -> connect(listener.port())).isInstanceOf(ConnectException.class);
+      }
       assertThat(registry.find("servicepath.proxy.connections.opened").meters()).isEmpty();
       assertThat(registry.find("servicepath.proxy.connections.active").meters()).isEmpty();
     }
+  }
+
+  /** With SO_REUSEPORT (epoll) each of the two loops listens on the port; every listener proxies. */
+  @Test
+  void eachEventLoopListensOnTheProxyPortWhenTheTransportCanShareIt() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    assertThat(proxy.listeningSockets(KEY)).isEqualTo(transport().reusePort() != null ? 2 : 1);
+    for (int i = 0; i < 30; i++) {
+      try (Socket client = connect(listener.port())) {
+        assertThat(roundTrip(client, "hello " + i)).isEqualTo("hello " + i);
+      }
+    }
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+    assertThat(counter("servicepath.proxy.connections.opened")).isEqualTo(30);
   }
 
   @Test
