@@ -1,5 +1,6 @@
 package io.servicepath.agent.proxy;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,8 +15,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The first handler of an accepted client connection: dials an endpoint while the client is not
- * read, then hands over to a {@link RelayHandler}; when no endpoint can be reached, resets the client.
+ * The first handler of an accepted client connection: dials an endpoint, then hands over to a
+ * {@link RelayHandler}; when no endpoint can be reached, resets the client.
+ *
+ * <p>The client is read from the moment it is accepted, while the dial is on, and what it sends is
+ * kept for the relay: its request is usually there by the time the endpoint answers the connect,
+ * so one wakeup of the event loop serves both. Turning reading on only once the endpoint is
+ * connected costs the same epoll_ctl, later, and one more round of the loop. Reading pauses when
+ * the kept bytes reach the write buffer's high water mark, so a dial that takes long does not
+ * buffer without bound.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.Connector, Dial.Outcome {
 
@@ -28,6 +36,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
   private IdleTimeout idle;
   private boolean relaying;
   private List<Object> early;
+  private long earlyBytes;
   private Object earlyEvent;
 
   ClientHandler(ProxyPath path, BackendConnector connector, long idleMillis) {
@@ -52,7 +61,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     ctx.fireChannelInactive();
   }
 
-  /** Epoll may read a client's bytes and FIN while the dial is still on; keep them for the relay. */
+  /** Bytes and FIN the client sends while the dial is on are kept for the relay. */
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (relaying) {
@@ -63,6 +72,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
       early = new ArrayList<>(2);
     }
     early.add(msg);
+    if (msg instanceof ByteBuf buf) {
+      earlyBytes += buf.readableBytes();
+      if (earlyBytes >= ctx.channel().config().getWriteBufferHighWaterMark()) {
+        RelayHandler.setAutoRead(ctx.channel(), false);
+      }
+    }
   }
 
   @Override
@@ -107,7 +122,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint, idle));
     relaying = true;
     replayEarly();
-    RelayHandler.setAutoRead(client, true);
+    if (!client.config().isAutoRead() && backend.isWritable()) {
+      // paused at the high water mark while dialing, and the replay left the endpoint room
+      RelayHandler.setAutoRead(client, true);
+    }
   }
 
   @Override
@@ -126,6 +144,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     if (early != null) {
       List<Object> msgs = early;
       early = null;
+      earlyBytes = 0;
       msgs.forEach(ctx::fireChannelRead);
       ctx.fireChannelReadComplete();
     }

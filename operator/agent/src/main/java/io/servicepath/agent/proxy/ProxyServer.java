@@ -117,7 +117,7 @@ public final class ProxyServer implements AutoCloseable {
         .channel(transport.serverChannelClass())
         .option(ChannelOption.SO_BACKLOG, settings.backlog())
         .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.AUTO_READ, false)
+        // clients are read from the start, also while the endpoint is dialed (see ClientHandler)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         // no TCP_NODELAY: Netty sets it on every socket channel (see BackendConnector)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
