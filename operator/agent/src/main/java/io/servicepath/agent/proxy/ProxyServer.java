@@ -63,7 +63,7 @@ public final class ProxyServer implements AutoCloseable {
     for (EventExecutor loop : group) {
       loops.add((EventLoop) loop);
     }
-    this.connector = new BackendConnector(transport.channelClass(), settings);
+    this.connector = new BackendConnector(transport, settings);
     LOG.info("Proxy started: {} transport, {} event loops", transport.name(), settings.resolvedEventLoops());
   }
 

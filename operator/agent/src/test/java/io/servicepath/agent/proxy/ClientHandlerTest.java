@@ -14,7 +14,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.servicepath.agent.health.EndpointHealth;
 import java.time.Clock;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,7 @@ class ClientHandlerTest {
 
   private final EmbeddedChannel backend = new EmbeddedChannel();
   private final ChannelPromise dial = backend.newPromise();
-  private final BackendConnector pending = new BackendConnector(NioSocketChannel.class, ProxySettings.defaults()) {
+  private final BackendConnector pending = new BackendConnector(Transport.nio(), ProxySettings.defaults()) {
     @Override
     ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, Counter bytesToClient, IdleTimeout idle) {
       return dial;

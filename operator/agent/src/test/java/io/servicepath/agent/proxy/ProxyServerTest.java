@@ -8,7 +8,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.plan.Endpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -219,6 +222,45 @@ class ProxyServerTest {
           .hasMessageContaining(KEY.comment());
     }
     assertThat(proxy.listener(KEY)).isEmpty();
+  }
+
+  /** An IPv6 endpoint is dialed from an IPv6 socket (IPv4 endpoints: every other test). */
+  @Test
+  void anIpv6EndpointIsReached() throws Exception {
+    TestBackend backend = new TestBackend(InetAddress.getByName("::1"));
+    cleanup.add(backend);
+    ProxyListener listener = proxy.open(
+        plan(List.of(new Endpoint("pod-v6", "::1", backend.port(), "node-a", true))), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      assertThat(roundTrip(client, "over v6")).isEqualTo("over v6");
+    }
+  }
+
+  /**
+   * Endpoint sockets are of the endpoint's address family: an IPv4 one cannot bind an IPv6
+   * address. A dual-stack IPv6 socket for an IPv4 endpoint costs a setsockopt per connection.
+   */
+  @Test
+  void socketChannelsAreMadeForOneAddressFamily() throws Exception {
+    EventLoopGroup group = transport().newEventLoopGroup(1);
+    try {
+      assertThat(bindsTo(group, SocketProtocolFamily.INET, "127.0.0.1")).isTrue();
+      assertThat(bindsTo(group, SocketProtocolFamily.INET, "::1")).isFalse();
+      assertThat(bindsTo(group, SocketProtocolFamily.INET6, "::1")).isTrue();
+    } finally {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+  }
+
+  private boolean bindsTo(EventLoopGroup group, SocketProtocolFamily family, String address) throws Exception {
+    io.netty.channel.Channel channel = transport().channelOfFamily().newChannel(family);
+    group.register(channel).syncUninterruptibly();
+    try {
+      return channel.bind(new InetSocketAddress(InetAddress.getByName(address), 0)).awaitUninterruptibly().isSuccess();
+    } finally {
+      channel.close().awaitUninterruptibly();
+    }
   }
 
   /** The proxy leaves TCP_NODELAY to Netty's default for socket channels: it must be on. */

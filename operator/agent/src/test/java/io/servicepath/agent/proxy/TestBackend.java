@@ -24,7 +24,12 @@ final class TestBackend implements AutoCloseable {
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
   TestBackend() throws IOException {
-    server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
+    this(InetAddress.getLoopbackAddress());
+  }
+
+  /** On another address, e.g. ::1. */
+  TestBackend(InetAddress address) throws IOException {
+    server = new ServerSocket(0, 128, address);
     Thread acceptor = new Thread(this::acceptLoop, "test-backend-" + server.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
