@@ -109,7 +109,7 @@ abstract class LocalClusterScenarios {
     cluster.client().resources(ServicePath.class).inNamespace(NS).resource(new ServicePath(NS, name, spec)).create();
   }
 
-  /** Deletes a path and waits until the API server no longer has it (its finalizer ran). */
+  /** Deletes a path and waits until the API server no longer has it (the controller releases its addresses on the delete event). */
   static void deletePath(String name) {
     resource(name).delete();
     await("path " + name + " gone", Duration.ofSeconds(30), () -> resource(name).get() == null);
