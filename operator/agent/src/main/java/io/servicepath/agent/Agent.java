@@ -1,5 +1,6 @@
 package io.servicepath.agent;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
@@ -18,6 +19,7 @@ import io.servicepath.agent.sync.ClusterView;
 import io.servicepath.agent.sync.Listeners;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -49,7 +51,9 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.view = new ClusterView(client, config.nodeName());
     this.health = new EndpointHealth(clock);
-    this.proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(config.eventLoops()), health, registry, clock);
+    ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
+        .forOpenFilesLimit(maxOpenFiles());
+    this.proxy = new ProxyServer(proxySettings, health, registry, clock);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION,
@@ -93,6 +97,13 @@ public final class Agent implements AutoCloseable {
     prober.close();
     listeners.closeAll();
     proxy.shutdown();
+  }
+
+  /** This process's open files limit, or unlimited where the JVM cannot tell. */
+  static long maxOpenFiles() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+        ? unix.getMaxFileDescriptorCount()
+        : Long.MAX_VALUE;
   }
 
   static RulesBackend backend(AgentConfig.RulesBackendKind kind, CommandRunner runner, SyncMetrics metrics) {

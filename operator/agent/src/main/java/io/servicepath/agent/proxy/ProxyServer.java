@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>With epoll and several event loops, a proxy port is one listening socket per event loop, all
  * bound with SO_REUSEPORT: the kernel spreads new connections over them, and each connection stays
  * on the loop that accepted it. One listener shared by all loops would hand every accepted
- * connection to another loop's thread (a task queue and a wakeup per connection).
+ * connection to another loop's thread (a task queue and a wakeup per connection). Where the open
+ * files limit is low, {@link ProxySettings#listenerPerLoop()} is off and one listener is shared.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -64,7 +65,8 @@ public final class ProxyServer implements AutoCloseable {
       loops.add((EventLoop) loop);
     }
     this.connector = new BackendConnector(transport, settings);
-    LOG.info("Proxy started: {} transport, {} event loops", transport.name(), settings.resolvedEventLoops());
+    LOG.info("Proxy started: {} transport, {} event loops, {} listening socket(s) per proxy port",
+        transport.name(), settings.resolvedEventLoops(), listenerPerLoop() ? loops.size() : 1);
   }
 
   /**
@@ -83,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
         new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
     List<Channel> servers = new ArrayList<>();
     try {
-      if (transport.reusePort() == null || loops.size() == 1) {
+      if (!listenerPerLoop()) {
         servers.add(bind(group, group, initializer, bindAddress, port));
       } else {
         for (EventLoop loop : loops) {
@@ -122,7 +124,7 @@ public final class ProxyServer implements AutoCloseable {
         // no TCP_NODELAY: Netty sets it on every socket channel (see BackendConnector)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
         .childHandler(initializer);
-    if (transport.reusePort() != null && loops.size() > 1) {
+    if (listenerPerLoop()) {
       bootstrap.option(transport.reusePort(), true);
     }
     ChannelFuture bound = bootstrap.bind(bindAddress, port).awaitUninterruptibly();
@@ -133,6 +135,10 @@ public final class ProxyServer implements AutoCloseable {
       throw failure;
     }
     return bound.channel();
+  }
+
+  private boolean listenerPerLoop() {
+    return settings.listenerPerLoop() && transport.reusePort() != null && loops.size() > 1;
   }
 
   /** Swaps the endpoints, retry and affinity of an open path in place; open connections stay. */

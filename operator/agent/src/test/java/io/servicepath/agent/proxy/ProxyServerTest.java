@@ -201,6 +201,30 @@ class ProxyServerTest {
     assertThat(counter("servicepath.proxy.connections.opened")).isEqualTo(30);
   }
 
+  /** Where the open files limit is low the agent turns listenerPerLoop off: one socket per port. */
+  @Test
+  void withoutListenerPerLoopOneSocketServesBothLoops() throws Exception {
+    proxy.shutdown();
+    proxy = proxy(ProxySettings.defaults().withEventLoops(2).forOpenFilesLimit(20_000));
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+
+    assertThat(proxy.listeningSockets(KEY)).isEqualTo(1);
+    for (int i = 0; i < 10; i++) {
+      try (Socket client = connect(listener.port())) {
+        assertThat(roundTrip(client, "hello " + i)).isEqualTo("hello " + i);
+      }
+    }
+  }
+
+  @Test
+  void listenerPerLoopNeedsEnoughOpenFiles() {
+    assertThat(ProxySettings.defaults().forOpenFilesLimit(1_048_576).listenerPerLoop()).isTrue();
+    assertThat(ProxySettings.defaults().forOpenFilesLimit(20_000).listenerPerLoop()).isFalse();
+    assertThat(ProxySettings.defaults().withListenerPerLoop(false).forOpenFilesLimit(1_048_576).listenerPerLoop())
+        .isFalse();
+  }
+
   @Test
   void anIdleConnectionIsClosed() throws Exception {
     proxy.shutdown();
