@@ -21,7 +21,6 @@ import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
-import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,11 +55,10 @@ public final class Agent implements AutoCloseable {
     this.proxy = new ProxyServer(proxySettings, health, registry, clock);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
-    this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION,
-        config.rulesBackend().name().toLowerCase(Locale.ROOT), health, view::ownNode,
-        config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
     this.rules = backend(config.rulesBackend(), runner, new MicrometerSyncMetrics(registry, clock));
+    this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, rules.name(), health,
+        view::ownNode, config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
   }
