@@ -1,4 +1,4 @@
-package io.servicepath.agent.sync;
+package io.servicepath.api.cache;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
@@ -6,10 +6,10 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.function.Consumer;
 
 /**
- * An informer store that drops {@code metadata.managedFields} from every object it keeps. The
- * agent never reads them, and they are a large part of a cached ServicePath: the API server
- * tracks every field each writer (client, controller) set, as nested maps. {@code alsoDrop} can
- * trim more of each object before it is kept.
+ * An informer store that drops {@code metadata.managedFields} from every object it keeps. Neither
+ * the controller nor the agent reads them, and they are a large part of a cached ServicePath or
+ * Pod: the API server tracks every field each writer (client, controller) set, as nested maps.
+ * {@code alsoDrop} can trim more of each object before it is kept.
  */
 public final class WithoutManagedFields<T extends HasMetadata> extends BasicItemStore<T> {
 

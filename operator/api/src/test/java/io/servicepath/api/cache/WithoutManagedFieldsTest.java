@@ -1,4 +1,4 @@
-package io.servicepath.agent.sync;
+package io.servicepath.api.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
