@@ -2,10 +2,11 @@ package io.servicepath.agent;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.health.HealthProber;
 import io.servicepath.agent.proxy.NodePortHolder;
+import io.servicepath.agent.proxy.ProxyMetrics;
 import io.servicepath.agent.proxy.ProxyServer;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.report.NodeReporter;
@@ -46,13 +47,16 @@ public final class Agent implements AutoCloseable {
   private final RulesBackend rules;
   private final SyncLoop loop;
 
-  public Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, MeterRegistry registry, Clock clock) {
+  public Agent(
+      AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock) {
     this.config = config;
     this.view = new ClusterView(client, config.nodeName());
     this.health = new EndpointHealth(clock);
     ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
         .forOpenFilesLimit(maxOpenFiles());
-    this.proxy = new ProxyServer(proxySettings, health, registry, clock);
+    // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
+    ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
+    this.proxy = new ProxyServer(proxySettings, health, proxyMetrics, clock);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));

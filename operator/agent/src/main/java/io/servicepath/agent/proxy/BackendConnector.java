@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.Counter;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -10,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Opens endpoint connections on the client channel's own event loop, with the same channel class.
@@ -33,7 +33,7 @@ class BackendConnector {
   }
 
   ChannelFuture connect(
-      Channel client, DialTarget target, int timeoutMillis, Counter bytesToClient, IdleTimeout idle) {
+      Channel client, DialTarget target, int timeoutMillis, LongAdder bytesToClient, IdleTimeout idle) {
     InetSocketAddress address = target.socketAddress();
     return template.clone(client.eventLoop())
         .channelFactory(address.getAddress() instanceof Inet4Address ? ipv4 : ipv6)

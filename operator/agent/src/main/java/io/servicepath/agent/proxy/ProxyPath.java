@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
@@ -8,7 +7,7 @@ import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import io.servicepath.agent.plan.PortPlan.Retry;
 import java.time.Clock;
 
-/** The live state of one proxied path port that its connections read: picker, dial policy, health, meters. */
+/** The live state of one proxied path port that its connections read: picker, dial policy, health, counts. */
 final class ProxyPath {
 
   final PortKey key;
@@ -18,11 +17,11 @@ final class ProxyPath {
   private volatile Retry retry = Retry.DEFAULT;
   private volatile HealthCheck healthCheck = HealthCheck.DEFAULT;
 
-  ProxyPath(PortPlan plan, EndpointHealth health, MeterRegistry registry, Clock clock, int maxAffinityEntries) {
+  ProxyPath(PortPlan plan, EndpointHealth health, PathMetrics metrics, Clock clock, int maxAffinityEntries) {
     this.key = plan.key();
     this.health = health;
     this.picker = new EndpointPicker(health, clock, maxAffinityEntries);
-    this.metrics = new PathMetrics(registry, key);
+    this.metrics = metrics;
     apply(plan);
   }
 

@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -44,21 +43,21 @@ public final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final List<EventLoop> loops = new ArrayList<>();
   private final EndpointHealth health;
-  private final MeterRegistry registry;
+  private final ProxyMetrics metrics;
   private final Clock clock;
   private final BackendConnector connector;
   private final Map<PortKey, Open> open = new ConcurrentHashMap<>();
 
-  public ProxyServer(ProxySettings settings, EndpointHealth health, MeterRegistry registry, Clock clock) {
-    this(settings, Transport.best(), health, registry, clock);
+  public ProxyServer(ProxySettings settings, EndpointHealth health, ProxyMetrics metrics, Clock clock) {
+    this(settings, Transport.best(), health, metrics, clock);
   }
 
   public ProxyServer(
-      ProxySettings settings, Transport transport, EndpointHealth health, MeterRegistry registry, Clock clock) {
+      ProxySettings settings, Transport transport, EndpointHealth health, ProxyMetrics metrics, Clock clock) {
     this.settings = settings;
     this.transport = transport;
     this.health = health;
-    this.registry = registry;
+    this.metrics = metrics;
     this.clock = clock;
     this.group = transport.newEventLoopGroup(settings.resolvedEventLoops());
     for (EventExecutor loop : group) {
@@ -80,7 +79,7 @@ public final class ProxyServer implements AutoCloseable {
       existing.path.apply(plan);
       return existing.listener;
     }
-    ProxyPath path = new ProxyPath(plan, health, registry, clock, settings.maxAffinityEntries());
+    ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, settings.maxAffinityEntries());
     ProxyChannelInitializer initializer =
         new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
     List<Channel> servers = new ArrayList<>();
@@ -95,7 +94,7 @@ public final class ProxyServer implements AutoCloseable {
       }
     } catch (BindException e) {
       servers.forEach(server -> server.close().awaitUninterruptibly());
-      path.metrics.remove();
+      metrics.remove(path.metrics);
       BindException failure = new BindException("cannot bind proxy port for " + plan.key() + " on " + e.getMessage());
       failure.initCause(e.getCause());
       throw failure;
@@ -151,14 +150,14 @@ public final class ProxyServer implements AutoCloseable {
     return true;
   }
 
-  /** Closes the proxy port and removes the path's meters; open connections drain on their own. */
+  /** Closes the proxy port and drops the path's metrics from the scrape; open connections drain on their own. */
   public synchronized void close(PortKey key) {
     Open closing = open.remove(key);
     if (closing == null) {
       return;
     }
     closing.servers.forEach(server -> server.close().awaitUninterruptibly());
-    closing.path.metrics.remove();
+    metrics.remove(closing.path.metrics);
     LOG.info("{}: proxy port {} closed, {} connections left to drain",
         key, closing.listener.address(), closing.path.metrics.active());
   }

@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -10,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +27,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   private static final long COUNT_BATCH_BYTES = 256 * 1024;
 
   private final Channel peer;
-  private final Counter counter;
+  private final LongAdder counter;
   private final IdleTimeout idle;
   private long uncounted;
 
-  RelayHandler(Channel peer, Counter counter, IdleTimeout idle) {
+  RelayHandler(Channel peer, LongAdder counter, IdleTimeout idle) {
     this.peer = peer;
     this.counter = counter;
     this.idle = idle;
@@ -122,7 +122,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
   private void countBytes() {
     if (uncounted > 0) {
-      counter.increment(uncounted);
+      counter.add(uncounted);
       uncounted = 0;
     }
   }

@@ -5,8 +5,6 @@ import static io.servicepath.agent.proxy.TestPlans.plan;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -16,6 +14,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.servicepath.agent.health.EndpointHealth;
 import java.time.Clock;
+import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 /** The client is read while its endpoint is dialed, within the write buffer's high water mark. */
@@ -25,12 +24,12 @@ class ClientHandlerTest {
   private final ChannelPromise dial = backend.newPromise();
   private final BackendConnector pending = new BackendConnector(Transport.nio(), ProxySettings.defaults()) {
     @Override
-    ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, Counter bytesToClient, IdleTimeout idle) {
+    ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, LongAdder bytesToClient, IdleTimeout idle) {
       return dial;
     }
   };
   private final ProxyPath path = new ProxyPath(plan(loopback(8080)), new EndpointHealth(Clock.systemUTC()),
-      new SimpleMeterRegistry(), Clock.systemUTC(), 100);
+      new PathMetrics(TestPlans.KEY), Clock.systemUTC(), 100);
   private final EmbeddedChannel client = new EmbeddedChannel(new ClientHandler(path, pending, 0));
 
   @Test

@@ -2,7 +2,6 @@ package io.servicepath.agent.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.DefaultChannelPromise;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.Test;
 
 class DialTest {
 
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final EndpointHealth health = new EndpointHealth(Clock.systemUTC());
   private final EmbeddedChannel client = new EmbeddedChannel();
   private final List<String> dialed = new ArrayList<>();
@@ -33,8 +31,8 @@ class DialTest {
 
     assertThat(dialed).containsExactly("127.0.0.1:1001", "127.0.0.1:1002");
     assertThat(outcomes).containsExactly("connected 127.0.0.1:1002");
-    assertThat(path.metrics.dialFailures.count()).isEqualTo(1);
-    assertThat(path.metrics.retries.count()).isEqualTo(1);
+    assertThat(path.metrics.dialFailures.sum()).isEqualTo(1);
+    assertThat(path.metrics.retries.sum()).isEqualTo(1);
     assertThat(health.state("127.0.0.1:1001")).hasValueSatisfying(s -> {
       assertThat(s.consecutiveFailures()).isEqualTo(1);
       assertThat(s.lastError()).isEqualTo("connection refused");
@@ -60,7 +58,7 @@ class DialTest {
 
     assertThat(dialed).containsExactlyInAnyOrder("127.0.0.1:1001", "127.0.0.1:1002");
     assertThat(outcomes).containsExactly("failed after 2");
-    assertThat(path.metrics.retries.count()).isEqualTo(1);
+    assertThat(path.metrics.retries.sum()).isEqualTo(1);
   }
 
   @Test
@@ -86,7 +84,7 @@ class DialTest {
 
   private ProxyPath path(Retry retry, int... ports) {
     return new ProxyPath(TestPlans.plan(TestPlans.KEY, retry, null, TestPlans.loopback(ports)),
-        health, registry, Clock.systemUTC(), 100);
+        health, new PathMetrics(TestPlans.KEY), Clock.systemUTC(), 100);
   }
 
   private Dial.Connector connector(Set<String> refusing) {

@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
 import java.net.InetAddress;
 import java.time.Clock;
@@ -17,7 +16,7 @@ public final class ProxyAlone {
   public static void main(String[] args) throws Exception {
     int backendPort = Integer.parseInt(args[0]);
     ProxyServer proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(Integer.getInteger("loops", 0)),
-        new EndpointHealth(Clock.systemUTC()), new SimpleMeterRegistry(), Clock.systemUTC());
+        new EndpointHealth(Clock.systemUTC()), new ProxyMetrics(), Clock.systemUTC());
     int port = proxy.open(TestPlans.plan(TestPlans.loopback(backendPort)), InetAddress.getLoopbackAddress(), 0).port();
     System.out.println(port);
     System.out.flush();

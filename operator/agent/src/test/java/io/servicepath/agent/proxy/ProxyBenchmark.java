@@ -1,6 +1,5 @@
 package io.servicepath.agent.proxy;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.util.internal.PlatformDependent;
 import io.servicepath.agent.health.EndpointHealth;
 import java.io.IOException;
@@ -35,7 +34,7 @@ public final class ProxyBenchmark {
     int idle = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
     try (Backend backend = new Backend()) {
       ProxyServer proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(Integer.getInteger("loops", 0)), new EndpointHealth(Clock.systemUTC()),
-          new SimpleMeterRegistry(), Clock.systemUTC());
+          new ProxyMetrics(), Clock.systemUTC());
       try {
         int proxyPort = proxy.open(TestPlans.plan(TestPlans.loopback(backend.port())), LOOPBACK, 0).port();
         System.out.printf("transport %s, %d cores%n", proxy.transport().name(), Runtime.getRuntime().availableProcessors());

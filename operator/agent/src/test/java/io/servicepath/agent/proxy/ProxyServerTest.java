@@ -7,7 +7,8 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.servicepath.agent.health.EndpointHealth;
@@ -31,7 +32,8 @@ class ProxyServerTest {
 
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
-  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ProxyMetrics metrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
   private final EndpointHealth health = new EndpointHealth(Clock.systemUTC());
   private final List<AutoCloseable> cleanup = new ArrayList<>();
   private ProxyServer proxy = proxy(ProxySettings.defaults().withEventLoops(2));
@@ -54,9 +56,9 @@ class ProxyServerTest {
     }
 
     awaitTrue(() -> proxy.activeConnections(KEY) == 0);
-    assertThat(counter("servicepath.proxy.connections.opened")).isEqualTo(1);
-    assertThat(counter("servicepath.proxy.bytes.to.endpoint")).isEqualTo(18);
-    assertThat(counter("servicepath.proxy.bytes.to.client")).isGreaterThanOrEqualTo(18);
+    assertThat(counter("connections_opened")).isEqualTo(1);
+    assertThat(counter("bytes_to_endpoint")).isEqualTo(18);
+    assertThat(counter("bytes_to_client")).isGreaterThanOrEqualTo(18);
   }
 
   @Test
@@ -87,10 +89,10 @@ class ProxyServerTest {
       }
     }
 
-    assertThat(counter("servicepath.proxy.dial.failures")).isEqualTo(2);
-    assertThat(counter("servicepath.proxy.retries")).isEqualTo(2);
+    assertThat(counter("dial_failures")).isEqualTo(2);
+    assertThat(counter("retries")).isEqualTo(2);
     assertThat(health.isHealthy("127.0.0.1:" + dead)).as("2 passive failures reach the threshold").isFalse();
-    assertThat(counter("servicepath.proxy.refusals")).isZero();
+    assertThat(counter("refusals")).isZero();
   }
 
   @Test
@@ -111,7 +113,7 @@ class ProxyServerTest {
         assertThat(roundTrip(client, "after " + i)).isEqualTo("after " + i);
       }
     }
-    assertThat(counter("servicepath.proxy.refusals")).isZero();
+    assertThat(counter("refusals")).isZero();
   }
 
   @Test
@@ -129,7 +131,7 @@ class ProxyServerTest {
 
     assertThat(refused).isTrue();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
-    assertThat(counter("servicepath.proxy.refusals")).isEqualTo(1);
+    assertThat(counter("refusals")).isEqualTo(1);
   }
 
   @Test
@@ -166,12 +168,13 @@ class ProxyServerTest {
   }
 
   @Test
-  void closingAPathDrainsItsConnectionsAndRemovesItsMeters() throws Exception {
+  void closingAPathDrainsItsConnectionsAndRemovesItsMetrics() throws Exception {
     TestBackend backend = backend();
     ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
 
     try (Socket client = connect(listener.port())) {
       roundTrip(client, "before");
+      assertThat(registry.scrape()).contains("servicepath_proxy_connections_active{path=\"" + KEY.comment() + "\",} 1.0");
 
       proxy.close(KEY);
 
@@ -180,8 +183,7 @@ class ProxyServerTest {
       for (int i = 0; i < 20; i++) {
         assertThatThrownBy(() -> connect(listener.port())).isInstanceOf(ConnectException.class);
       }
-      assertThat(registry.find("servicepath.proxy.connections.opened").meters()).isEmpty();
-      assertThat(registry.find("servicepath.proxy.connections.active").meters()).isEmpty();
+      assertThat(registry.scrape()).doesNotContain("servicepath_proxy_");
     }
   }
 
@@ -198,7 +200,7 @@ class ProxyServerTest {
       }
     }
     awaitTrue(() -> proxy.activeConnections(KEY) == 0);
-    assertThat(counter("servicepath.proxy.connections.opened")).isEqualTo(30);
+    assertThat(counter("connections_opened")).isEqualTo(30);
   }
 
   /** Where the open files limit is low the agent turns listenerPerLoop off: one socket per port. */
@@ -304,7 +306,7 @@ class ProxyServerTest {
   }
 
   private ProxyServer proxy(ProxySettings settings) {
-    return new ProxyServer(settings, transport(), health, registry, Clock.systemUTC());
+    return new ProxyServer(settings, transport(), health, metrics, Clock.systemUTC());
   }
 
   private TestBackend backend() throws IOException {
@@ -313,8 +315,12 @@ class ProxyServerTest {
     return backend;
   }
 
+  /** The path's counter as a scrape of the registry reads it, e.g. {@code connections_opened}. */
   private double counter(String name) {
-    return registry.get(name).tag("path", KEY.comment()).counter().count();
+    Double value = registry.getPrometheusRegistry()
+        .getSampleValue("servicepath_proxy_" + name + "_total", new String[] {"path"}, new String[] {KEY.comment()});
+    assertThat(value).as(name + " of " + KEY).isNotNull();
+    return value;
   }
 
   static int deadPort() throws IOException {

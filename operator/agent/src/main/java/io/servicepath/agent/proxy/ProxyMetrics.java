@@ -1,0 +1,86 @@
+package io.servicepath.agent.proxy;
+
+import io.prometheus.client.Collector;
+import io.prometheus.client.CounterMetricFamily;
+import io.prometheus.client.GaugeMetricFamily;
+import io.servicepath.agent.plan.PortKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The proxy's per-path metrics, one Prometheus collector for all path ports: each scrape reads the
+ * open paths' {@link PathMetrics} and writes one sample per path and metric, labelled
+ * {@code path="ns/name:port"}. Register it on the {@code CollectorRegistry} behind the agent's
+ * {@code PrometheusMeterRegistry}; the names and help texts are the ones the Micrometer meters had
+ * (Micrometer appends {@code _total} to counters, as {@link CounterMetricFamily} does here).
+ *
+ * <p>A path's samples appear when its proxy port opens and vanish when it closes.
+ */
+public final class ProxyMetrics extends Collector implements Collector.Describable {
+
+  private static final List<String> LABELS = List.of("path");
+
+  private static final List<Family> COUNTERS = List.of(
+      new Family("servicepath_proxy_connections_opened", "Client connections accepted", m -> m.opened.sum()),
+      new Family("servicepath_proxy_bytes_to_endpoint", "Bytes copied from clients to endpoints",
+          m -> m.bytesToEndpoint.sum()),
+      new Family("servicepath_proxy_bytes_to_client", "Bytes copied from endpoints to clients",
+          m -> m.bytesToClient.sum()),
+      new Family("servicepath_proxy_dial_failures", "Failed connects to endpoints", m -> m.dialFailures.sum()),
+      new Family("servicepath_proxy_retries", "Connects retried on another endpoint", m -> m.retries.sum()),
+      new Family("servicepath_proxy_refusals", "Client connections reset: no endpoint, or every attempt failed",
+          m -> m.refusals.sum()));
+  private static final Family ACTIVE =
+      new Family("servicepath_proxy_connections_active", "Client connections open", PathMetrics::active);
+
+  private final Map<PortKey, PathMetrics> paths = new ConcurrentHashMap<>();
+
+  /** New counts for a path port that is being opened; they are scraped until {@link #remove}. */
+  PathMetrics add(PortKey key) {
+    PathMetrics metrics = new PathMetrics(key);
+    paths.put(key, metrics);
+    return metrics;
+  }
+
+  /** Drops a closed path port's samples from the next scrape. */
+  void remove(PathMetrics metrics) {
+    paths.remove(metrics.key, metrics);
+  }
+
+  @Override
+  public List<MetricFamilySamples> collect() {
+    List<PathMetrics> open = List.copyOf(paths.values());
+    if (open.isEmpty()) {
+      return List.of(); // as with no meters: no empty families in the scrape
+    }
+    List<List<String>> labels = open.stream().map(m -> List.of(m.key.comment())).toList();
+    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 1);
+    for (Family family : COUNTERS) {
+      CounterMetricFamily counter = new CounterMetricFamily(family.name, family.help, LABELS);
+      for (int i = 0; i < open.size(); i++) {
+        counter.addMetric(labels.get(i), family.value.applyAsDouble(open.get(i)));
+      }
+      families.add(counter);
+    }
+    GaugeMetricFamily gauge = new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS);
+    for (int i = 0; i < open.size(); i++) {
+      gauge.addMetric(labels.get(i), ACTIVE.value.applyAsDouble(open.get(i)));
+    }
+    families.add(gauge);
+    return families;
+  }
+
+  /** The families without samples, so that the registry reserves the names at registration. */
+  @Override
+  public List<MetricFamilySamples> describe() {
+    List<MetricFamilySamples> families = new ArrayList<>();
+    COUNTERS.forEach(f -> families.add(new CounterMetricFamily(f.name, f.help, LABELS)));
+    families.add(new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS));
+    return families;
+  }
+
+  private record Family(String name, String help, ToDoubleFunction<PathMetrics> value) {}
+}
