@@ -21,7 +21,6 @@ import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProxyPort;
 import io.servicepath.testing.RealApiServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +36,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -110,9 +110,8 @@ class AgentIT {
     assertThat(runner.commands()).noneMatch(c -> c.contains("-X") && !c.startsWith("iptables-restore"));
 
     ProgrammedPath programmed = await("the node report with the path", () -> programmed(NODE));
-    assertThat(programmed.observedGeneration()).isEqualTo(1);
-    assertThat(programmed.ports()).contains(new ProxyPort("http-server", listener.port(), 31234));
-    assertThat(programmed.rules()).isPositive();
+    assertThat(programmed.generation()).isEqualTo(1);
+    assertThat(programmed.proxyPorts()).containsEntry("http-server", listener.port());
     ServicePathNode node = client.resources(ServicePathNode.class).withName(NODE).get();
     assertThat(node.getSpec().getNodeIP()).isEqualTo("10.240.0.4");
     assertThat(node.getStatus().getMode()).isEqualTo("iptables");
@@ -120,8 +119,7 @@ class AgentIT {
     ObservedEndpoint seen = await("the probed endpoint in the report", () -> Optional.ofNullable(
             client.resources(ServicePathNode.class).withName(NODE).get().getStatus())
         .flatMap(s -> s.getEndpoints().stream().filter(e -> e.port() == backend.getLocalPort()).findFirst()));
-    assertThat(seen).isEqualTo(new ObservedEndpoint(
-        "default", "cloud-nginx", "127.0.0.1", backend.getLocalPort(), Health.Healthy, null));
+    assertThat(seen).isEqualTo(new ObservedEndpoint("127.0.0.1", backend.getLocalPort(), Health.Healthy, null));
     assertThat(agent.syncHealth().ready()).isTrue();
     assertThat(agent.syncHealth().healthy()).isTrue();
     assertThat(registry.scrape()).contains("servicepath_agent_syncs_total{result=\"ok\",");
@@ -132,7 +130,9 @@ class AgentIT {
     assertThat(connects(listener.port())).isFalse();
     await("the report without the path", () -> {
       ServicePathNode report = client.resources(ServicePathNode.class).withName(NODE).get();
-      return report.getStatus().getPaths().stream().map(ProgrammedPath::name).toList().equals(List.of("keeper"))
+      // Only what changed was sent: the API server's copy lost the path through a null in the patch.
+      var paths = report.getStatus().getProgrammed();
+      return paths.keySet().equals(Set.of("default")) && paths.get("default").keySet().equals(Set.of("keeper"))
           ? Optional.of(report) : Optional.empty();
     });
     assertThat(runner.restores().get(runner.restores().size() - 1)).doesNotContain("default/cloud-nginx");
@@ -157,9 +157,7 @@ class AgentIT {
     if (node == null || node.getStatus() == null) {
       return Optional.empty();
     }
-    return node.getStatus().getPaths().stream()
-        .filter(p -> p.namespace().equals("default") && p.name().equals("cloud-nginx"))
-        .findFirst();
+    return Optional.ofNullable(node.getStatus().programmed("default", "cloud-nginx"));
   }
 
   private static String readBanner(int port) throws IOException {

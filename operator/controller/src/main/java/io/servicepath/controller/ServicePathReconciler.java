@@ -27,6 +27,7 @@ import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
 import java.time.Clock;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -53,7 +54,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private final PathAllocator allocator;
   private final Clock clock;
   private final AllocationEvents events;
-  private final ReportFanOut fanOut = new ReportFanOut();
+  private ReportFanOut fanOut;
   private final ReportIndexCache indexes = new ReportIndexCache();
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
@@ -78,9 +79,14 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
                 .collect(Collectors.toSet()))
             .build(),
         context);
-    // An agent's report names every path it programmed; only the paths whose entries changed are
-    // reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
+    // An agent's report names every path it programmed; only the paths whose entries changed, or
+    // whose endpoints' observed health changed, are reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
     // primary-to-secondary mapper is there so that JOSDK calls the stateful fan-out once per event.
+    fanOut = new ReportFanOut(ips -> context.getPrimaryCache()
+        .list(path -> path.getStatus() != null && path.getStatus().getEndpoints() != null
+            && path.getStatus().getEndpoints().stream().anyMatch(e -> ips.contains(e.ip())))
+        .map(ResourceID::fromResource)
+        .collect(Collectors.toSet()));
     reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
             .withItemStore(new WithoutManagedFields<>())
@@ -111,8 +117,8 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     if (a.getStatus() == null || b.getStatus() == null) {
       return a.getStatus() == b.getStatus();
     }
-    return a.getStatus().getPaths().equals(b.getStatus().getPaths())
-        && a.getStatus().getEndpoints().equals(b.getStatus().getEndpoints());
+    return Objects.equals(a.getStatus().getProgrammed(), b.getStatus().getProgrammed())
+        && Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
   }
 
   @Override

@@ -10,25 +10,34 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class ReportFanOutTest {
 
-  private final ReportFanOut fanOut = new ReportFanOut();
+  /** Path pI sends to the endpoint 10.244.1.I (the stand-in for the controller's path cache). */
+  private final ReportFanOut fanOut = new ReportFanOut(ips -> ips.stream()
+      .map(ip -> path(Integer.parseInt(ip.substring("10.244.1.".length()))))
+      .collect(Collectors.toSet()));
 
-  /** A report of {@code paths} paths p0..pN-1 in namespace ns, all at generation 1, endpoints healthy. */
+  /**
+   * A report of {@code paths} paths p0..pN-1 in namespace ns, all at generation 1, and of their
+   * endpoints 10.244.1.0..N-1 port 80, all healthy.
+   */
   static ServicePathNode report(String node, String version, int paths) {
     ServicePathNode report = new ServicePathNode(node, "10.240.0.4");
     report.getMetadata().setResourceVersion(version);
     ServicePathNodeStatus status = new ServicePathNodeStatus();
-    List<ProgrammedPath> programmed = new ArrayList<>();
+    Map<String, ProgrammedPath> programmed = new TreeMap<>();
     List<ObservedEndpoint> endpoints = new ArrayList<>();
     for (int i = 0; i < paths; i++) {
-      programmed.add(new ProgrammedPath("ns", "p" + i, 1, List.of(), 3));
-      endpoints.add(new ObservedEndpoint("ns", "p" + i, "10.244.1.2", 80, Health.Healthy, null));
+      programmed.put("p" + i, new ProgrammedPath(1, Map.of("http", 40000 + i)));
+      endpoints.add(new ObservedEndpoint("10.244.1." + i, 80, Health.Healthy, null));
     }
-    status.setPaths(programmed);
+    status.setProgrammed(new TreeMap<>(Map.of("ns", programmed)));
     status.setEndpoints(endpoints);
     report.setStatus(status);
     return report;
@@ -41,7 +50,9 @@ class ReportFanOutTest {
   @Test
   @DisplayName("When a node reports for the first time, then every path it names is reconciled")
   void firstReport() {
-    assertThat(fanOut.pathsToReconcile(report("sp-node-1", "1", 3))).containsExactlyInAnyOrder(path(0), path(1), path(2));
+    ServicePathNode report = report("sp-node-1", "1", 3);
+    report.getStatus().getProgrammed().get("ns").remove("p2"); // p2 is not programmed, but its endpoint was seen
+    assertThat(fanOut.pathsToReconcile(report)).containsExactlyInAnyOrder(path(0), path(1), path(2));
     assertThat(fanOut.reports()).containsExactly(new ResourceID("sp-node-1"));
   }
 
@@ -50,19 +61,21 @@ class ReportFanOutTest {
   void onePathChanged() {
     fanOut.pathsToReconcile(report("sp-node-1", "1", 1000));
     ServicePathNode next = report("sp-node-1", "2", 1000);
-    next.getStatus().getPaths().set(7, new ProgrammedPath("ns", "p7", 2, List.of(), 3));
-    assertThat(fanOut.pathsToReconcile(next)).containsExactly(path(7));
+    next.getStatus().getProgrammed().get("ns").put("p7", new ProgrammedPath(2, Map.of("http", 40007)));
+    next.getStatus().getProgrammed().get("ns").put("p8", new ProgrammedPath(1, Map.of("http", 40999)));
+    assertThat(fanOut.pathsToReconcile(next)).containsExactlyInAnyOrder(path(7), path(8));
   }
 
   @Test
-  @DisplayName("When an endpoint's health changes, or a path is added or dropped, then those paths are reconciled")
+  @DisplayName("When an endpoint's health changes, or a path is added or dropped, then those paths and the paths"
+      + " sending to that endpoint are reconciled")
   void healthAddedAndDropped() {
-    fanOut.pathsToReconcile(report("sp-node-1", "1", 3));
-    ServicePathNode next = report("sp-node-1", "2", 4);
-    next.getStatus().getEndpoints().set(1, new ObservedEndpoint("ns", "p1", "10.244.1.2", 80, Health.Unhealthy, "refused"));
-    next.getStatus().getPaths().remove(0);
-    next.getStatus().getEndpoints().remove(0);
-    assertThat(fanOut.pathsToReconcile(next)).containsExactlyInAnyOrder(path(0), path(1), path(3));
+    fanOut.pathsToReconcile(report("sp-node-1", "1", 5));
+    ServicePathNode next = report("sp-node-1", "2", 6);
+    next.getStatus().getEndpoints().set(1, new ObservedEndpoint("10.244.1.1", 80, Health.Unhealthy, "refused"));
+    next.getStatus().getProgrammed().get("ns").remove("p0");
+    next.getStatus().getEndpoints().remove(4);
+    assertThat(fanOut.pathsToReconcile(next)).containsExactlyInAnyOrder(path(0), path(1), path(4), path(5));
   }
 
   @Test

@@ -119,12 +119,12 @@ class ServicePathControllerIT {
     ServicePathNodeStatus status = new ServicePathNodeStatus();
     status.setAgentVersion("test");
     status.setMode("iptables");
-    status.setPaths(List.of(new ProgrammedPath("default", path.getMetadata().getName(),
-        path.getMetadata().getGeneration(), List.of(), 8)));
+    status.setProgrammed(Map.of("default", Map.of(path.getMetadata().getName(),
+        new ProgrammedPath(path.getMetadata().getGeneration(), Map.of()))));
     List<ObservedEndpoint> seen = new ArrayList<>();
     for (EndpointStatus e : path.getStatus().getEndpoints()) {
       if (node.equals(e.node())) {
-        seen.add(new ObservedEndpoint("default", path.getMetadata().getName(), e.ip(), 80, health,
+        seen.add(new ObservedEndpoint(e.ip(), 80, health,
             health == Health.Unhealthy ? "connection refused" : null));
       }
     }

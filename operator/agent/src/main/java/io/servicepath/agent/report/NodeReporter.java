@@ -1,5 +1,7 @@
 package io.servicepath.agent.report;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes this agent's own ServicePathNode: creates it with {@code spec.nodeIP} when missing, then
  * merge-patches its status subresource, on its own thread so that a slow or absent API server
- * never holds up rule syncs.
+ * never holds up rule syncs. A patch carries only what changed since the last write ({@link
+ * MergePatch}), or since the object as the informer last saw it when someone else wrote it.
  *
  * <p>Writes are debounced (at most one per {@code minInterval}) and happen only when the content
  * changed; {@code lastSyncTime} alone never causes a write, except as a heartbeat every {@code
@@ -157,15 +160,23 @@ public final class NodeReporter implements AutoCloseable {
       return;
     }
     try {
-      ensureExists();
-      String patch = client.getKubernetesSerialization().asJson(Map.of("status", desired));
+      ServicePathNode current = ensureExists();
+      ObjectNode changes = MergePatch.diff(
+          tree(lastWritten != null ? lastWritten : current.getStatus()), tree(desired));
+      if (changes.isEmpty()) {
+        lastWritten = desired;
+        lastWriteAt = clock.instant();
+        return;
+      }
+      String patch = client.getKubernetesSerialization().asJson(Map.of("status", changes));
       ServicePathNode written = client.resources(ServicePathNode.class)
           .withName(nodeName)
           .subresource("status")
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
       if (!NodeStatusBuilder.sameContent(desired, lastWritten)) {
-        LOG.info("Reported ServicePathNode {}: {} paths programmed, {} endpoints observed",
-            nodeName, desired.getPaths().size(), desired.getEndpoints().size());
+        LOG.info("Reported ServicePathNode {}: {} paths programmed, {} endpoints observed ({} byte patch)",
+            nodeName, desired.getProgrammed().values().stream().mapToInt(Map::size).sum(),
+            desired.getEndpoints().size(), patch.length());
       }
       lastWritten = desired;
       remember(written);
@@ -179,20 +190,30 @@ public final class NodeReporter implements AutoCloseable {
     }
   }
 
-  private void ensureExists() {
+  /** Our object as the informer (or, before it has listed, the API server) has it; created when missing. */
+  private ServicePathNode ensureExists() {
     ServicePathNode node = cached.get();
     if (node == null) {
       node = client.resources(ServicePathNode.class).withName(nodeName).get();
     }
     if (node == null) {
-      remember(client.resource(new ServicePathNode(nodeName, nodeIP)).create());
+      node = client.resource(new ServicePathNode(nodeName, nodeIP)).create();
+      remember(node);
       LOG.info("Created ServicePathNode {} (node IP {})", nodeName, nodeIP);
     } else if (node.getSpec() == null || !nodeIP.equals(node.getSpec().getNodeIP())) {
       String patch = client.getKubernetesSerialization().asJson(Map.of("spec", new ServicePathNodeSpec(nodeIP)));
-      remember(client.resources(ServicePathNode.class).withName(nodeName)
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch));
+      node = client.resources(ServicePathNode.class).withName(nodeName)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+      remember(node);
       LOG.info("Set ServicePathNode {} spec.nodeIP to {}", nodeName, nodeIP);
     }
+    return node;
+  }
+
+  private ObjectNode tree(ServicePathNodeStatus status) {
+    return status == null
+        ? JsonNodeFactory.instance.objectNode()
+        : client.getKubernetesSerialization().convertValue(status, ObjectNode.class);
   }
 
   /** Our own writes come back through the informer; their versions tell them from others' writes. */

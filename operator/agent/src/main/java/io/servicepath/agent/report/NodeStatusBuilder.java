@@ -3,16 +3,13 @@ package io.servicepath.agent.report;
 import io.servicepath.agent.health.HealthState;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
-import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProxyPort;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,28 +21,38 @@ public final class NodeStatusBuilder {
   private NodeStatusBuilder() {}
 
   /**
-   * Paths sorted by namespace and name, ports by name; endpoints sorted, only those this node has
-   * probed or dialed (an address never seen has no health to report). {@code rulesBackend} is
-   * reported as {@code status.mode}: {@code nftables} or {@code iptables}.
+   * Paths by namespace and name, each with the generation programmed and, in Userspace mode, its
+   * proxy ports by port name. Endpoints once per address, sorted, only those this node has probed
+   * or dialed (an address never seen has no health to report). {@code rulesBackend} is reported as
+   * {@code status.mode}: {@code nftables} or {@code iptables}.
    */
   public static ServicePathNodeStatus build(
       String agentVersion, String rulesBackend, ProgrammedState programmed, Map<String, HealthState> health) {
-    Map<String, List<PortBinding>> byPath = new TreeMap<>();
+    Map<String, Map<String, Long>> generations = new TreeMap<>();
+    Map<String, Map<String, Map<String, Integer>>> proxyPorts = new TreeMap<>();
+    Map<String, ObservedEndpoint> endpoints = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
       PortKey key = binding.plan().key();
-      byPath.computeIfAbsent(key.namespace() + "/" + key.name(), k -> new ArrayList<>()).add(binding);
+      generations.computeIfAbsent(key.namespace(), n -> new TreeMap<>())
+          .merge(key.name(), binding.plan().generation(), Math::max);
+      Map<String, Integer> ports = proxyPorts.computeIfAbsent(key.namespace(), n -> new TreeMap<>())
+          .computeIfAbsent(key.name(), n -> new TreeMap<>());
+      if (binding.proxyPort() > 0) {
+        ports.put(key.portName(), binding.proxyPort());
+      }
+      for (Endpoint endpoint : binding.plan().endpoints()) {
+        observed(endpoint, health.get(endpoint.address()), endpoints);
+      }
     }
-    List<ProgrammedPath> paths = new ArrayList<>();
-    Map<String, ObservedEndpoint> endpoints = new TreeMap<>();
-    byPath.values().forEach(bindings -> {
-      paths.add(programmedPath(bindings, programmed.rulesByPort()));
-      bindings.forEach(b -> observed(b.plan(), health, endpoints));
-    });
+    Map<String, Map<String, ProgrammedPath>> paths = new TreeMap<>();
+    generations.forEach((namespace, names) -> names.forEach((name, generation) ->
+        paths.computeIfAbsent(namespace, n -> new TreeMap<>())
+            .put(name, new ProgrammedPath(generation, proxyPorts.get(namespace).get(name)))));
     ServicePathNodeStatus status = new ServicePathNodeStatus();
     status.setAgentVersion(agentVersion);
     status.setMode(rulesBackend);
     status.setLastSyncTime(programmed.syncedAt().truncatedTo(ChronoUnit.SECONDS).toString());
-    status.setPaths(paths);
+    status.setProgrammed(paths);
     status.setEndpoints(new ArrayList<>(endpoints.values()));
     return status;
   }
@@ -57,37 +64,26 @@ public final class NodeStatusBuilder {
     }
     return Objects.equals(a.getAgentVersion(), b.getAgentVersion())
         && Objects.equals(a.getMode(), b.getMode())
-        && Objects.equals(nonNull(a.getPaths()), nonNull(b.getPaths()))
+        && Objects.equals(nonNull(a.getProgrammed()), nonNull(b.getProgrammed()))
         && Objects.equals(nonNull(a.getEndpoints()), nonNull(b.getEndpoints()));
   }
 
-  private static ProgrammedPath programmedPath(List<PortBinding> bindings, Map<String, Integer> rulesByPort) {
-    PortKey first = bindings.get(0).plan().key();
-    long generation = bindings.stream().mapToLong(b -> b.plan().generation()).max().orElse(0);
-    int rules = bindings.stream().mapToInt(b -> rulesByPort.getOrDefault(b.plan().key().comment(), 0)).sum();
-    List<ProxyPort> ports = bindings.stream()
-        .sorted(Comparator.comparing(b -> b.plan().key().portName()))
-        .map(b -> new ProxyPort(b.plan().key().portName(), b.proxyPort(), b.plan().nodePort()))
-        .toList();
-    return new ProgrammedPath(first.namespace(), first.name(), generation, ports, rules);
-  }
-
-  private static void observed(PortPlan plan, Map<String, HealthState> health, Map<String, ObservedEndpoint> out) {
-    PortKey key = plan.key();
-    for (Endpoint endpoint : plan.endpoints()) {
-      HealthState state = health.get(endpoint.address());
-      if (state == null) {
-        continue;
-      }
-      String sortKey = key.namespace() + "/" + key.name() + "/" + endpoint.ip() + "/" + String.format("%05d", endpoint.port());
-      out.put(sortKey, new ObservedEndpoint(
-          key.namespace(), key.name(), endpoint.ip(), endpoint.port(),
-          state.healthy() ? Health.Healthy : Health.Unhealthy,
-          state.healthy() ? null : state.lastError()));
+  private static void observed(Endpoint endpoint, HealthState state, Map<String, ObservedEndpoint> out) {
+    if (state == null) {
+      return;
     }
+    String sortKey = endpoint.ip() + "/" + String.format("%05d", endpoint.port());
+    out.put(sortKey, new ObservedEndpoint(
+        endpoint.ip(), endpoint.port(),
+        state.healthy() ? Health.Healthy : Health.Unhealthy,
+        state.healthy() ? null : state.lastError()));
   }
 
   private static <T> List<T> nonNull(List<T> list) {
     return list == null ? List.of() : list;
+  }
+
+  private static <K, V> Map<K, V> nonNull(Map<K, V> map) {
+    return map == null ? Map.of() : map;
   }
 }

@@ -17,9 +17,8 @@ public final class IptablesBackend implements RulesBackend {
   }
 
   @Override
-  public Applied sync(String nodeIP, List<PortBinding> bindings) {
-    DesiredRules desired = RuleRenderer.render(nodeIP, bindings);
-    return new Applied(syncer.sync(desired), RuleCounts.byPort(desired));
+  public SyncResult sync(String nodeIP, List<PortBinding> bindings) {
+    return syncer.sync(RuleRenderer.render(nodeIP, bindings));
   }
 
   @Override

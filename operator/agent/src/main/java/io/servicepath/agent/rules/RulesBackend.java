@@ -1,7 +1,6 @@
 package io.servicepath.agent.rules;
 
 import java.util.List;
-import java.util.Map;
 
 /** Renders the nat rules for a node's path ports and applies them; iptables or nftables. */
 public interface RulesBackend {
@@ -15,16 +14,11 @@ public interface RulesBackend {
    *
    * @throws RuntimeException when the command fails; the next sync is then a full one
    */
-  Applied sync(String nodeIP, List<PortBinding> bindings);
+  SyncResult sync(String nodeIP, List<PortBinding> bindings);
 
   /** False when our rules were flushed or deleted by someone else; the next sync is then full. */
   boolean canaryIntact();
 
   /** Makes the next sync a full one. */
   void requestFullSync();
-
-  /**
-   * What one sync did, and how many rules or map elements each {@code namespace/name:port} has.
-   */
-  record Applied(SyncResult result, Map<String, Integer> rulesByPort) {}
 }

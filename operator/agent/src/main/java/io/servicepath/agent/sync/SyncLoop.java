@@ -169,8 +169,7 @@ public final class SyncLoop implements AutoCloseable {
     loadPreferredPorts();
     List<PortPlan> plans = PlanMapper.plans(view.paths());
     List<PortBinding> bindings = listeners.apply(plans);
-    RulesBackend.Applied applied = rules.sync(nodeIP, bindings);
-    SyncResult result = applied.result();
+    SyncResult result = rules.sync(nodeIP, bindings);
     listeners.closeUnused(plans);
     watchLocalEndpoints(plans);
     Instant now = clock.instant();
@@ -179,7 +178,7 @@ public final class SyncLoop implements AutoCloseable {
     programmedPorts.set(bindings.size());
     conflicts.set(listeners.nodePortConflicts().size());
     logChanges(bindings, result);
-    reporter.programmed(new ProgrammedState(bindings, applied.rulesByPort(), now));
+    reporter.programmed(new ProgrammedState(bindings, now));
   }
 
   /** Once, before the first sync: reuse the proxy ports the previous run reported, which the rules still name. */
@@ -189,13 +188,12 @@ public final class SyncLoop implements AutoCloseable {
     }
     preferredPortsLoaded = true;
     ServicePathNode node = view.ownNode();
-    if (node == null || node.getStatus() == null || node.getStatus().getPaths() == null) {
+    if (node == null || node.getStatus() == null || node.getStatus().getProgrammed() == null) {
       return;
     }
     Map<PortKey, Integer> ports = new HashMap<>();
-    node.getStatus().getPaths().forEach(path -> path.ports().stream()
-        .filter(p -> p.proxyPort() > 0)
-        .forEach(p -> ports.put(new PortKey(path.namespace(), path.name(), p.name()), p.proxyPort())));
+    node.getStatus().getProgrammed().forEach((namespace, paths) -> paths.forEach((name, path) ->
+        path.proxyPorts().forEach((port, proxyPort) -> ports.put(new PortKey(namespace, name, port), proxyPort))));
     listeners.preferPorts(ports);
   }
 

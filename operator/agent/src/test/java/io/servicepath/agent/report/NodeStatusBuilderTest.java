@@ -12,7 +12,6 @@ import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProxyPort;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -36,28 +35,30 @@ class NodeStatusBuilderTest {
         List.of(
             new PortBinding(plan("default", "cloud-nginx", "https-server", 30582, Mode.USERSPACE, List.of()), 32856),
             new PortBinding(plan("default", "cloud-nginx", "http-server", 31234, Mode.USERSPACE, List.of(POD_1, POD_2)), 32855),
+            new PortBinding(plan("default", "cloud-nginx-copy", "http-server", 0, Mode.USERSPACE, List.of(POD_2)), 32857),
             new PortBinding(plan("apps", "fast", "80", 0, Mode.KERNEL, List.of()), 0)),
-        Map.of("default/cloud-nginx:http-server", 6, "default/cloud-nginx:https-server", 6, "apps/fast:80", 7),
         SYNCED);
   }
 
   @Test
-  @DisplayName("Paths are sorted and carry generation, proxy ports, node ports and their rule count")
+  @DisplayName("Paths are keyed by namespace and name and carry their generation and, in Userspace mode, proxy ports")
   void programmedPaths() {
     ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
 
     assertThat(status.getAgentVersion()).isEqualTo("1.2.3");
     assertThat(status.getMode()).isEqualTo("nftables");
     assertThat(status.getLastSyncTime()).isEqualTo("2026-01-02T03:04:05Z");
-    assertThat(status.getPaths()).containsExactly(
-        new ProgrammedPath("apps", "fast", 3, List.of(new ProxyPort("80", 0, 0)), 7),
-        new ProgrammedPath("default", "cloud-nginx", 3,
-            List.of(new ProxyPort("http-server", 32855, 31234), new ProxyPort("https-server", 32856, 30582)), 12));
+    assertThat(status.getProgrammed()).isEqualTo(Map.of(
+        "apps", Map.of("fast", new ProgrammedPath(3, Map.of())),
+        "default", Map.of(
+            "cloud-nginx", new ProgrammedPath(3, Map.of("http-server", 32855, "https-server", 32856)),
+            "cloud-nginx-copy", new ProgrammedPath(3, Map.of("http-server", 32857)))));
+    assertThat(status.programmed("default", "cloud-nginx").proxyPorts()).containsOnlyKeys("http-server", "https-server");
     assertThat(status.getEndpoints()).isEmpty();
   }
 
   @Test
-  @DisplayName("Endpoints this node probed or dialed are reported with health; unseen ones are left out")
+  @DisplayName("Endpoints this node probed or dialed are reported once per address with health; unseen ones are left out")
   void observedEndpoints() {
     Map<String, HealthState> health = Map.of(
         "10.244.1.5:80", new HealthState("10.244.1.5:80", true, 3, 0, null, SYNCED),
@@ -67,22 +68,22 @@ class NodeStatusBuilderTest {
     ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), health);
 
     assertThat(status.getEndpoints()).containsExactly(
-        new ObservedEndpoint("default", "cloud-nginx", "10.244.1.5", 80, Health.Healthy, null),
-        new ObservedEndpoint("default", "cloud-nginx", "10.244.2.7", 80, Health.Unhealthy, "dial: connection refused"));
+        new ObservedEndpoint("10.244.1.5", 80, Health.Healthy, null),
+        new ObservedEndpoint("10.244.2.7", 80, Health.Unhealthy, "dial: connection refused"));
   }
 
   @Test
   @DisplayName("Content comparison ignores lastSyncTime and sees any other change")
   void sameContent() {
     ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
-    ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), cloudNginx().rulesByPort(), SYNCED.plusSeconds(30));
+    ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), SYNCED.plusSeconds(30));
     ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", "nftables", later, Map.of());
 
     assertThat(b.getLastSyncTime()).isNotEqualTo(a.getLastSyncTime());
     assertThat(NodeStatusBuilder.sameContent(a, b)).isTrue();
     assertThat(NodeStatusBuilder.sameContent(a, null)).isFalse();
     assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", "nftables", later, Map.of()))).isFalse();
-    ProgrammedState fewer = new ProgrammedState(cloudNginx().bindings().subList(0, 2), cloudNginx().rulesByPort(), SYNCED);
+    ProgrammedState fewer = new ProgrammedState(cloudNginx().bindings().subList(0, 2), SYNCED);
     assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", fewer, Map.of()))).isFalse();
   }
 }

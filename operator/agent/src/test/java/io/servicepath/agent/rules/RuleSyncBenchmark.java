@@ -76,7 +76,7 @@ public final class RuleSyncBenchmark {
     }
     backend.requestFullSync();
     long t0 = System.nanoTime();
-    SyncResult full = backend.sync(NODE_IP, paths).result();
+    SyncResult full = backend.sync(NODE_IP, paths);
     long t1 = System.nanoTime();
     long[] partial = new long[PARTIAL_RUNS];
     long[] apply = new long[PARTIAL_RUNS];
@@ -84,7 +84,7 @@ public final class RuleSyncBenchmark {
       int changed = (run * 7919) % size;
       paths.set(changed, path(changed, run + 1));
       long r0 = System.nanoTime();
-      SyncResult result = backend.sync(NODE_IP, paths).result();
+      SyncResult result = backend.sync(NODE_IP, paths);
       partial[run] = System.nanoTime() - r0;
       apply[run] = result.duration().toNanos();
       if (result.full()) {

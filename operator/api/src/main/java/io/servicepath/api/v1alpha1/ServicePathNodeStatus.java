@@ -4,38 +4,64 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** One agent's report: per path what it programmed, per endpoint what it observed. */
+/**
+ * One agent's report: what it programmed of each path, and the health of each endpoint address it
+ * probed or dialed.
+ *
+ * <p>Sized for 10,000 paths per node: a path costs one map entry (its generation, and its proxy
+ * ports in Userspace mode), about 50 bytes, and an endpoint address is reported once however many
+ * paths send to it. Maps, unlike lists, let the agent send only what changed as a JSON merge patch;
+ * they are atomic for server-side apply, so that managed fields do not list every path again.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ServicePathNodeStatus {
 
   @JsonPropertyDescription("Agent version.")
   private String agentVersion;
 
-  @JsonPropertyDescription("Rule backend, e.g. iptables.")
+  @JsonPropertyDescription("Rule backend: nftables or iptables.")
   private String mode;
 
   @JsonPropertyDescription("When the agent last applied its rules successfully (RFC 3339).")
   private String lastSyncTime;
 
-  @JsonPropertyDescription("Paths this node programmed.")
-  private List<ProgrammedPath> paths = new ArrayList<>();
+  @JsonPropertyDescription("Paths this node programmed: namespace -> name -> generation and proxy ports.")
+  private Map<String, Map<String, ProgrammedPath>> programmed = new TreeMap<>();
 
-  @JsonPropertyDescription("Endpoint health this node observed, by probes and by proxy dials.")
+  @JsonPropertyDescription("Health of each endpoint address this node probed or dialed.")
   private List<ObservedEndpoint> endpoints = new ArrayList<>();
 
-  /** One path as this node programmed it. */
-  @JsonInclude(JsonInclude.Include.NON_NULL)
+  /**
+   * One path as this node programmed it.
+   *
+   * @param generation the path's generation the rules and listeners describe
+   * @param proxyPorts path port name -> the node's proxy port that carries it (Userspace mode only;
+   *     a restarted agent listens on the same ports, which the rules left in place still name)
+   */
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
   public record ProgrammedPath(
-      String namespace, String name, long observedGeneration, List<ProxyPort> ports, int rules) {}
+      @JsonPropertyDescription("The path's generation that the node's rules and listeners describe.")
+      long generation,
+      @JsonPropertyDescription("Path port name -> proxy port on this node (Userspace mode).")
+      Map<String, Integer> proxyPorts) {
 
-  /** The proxy port (0 in Kernel mode) that carries one path port on this node. */
-  public record ProxyPort(String name, int proxyPort, int nodePort) {}
+    public ProgrammedPath {
+      proxyPorts = proxyPorts == null ? Map.of() : new TreeMap<>(proxyPorts);
+    }
+  }
 
-  /** The health of one endpoint of one path, as this node saw it. */
+  /** The health of one endpoint address, as this node saw it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record ObservedEndpoint(
-      String namespace, String name, String ip, int port, Health health, String reason) {}
+  public record ObservedEndpoint(String ip, int port, Health health, String reason) {
+
+    /** {@code ip:port}, as endpoints are keyed everywhere else. */
+    public String address() {
+      return ip + ":" + port;
+    }
+  }
 
   public String getAgentVersion() {
     return agentVersion;
@@ -61,12 +87,18 @@ public class ServicePathNodeStatus {
     this.lastSyncTime = lastSyncTime;
   }
 
-  public List<ProgrammedPath> getPaths() {
-    return paths;
+  public Map<String, Map<String, ProgrammedPath>> getProgrammed() {
+    return programmed;
   }
 
-  public void setPaths(List<ProgrammedPath> paths) {
-    this.paths = paths;
+  public void setProgrammed(Map<String, Map<String, ProgrammedPath>> programmed) {
+    this.programmed = programmed;
+  }
+
+  /** This node's entry for the path, null when it has not programmed it. */
+  public ProgrammedPath programmed(String namespace, String name) {
+    Map<String, ProgrammedPath> inNamespace = programmed == null ? null : programmed.get(namespace);
+    return inNamespace == null ? null : inNamespace.get(name);
   }
 
   public List<ObservedEndpoint> getEndpoints() {

@@ -19,8 +19,9 @@ import java.util.TreeMap;
 
 /**
  * Generates the CRD YAML of the API classes, then finishes what the generator's annotations cannot
- * say: printer columns in the order kubectl shows them, and bounds on the int-or-string {@code
- * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way.
+ * say: printer columns in the order kubectl shows them, bounds on the int-or-string {@code
+ * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way, and an
+ * atomic map type for the node report's per-path map.
  */
 final class CrdYaml {
 
@@ -73,7 +74,13 @@ final class CrdYaml {
         if (columns != null) {
           columns.sort(Comparator.comparingInt(c -> rank(c.getName())));
         }
-        JSONSchemaProps spec = version.getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+        JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
+        JSONSchemaProps status = root.getProperties().get("status");
+        if (status != null && status.getProperties().containsKey("programmed")) {
+          // One entry per path: granular, server-side apply would list each one again in managedFields.
+          status.getProperties().get("programmed").setXKubernetesMapType("atomic");
+        }
+        JSONSchemaProps spec = root.getProperties().get("spec");
         JSONSchemaProps ports = spec.getProperties().get("ports");
         if (ports != null) {
           JSONSchemaProps targetPort = ports.getItems().getSchema().getProperties().get("targetPort");

@@ -8,14 +8,15 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * Reads the agents' {@code ServicePathNode} reports for one path: how many nodes programmed its
- * generation, and the health of each endpoint. The agent on an endpoint's own node probes it, so
- * its word wins; otherwise any node that saw a dial fail marks it unhealthy. Each report is read
+ * generation, and the health of each endpoint (agents report it per endpoint address, whatever
+ * paths send to it). The agent on an endpoint's own node probes it, so its word wins; otherwise any node that saw a dial fail marks it unhealthy. Each report is read
  * through its {@link ReportIndex}, so the cost per path does not grow with the number of paths.
  */
 public final class NodeReports {
@@ -46,29 +47,34 @@ public final class NodeReports {
     int programmed = 0;
     for (ReportIndex report : reports) {
       ProgrammedPath path = report.programmed(namespace, name);
-      if (path != null && path.observedGeneration() >= generation) {
+      if (path != null && path.generation() >= generation) {
         programmed++;
       }
     }
     return new NodeSummary(programmed, nodes.size());
   }
 
-  public List<EndpointStatus> withHealth(String namespace, String name, List<EndpointStatus> endpoints) {
+  public List<EndpointStatus> withHealth(List<EndpointStatus> endpoints) {
     List<EndpointStatus> result = new ArrayList<>(endpoints.size());
     for (EndpointStatus endpoint : endpoints) {
-      result.add(health(namespace, name, endpoint));
+      result.add(health(endpoint));
     }
     return result;
   }
 
-  private EndpointStatus health(String namespace, String name, EndpointStatus endpoint) {
+  /** Health is observed per endpoint address: only the ports this path sends to count. */
+  private EndpointStatus health(EndpointStatus endpoint) {
+    Set<Integer> ports = new HashSet<>();
+    if (endpoint.ports() != null) {
+      endpoint.ports().forEach(p -> ports.add(p.port()));
+    }
     ObservedEndpoint own = null;
     ObservedEndpoint remoteUnhealthy = null;
     ObservedEndpoint remoteHealthy = null;
     for (ReportIndex report : reports) {
       boolean ownNode = report.node().equals(endpoint.node());
-      for (ObservedEndpoint seen : report.endpoints(namespace, name)) {
-        if (!seen.ip().equals(endpoint.ip())) {
+      for (ObservedEndpoint seen : report.endpoints(endpoint.ip())) {
+        if (!ports.contains(seen.port())) {
           continue;
         }
         if (ownNode) {

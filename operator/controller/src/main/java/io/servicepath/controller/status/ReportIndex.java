@@ -13,36 +13,33 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One agent's {@code ServicePathNode} report, indexed by path. A report names every path its node
- * programmed (10,000 entries at 10,000 paths); reconciling a path looks up its own entries here
- * instead of walking them all, which made a full pass over N paths cost N².
+ * One agent's {@code ServicePathNode} report, ready for lookups: a path's entry by namespace and
+ * name, and the health observed of an endpoint by its IP (every port of it that the node probed or
+ * dialed). A report names every path its node programmed, 10,000 entries at 10,000 paths; a
+ * reconcile looks up its own entries instead of walking them all.
  */
 public final class ReportIndex {
 
   private final String node;
   private final String resourceVersion;
-  private final Map<ResourceID, ProgrammedPath> programmed = new HashMap<>();
-  private final Map<ResourceID, List<ObservedEndpoint>> endpoints = new HashMap<>();
+  private final Map<String, Map<String, ProgrammedPath>> programmed;
+  private final Map<String, List<ObservedEndpoint>> endpointsByIp = new HashMap<>();
 
-  private ReportIndex(String node, String resourceVersion) {
+  private ReportIndex(String node, String resourceVersion, Map<String, Map<String, ProgrammedPath>> programmed) {
     this.node = node;
     this.resourceVersion = resourceVersion;
+    this.programmed = programmed;
   }
 
   public static ReportIndex of(ServicePathNode report) {
-    ReportIndex index = new ReportIndex(report.getMetadata().getName(), report.getMetadata().getResourceVersion());
-    if (report.getStatus() == null) {
-      return index;
-    }
-    if (report.getStatus().getPaths() != null) {
-      for (ProgrammedPath path : report.getStatus().getPaths()) {
-        index.programmed.putIfAbsent(new ResourceID(path.name(), path.namespace()), path);
-      }
-    }
-    if (report.getStatus().getEndpoints() != null) {
-      for (ObservedEndpoint endpoint : report.getStatus().getEndpoints()) {
-        index.endpoints.computeIfAbsent(new ResourceID(endpoint.name(), endpoint.namespace()), k -> new ArrayList<>())
-            .add(endpoint);
+    var status = report.getStatus();
+    var programmed = status == null || status.getProgrammed() == null
+        ? Map.<String, Map<String, ProgrammedPath>>of() : status.getProgrammed();
+    ReportIndex index = new ReportIndex(
+        report.getMetadata().getName(), report.getMetadata().getResourceVersion(), programmed);
+    if (status != null && status.getEndpoints() != null) {
+      for (ObservedEndpoint endpoint : status.getEndpoints()) {
+        index.endpointsByIp.computeIfAbsent(endpoint.ip(), k -> new ArrayList<>()).add(endpoint);
       }
     }
     return index;
@@ -60,35 +57,57 @@ public final class ReportIndex {
 
   /** The path's entry in this report, null when this node has not programmed it. */
   public ProgrammedPath programmed(String namespace, String name) {
-    return programmed.get(new ResourceID(name, namespace));
+    Map<String, ProgrammedPath> inNamespace = programmed.get(namespace);
+    return inNamespace == null ? null : inNamespace.get(name);
   }
 
-  /** What this node observed of the path's endpoints, empty when nothing. */
-  public List<ObservedEndpoint> endpoints(String namespace, String name) {
-    return endpoints.getOrDefault(new ResourceID(name, namespace), List.of());
+  /** What this node observed of the endpoint with this IP, one entry per port; empty when nothing. */
+  public List<ObservedEndpoint> endpoints(String ip) {
+    return endpointsByIp.getOrDefault(ip, List.of());
   }
 
-  /** Every path the report mentions, programmed or observed. */
+  /** Every path the report names as programmed. */
   public Set<ResourceID> paths() {
-    Set<ResourceID> all = new HashSet<>(programmed.keySet());
-    all.addAll(endpoints.keySet());
+    Set<ResourceID> all = new HashSet<>();
+    programmed.forEach((namespace, names) -> names.keySet().forEach(name -> all.add(new ResourceID(name, namespace))));
     return all;
   }
 
+  /** Every endpoint IP the report has health for. */
+  public Set<String> endpointIps() {
+    return endpointsByIp.keySet();
+  }
+
   /** The paths whose entries differ between {@code before} and this report (added, changed or gone). */
-  public Set<ResourceID> changedSince(ReportIndex before) {
+  public Set<ResourceID> pathsChangedSince(ReportIndex before) {
     Set<ResourceID> changed = new HashSet<>();
-    for (ResourceID path : paths()) {
-      if (!Objects.equals(programmed.get(path), before.programmed.get(path))
-          || !Objects.equals(endpoints.get(path), before.endpoints.get(path))) {
-        changed.add(path);
-      }
-    }
-    for (ResourceID path : before.paths()) {
-      if (!programmed.containsKey(path) && !endpoints.containsKey(path)) {
-        changed.add(path);
-      }
-    }
+    collectChanged(programmed, before.programmed, changed);
+    collectChanged(before.programmed, programmed, changed);
     return changed;
+  }
+
+  /** The endpoint IPs whose observations differ between {@code before} and this report. */
+  public Set<String> endpointIpsChangedSince(ReportIndex before) {
+    Set<String> changed = new HashSet<>();
+    endpointsByIp.forEach((ip, seen) -> {
+      if (!seen.equals(before.endpointsByIp.get(ip))) {
+        changed.add(ip);
+      }
+    });
+    before.endpointsByIp.keySet().stream().filter(ip -> !endpointsByIp.containsKey(ip)).forEach(changed::add);
+    return changed;
+  }
+
+  /** Adds the paths of {@code a} whose entry in {@code b} is missing or different. */
+  private static void collectChanged(
+      Map<String, Map<String, ProgrammedPath>> a, Map<String, Map<String, ProgrammedPath>> b, Set<ResourceID> out) {
+    a.forEach((namespace, names) -> {
+      Map<String, ProgrammedPath> other = b.getOrDefault(namespace, Map.of());
+      names.forEach((name, path) -> {
+        if (!Objects.equals(path, other.get(name))) {
+          out.add(new ResourceID(name, namespace));
+        }
+      });
+    });
   }
 }

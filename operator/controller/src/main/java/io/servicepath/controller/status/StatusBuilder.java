@@ -51,7 +51,7 @@ public final class StatusBuilder {
       status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(held.loadBalancerIP()))));
     }
     status.setExternalIP(externalIP(spec, held));
-    status.setEndpoints(reports.withHealth(namespace, name, endpoints));
+    status.setEndpoints(reports.withHealth(endpoints));
     NodeSummary nodes = reports.summary(namespace, name, generation);
     status.setNodes(nodes);
 

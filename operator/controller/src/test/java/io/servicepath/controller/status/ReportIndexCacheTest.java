@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
-import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +15,7 @@ class ReportIndexCacheTest {
     ServicePathNode report = new ServicePathNode("sp-node-1", "10.240.0.4");
     report.getMetadata().setResourceVersion(version);
     ServicePathNodeStatus status = new ServicePathNodeStatus();
-    status.setPaths(List.of(new ProgrammedPath("ns", "web", generation, List.of(), 3)));
+    status.setProgrammed(Map.of("ns", Map.of("web", new ProgrammedPath(generation, Map.of()))));
     report.setStatus(status);
     return report;
   }
@@ -26,7 +26,7 @@ class ReportIndexCacheTest {
     ReportIndexCache cache = new ReportIndexCache();
     ReportIndex first = cache.indexOf(report("7", 1));
     assertThat(cache.indexOf(report("7", 1))).isSameAs(first);
-    assertThat(first.programmed("ns", "web").observedGeneration()).isEqualTo(1);
+    assertThat(first.programmed("ns", "web").generation()).isEqualTo(1);
     assertThat(first.programmed("ns", "other")).isNull();
   }
 
@@ -35,6 +35,6 @@ class ReportIndexCacheTest {
   void newVersionIndexedAgain() {
     ReportIndexCache cache = new ReportIndexCache();
     cache.indexOf(report("7", 1));
-    assertThat(cache.indexOf(report("8", 2)).programmed("ns", "web").observedGeneration()).isEqualTo(2);
+    assertThat(cache.indexOf(report("8", 2)).programmed("ns", "web").generation()).isEqualTo(2);
   }
 }

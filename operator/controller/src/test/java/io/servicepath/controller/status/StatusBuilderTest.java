@@ -2,6 +2,7 @@ package io.servicepath.controller.status;
 
 import static io.servicepath.controller.Paths.pod;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.servicepath.api.v1alpha1.EndpointStatus;
@@ -44,7 +45,7 @@ class StatusBuilderTest {
   static ServicePathNode report(String node, long generation, ObservedEndpoint... seen) {
     ServicePathNode n = new ServicePathNode(node, "10.240.0.4");
     ServicePathNodeStatus s = new ServicePathNodeStatus();
-    s.setPaths(List.of(new ProgrammedPath("default", "cloud-nginx", generation, List.of(), 6)));
+    s.setProgrammed(Map.of("default", Map.of("cloud-nginx", new ProgrammedPath(generation, Map.of()))));
     s.setEndpoints(List.of(seen));
     n.setStatus(s);
     return n;
@@ -90,14 +91,30 @@ class StatusBuilderTest {
   @DisplayName("When all nodes programmed the generation, then Ready; an endpoint unhealthy on its own node shows in health")
   void programmedAndHealth() {
     ServicePathStatus s = build(Paths.cloudNginx(), List.of(
-        report("sp-node-1", 1, new ObservedEndpoint("default", "cloud-nginx", "10.244.1.5", 80, Health.Unhealthy, "connection refused")),
-        report("sp-node-2", 1, new ObservedEndpoint("default", "cloud-nginx", "10.244.2.6", 80, Health.Healthy, null))), T0);
+        report("sp-node-1", 1, new ObservedEndpoint("10.244.1.5", 80, Health.Unhealthy, "connection refused")),
+        report("sp-node-2", 1, new ObservedEndpoint("10.244.2.6", 80, Health.Healthy, null))), T0);
     assertThat(condition(s, Conditions.READY)).isEqualTo("True/Ready");
     assertThat(s.getNodes().programmed()).isEqualTo(2);
     assertThat(s.getEndpoints()).extracting(EndpointStatus::health).containsExactly(Health.Unhealthy, Health.Healthy);
     assertThat(condition(s, Conditions.ENDPOINTS_HEALTHY)).isEqualTo("False/EndpointsUnhealthy");
     assertThat(Conditions.find(s.getConditions(), Conditions.ENDPOINTS_HEALTHY).get().getMessage())
         .contains("nginx-a (connection refused)");
+  }
+
+  @Test
+  @DisplayName("When an endpoint's own node saw another port of it fail, then this path's health ignores that port;"
+      + " a remote node's failed dial counts when the own node has no word")
+  void healthPerEndpointPort() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(
+        report("sp-node-1", 1,
+            new ObservedEndpoint("10.244.1.5", 80, Health.Healthy, null),
+            new ObservedEndpoint("10.244.1.5", 9090, Health.Unhealthy, "metrics port down"),
+            new ObservedEndpoint("10.244.2.6", 80, Health.Unhealthy, "dial: connection refused")),
+        report("sp-node-2", 1)), T0);
+    assertThat(s.getEndpoints()).extracting(EndpointStatus::pod, EndpointStatus::health, EndpointStatus::healthMessage)
+        .containsExactly(
+            tuple("nginx-a", Health.Healthy, null),
+            tuple("nginx-b", Health.Unhealthy, "dial: connection refused"));
   }
 
   @Test

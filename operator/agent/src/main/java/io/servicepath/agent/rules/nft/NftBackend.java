@@ -28,7 +28,7 @@ public final class NftBackend implements RulesBackend {
   }
 
   @Override
-  public synchronized Applied sync(String nodeIP, List<PortBinding> bindings) {
+  public synchronized SyncResult sync(String nodeIP, List<PortBinding> bindings) {
     if (state == null || !state.nodeIP().equals(nodeIP.trim())) {
       syncer.requestFullSync();
     }
@@ -37,13 +37,12 @@ public final class NftBackend implements RulesBackend {
       NftState fresh = NftState.build(nodeIP, bindings);
       SyncResult result = syncer.sync(fresh.ruleset());
       state = fresh;
-      return new Applied(result, fresh.entriesByPort());
+      return result;
     }
     // Throws before changing the state when a binding cannot be rendered.
     NftState.Changes changes = state.update(bindings);
     try {
-      return new Applied(syncer.sync(changes.partial(), state.ruleCount(), state.elementCount()),
-          state.entriesByPort());
+      return syncer.sync(changes.partial(), state.ruleCount(), state.elementCount());
     } catch (RuntimeException e) {
       state = null; // the syncer now wants a full sync, which renders everything again
       throw e;

@@ -221,7 +221,6 @@ public final class NftRenderer {
    */
   private static final class Table {
     private final Map<String, Map<String, NftSet.Element>> elements = new LinkedHashMap<>();
-    private final Map<String, Integer> entriesByPort = new HashMap<>();
     private final Map<Dnat, TreeSet<Integer>> endpointCounts = new EnumMap<>(Dnat.class);
 
     Table() {
@@ -237,9 +236,7 @@ public final class NftRenderer {
           continue;
         }
         for (Entry entry : claim.entries()) {
-          if (elements.get(entry.set()).putIfAbsent(entry.key(), entry.element()) == null && !entry.shared()) {
-            entriesByPort.merge(claim.owner(), 1, Integer::sum);
-          }
+          elements.get(entry.set()).putIfAbsent(entry.key(), entry.element());
         }
         if (claim.dnat() != null) {
           endpointCounts.get(claim.dnat()).add(claim.endpoints());
@@ -249,7 +246,7 @@ public final class NftRenderer {
 
     NftRuleset ruleset() {
       elements.get(CANARY).put(CANARY_ELEMENT, new NftSet.Element(null, null));
-      return new NftRuleset(sets(elements), chains(endpointCounts), entriesByPort);
+      return new NftRuleset(sets(elements), chains(endpointCounts));
     }
   }
 

@@ -1,19 +1,13 @@
 package io.servicepath.agent.rules.nft;
 
 import java.util.List;
-import java.util.Map;
 
-/**
- * Everything our table should hold: maps and sets with their elements, and chains.
- *
- * @param entriesByPort map elements per {@code namespace/name:port}, for the node's status
- */
-public record NftRuleset(List<NftSet> sets, List<NftChain> chains, Map<String, Integer> entriesByPort) {
+/** Everything our table should hold: maps and sets with their elements, and chains. */
+public record NftRuleset(List<NftSet> sets, List<NftChain> chains) {
 
   public NftRuleset {
     sets = List.copyOf(sets);
     chains = List.copyOf(chains);
-    entriesByPort = Map.copyOf(entriesByPort);
   }
 
   public int ruleCount() {

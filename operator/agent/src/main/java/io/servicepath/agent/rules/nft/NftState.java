@@ -51,7 +51,6 @@ final class NftState {
   private final Map<String, Integer> hairpinUses = new HashMap<>();
   /** Per DNAT chain kind: endpoint count -> number of rendered claims jumping to that chain. */
   private final Map<Dnat, TreeMap<Integer, Integer>> chainUses = new EnumMap<>(Dnat.class);
-  private final Map<String, Integer> entriesByPort = new HashMap<>();
   /** During an update: set -> key -> its element before the update ({@link #NO_ELEMENT}: none). */
   private final Map<String, Map<String, NftSet.Element>> touched = new HashMap<>();
   /** False while {@link #build} fills the state: a full sync writes everything, no diff needed. */
@@ -136,7 +135,7 @@ final class NftState {
    * {@link #update}.
    */
   NftRuleset ruleset() {
-    return new NftRuleset(NftRenderer.sets(elements), chains(), entriesByPort);
+    return new NftRuleset(NftRenderer.sets(elements), chains());
   }
 
   int elementCount() {
@@ -145,10 +144,6 @@ final class NftState {
 
   int ruleCount() {
     return chains().stream().mapToInt(c -> c.rules().size()).sum();
-  }
-
-  Map<String, Integer> entriesByPort() {
-    return Map.copyOf(entriesByPort);
   }
 
   private List<NftChain> chains() {
@@ -202,7 +197,6 @@ final class NftState {
     for (Entry entry : claim.entries()) {
       if (!entry.shared()) {
         put(entry.set(), entry.key(), entry.element());
-        entriesByPort.merge(claim.owner(), 1, Integer::sum);
       } else if (hairpinUses.merge(entry.key(), 1, Integer::sum) == 1) {
         put(entry.set(), entry.key(), entry.element());
       }
@@ -217,7 +211,6 @@ final class NftState {
     for (Entry entry : claim.entries()) {
       if (!entry.shared()) {
         remove(entry.set(), entry.key());
-        decrement(entriesByPort, claim.owner());
       } else if (decrement(hairpinUses, entry.key())) {
         remove(entry.set(), entry.key());
       }

@@ -8,6 +8,7 @@ import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RecordingCommandRunner;
 import io.servicepath.agent.rules.RulesBackend;
+import io.servicepath.agent.rules.SyncResult;
 import io.servicepath.agent.rules.SyncMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,19 +28,18 @@ class NftBackendTest {
   @Test
   @DisplayName("When one path changes after a full sync, then only its elements are written, and the counts follow")
   void partialAfterFull() {
-    RulesBackend.Applied first = backend.sync(NODE, paths);
-    assertThat(first.result().full()).isTrue();
+    SyncResult first = backend.sync(NODE, paths);
+    assertThat(first.full()).isTrue();
     assertThat(runner.calls.get(0).stdin()).isEqualTo(NftRenderer.render(NODE, paths).toText());
     runner.clear();
     paths.set(1, kernel("b", "10.0.0.2", 0, 3));
 
-    RulesBackend.Applied second = backend.sync(NODE, paths);
+    SyncResult second = backend.sync(NODE, paths);
 
-    assertThat(second.result().full()).isFalse();
+    assertThat(second.full()).isFalse();
     assertThat(runner.calls).hasSize(1);
     assertThat(runner.calls.get(0).stdin()).contains("10.0.0.2 . tcp . 80 . 2").doesNotContain("10.0.0.1");
-    assertThat(second.rulesByPort()).isEqualTo(NftRenderer.render(NODE, paths).entriesByPort());
-    assertThat(second.result().ruleCount()).isEqualTo(NftRenderer.render(NODE, paths).ruleCount());
+    assertThat(second.ruleCount()).isEqualTo(NftRenderer.render(NODE, paths).ruleCount());
   }
 
   @Test
@@ -52,16 +52,16 @@ class NftBackendTest {
 
     runner.answer = call -> new CommandRunner.CommandResult(0, "", "");
     runner.clear();
-    assertThat(backend.sync(NODE, paths).result().full()).isTrue();
+    assertThat(backend.sync(NODE, paths).full()).isTrue();
     assertThat(runner.calls.get(0).stdin()).isEqualTo(NftRenderer.render(NODE, paths).toText());
 
     backend.requestFullSync();
-    assertThat(backend.sync(NODE, paths).result().full()).isTrue();
+    assertThat(backend.sync(NODE, paths).full()).isTrue();
 
     runner.clear();
-    assertThat(backend.sync("10.240.0.5", paths).result().full()).isTrue();
+    assertThat(backend.sync("10.240.0.5", paths).full()).isTrue();
     assertThat(runner.calls.get(0).stdin()).isEqualTo(NftRenderer.render("10.240.0.5", paths).toText());
-    assertThat(backend.sync("10.240.0.5", paths).result().unchanged()).isTrue();
+    assertThat(backend.sync("10.240.0.5", paths).unchanged()).isTrue();
   }
 
   @Test
@@ -74,7 +74,7 @@ class NftBackendTest {
     assertThat(runner.calls).isEmpty();
 
     paths.remove(1);
-    assertThat(backend.sync(NODE, paths).result().full()).isFalse();
+    assertThat(backend.sync(NODE, paths).full()).isFalse();
     assertThat(runner.calls.get(0).stdin()).contains("delete element").doesNotContain("add element");
   }
 }

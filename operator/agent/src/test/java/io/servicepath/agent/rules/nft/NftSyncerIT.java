@@ -216,23 +216,23 @@ class NftSyncerIT {
   @DisplayName("The backend's path-by-path partial syncs leave the same table as a full sync of the same paths")
   void backendPartialsMatchFullSync() throws IOException {
     NftBackend backend = new NftBackend(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
-    assertThat(backend.sync(NetnsLab.NODE_IP, paths).result().full()).isTrue();
+    assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isTrue();
     // A path that takes the userspace path's cluster IP (first by name), then gives it back.
     PortBinding taker = path("aaa", "10.0.226.162", 31300, List.of(), List.of(), Mode.KERNEL, true, 0);
     paths.add(taker);
-    assertThat(backend.sync(NetnsLab.NODE_IP, paths).result().full()).isFalse();
+    assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isFalse();
     assertThat(lab.mustInNode("nft", "list", "map", "ip", "servicepath", "portals-container"))
         .contains("10.0.226.162 . tcp . 80 comment \"default/aaa:http\" : goto dnat-1");
     paths.remove(taker);
     paths.removeIf(p -> p.plan().key().name().equals("empty"));
     paths.add(path("kernel-b", "10.0.226.166", 31400, List.of("192.0.2.12"), List.of("198.51.100.0/24"),
         Mode.KERNEL, true, 0));
-    assertThat(backend.sync(NetnsLab.NODE_IP, paths).result().full()).isFalse();
+    assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isFalse();
     String partial = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
     assertThat(partial).contains("comment \"default/userspace:http\" : goto userspace").doesNotContain("default/aaa:http");
 
     NftBackend fresh = new NftBackend(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
-    assertThat(fresh.sync(NetnsLab.NODE_IP, paths).result().full()).isTrue();
+    assertThat(fresh.sync(NetnsLab.NODE_IP, paths).full()).isTrue();
     assertThat(statements(partial)).isEqualTo(statements(lab.mustInNode("nft", "list", "table", "ip", "servicepath")));
   }
 
