@@ -11,8 +11,8 @@ import io.servicepath.agent.proxy.ProxyServer;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.rules.CommandRunner;
-import io.servicepath.agent.rules.MicrometerSyncMetrics;
 import io.servicepath.agent.rules.IptablesBackend;
+import io.servicepath.agent.rules.MicrometerSyncMetrics;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.nft.NftBackend;
@@ -20,6 +20,7 @@ import io.servicepath.agent.sync.ClusterView;
 import io.servicepath.agent.sync.Listeners;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import org.slf4j.Logger;
@@ -62,7 +63,8 @@ public final class Agent implements AutoCloseable {
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
     this.rules = backend(config.rulesBackend(), runner, new MicrometerSyncMetrics(registry, clock));
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, rules.name(), health,
-        view::ownNode, config.reportInterval(), config.reportHeartbeat(), registry, clock);
+        view::ownNode, view::ownSlices, view::slicesSynced, ServicePathNodeSlice.CAPACITY,
+        config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
   }
@@ -77,7 +79,7 @@ public final class Agent implements AutoCloseable {
           state.lastError() == null || state.healthy() ? "" : " (" + state.lastError() + ")");
       reporter.healthChanged();
     });
-    view.start(loop::trigger, reporter::nodeChanged);
+    view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
   }
 

@@ -13,14 +13,15 @@ import io.servicepath.agent.sync.CloudNginx;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.HealthCheck;
 import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.Protocol;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
-import io.servicepath.api.v1alpha1.ServicePathNode;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import io.servicepath.testing.RealApiServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -109,7 +111,7 @@ class AgentIT {
         .contains("--dport 31234");
     assertThat(runner.commands()).noneMatch(c -> c.contains("-X") && !c.startsWith("iptables-restore"));
 
-    ProgrammedPath programmed = await("the node report with the path", () -> programmed(NODE));
+    ProgrammedPath programmed = await("the node's slice with the path", () -> programmed(NODE));
     assertThat(programmed.generation()).isEqualTo(1);
     assertThat(programmed.proxyPorts()).containsEntry("http-server", listener.port());
     ServicePathNode node = client.resources(ServicePathNode.class).withName(NODE).get();
@@ -128,13 +130,19 @@ class AgentIT {
 
     await("the listener closed", () -> agent.proxy().listener(HTTP).isEmpty() ? Optional.of(true) : Optional.empty());
     assertThat(connects(listener.port())).isFalse();
-    await("the report without the path", () -> {
-      ServicePathNode report = client.resources(ServicePathNode.class).withName(NODE).get();
+    await("the slice without the path", () -> {
+      ServicePathNodeSlice slice = client.resources(ServicePathNodeSlice.class).withName(NODE + "-0").get();
       // Only what changed was sent: the API server's copy lost the path through a null in the patch.
-      var paths = report.getStatus().getProgrammed();
+      var paths = slice.getStatus().getProgrammed();
       return paths.keySet().equals(Set.of("default")) && paths.get("default").keySet().equals(Set.of("keeper"))
-          ? Optional.of(report) : Optional.empty();
+          ? Optional.of(slice) : Optional.empty();
     });
+    assertThat(client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", NODE).list().getItems())
+        .singleElement().satisfies(slice -> {
+          assertThat(slice.getMetadata().getName()).isEqualTo(NODE + "-0");
+          assertThat(slice.getMetadata().getOwnerReferences()).singleElement()
+              .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(node.getMetadata().getUid()));
+        });
     assertThat(runner.restores().get(runner.restores().size() - 1)).doesNotContain("default/cloud-nginx");
   }
 
@@ -153,11 +161,11 @@ class AgentIT {
   }
 
   private Optional<ProgrammedPath> programmed(String nodeName) {
-    ServicePathNode node = client.resources(ServicePathNode.class).withName(nodeName).get();
-    if (node == null || node.getStatus() == null) {
-      return Optional.empty();
-    }
-    return Optional.ofNullable(node.getStatus().programmed("default", "cloud-nginx"));
+    return client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", nodeName).list().getItems().stream()
+        .filter(slice -> slice.getStatus() != null && slice.getStatus().getProgrammed().containsKey("default"))
+        .map(slice -> slice.getStatus().getProgrammed().get("default").get("cloud-nginx"))
+        .filter(Objects::nonNull)
+        .findFirst();
   }
 
   private static String readBanner(int port) throws IOException {

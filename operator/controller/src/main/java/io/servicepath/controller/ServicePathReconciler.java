@@ -17,18 +17,23 @@ import io.servicepath.api.cache.WithoutManagedFields;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.allocation.AllocationResult;
 import io.servicepath.controller.allocation.PathAllocator;
 import io.servicepath.controller.endpoints.EndpointResolver;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.controller.status.NodeReports;
+import io.servicepath.controller.status.ReportIndex;
 import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -59,6 +64,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
   private InformerEventSource<ServicePathNode, ServicePath> reports;
+  private InformerEventSource<ServicePathNodeSlice, ServicePath> slices;
   private InformerEventSource<Node, ServicePath> nodes;
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
@@ -79,14 +85,16 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
                 .collect(Collectors.toSet()))
             .build(),
         context);
-    // An agent's report names every path it programmed; only the paths whose entries changed, or
-    // whose endpoints' observed health changed, are reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
-    // primary-to-secondary mapper is there so that JOSDK calls the stateful fan-out once per event.
+    // Agents report in slices of up to 500 paths, and endpoint health in their ServicePathNode;
+    // only the paths whose slice entries changed, or whose endpoints' observed health changed, are
+    // reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
+    // primary-to-secondary mappers are there so that JOSDK calls the stateful fan-out once per event.
     fanOut = new ReportFanOut(ips -> context.getPrimaryCache()
         .list(path -> path.getStatus() != null && path.getStatus().getEndpoints() != null
             && path.getStatus().getEndpoints().stream().anyMatch(e -> ips.contains(e.ip())))
         .map(ResourceID::fromResource)
-        .collect(Collectors.toSet()));
+        .collect(Collectors.toSet()),
+        () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()));
     reports = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
             .withItemStore(new WithoutManagedFields<>())
@@ -95,6 +103,17 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
             .withOnUpdateFilter((next, previous) -> !sameObservations(next, previous))
             .withOnDeleteFilter((report, finalStateUnknown) -> {
               fanOut.deleted(report);
+              return true;
+            })
+            .build(),
+        context);
+    slices = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(ServicePathNodeSlice.class, ServicePath.class)
+            .withItemStore(new WithoutManagedFields<>())
+            .withSecondaryToPrimaryMapper(fanOut::pathsToReconcile)
+            .withPrimaryToSecondaryMapper((ServicePath path) -> fanOut.slices())
+            .withOnDeleteFilter((slice, finalStateUnknown) -> {
+              fanOut.deleted(slice);
               return true;
             })
             .build(),
@@ -109,7 +128,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
             .withOnUpdateFilter((next, previous) -> false)
             .build(),
         context);
-    return List.of(pods, reports, nodes);
+    return List.of(pods, reports, slices, nodes);
   }
 
   /** Agents refresh {@code lastSyncTime} as a heartbeat; that alone changes no path's status. */
@@ -117,8 +136,25 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     if (a.getStatus() == null || b.getStatus() == null) {
       return a.getStatus() == b.getStatus();
     }
-    return Objects.equals(a.getStatus().getProgrammed(), b.getStatus().getProgrammed())
-        && Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
+    return Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
+  }
+
+  /**
+   * Each node's ServicePathNode and slices, indexed once per version (see {@link ReportIndexCache}).
+   * Slices count only while their node's ServicePathNode exists: deleting it takes the node's report
+   * away at once, before the garbage collector deletes the slices it owns.
+   */
+  private List<ReportIndex> nodeReports() {
+    Map<String, ServicePathNode> byNode = reports.list()
+        .collect(Collectors.toMap(r -> r.getMetadata().getName(), r -> r));
+    Map<String, List<ServicePathNodeSlice>> slicesByNode = slices.list()
+        .filter(s -> s.getSpec() != null && s.getSpec().getNodeName() != null)
+        .collect(Collectors.groupingBy(s -> s.getSpec().getNodeName()));
+    Set<String> names = new TreeSet<>(byNode.keySet());
+    indexes.retainOnly(names);
+    return names.stream()
+        .map(node -> indexes.indexOf(node, byNode.get(node), slicesByNode.getOrDefault(node, List.of())))
+        .toList();
   }
 
   @Override
@@ -136,7 +172,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path);
     NodeReports nodeReports = NodeReports.indexed(
-        reports.list().map(indexes::indexOf).toList(), nodes.list().map(n -> n.getMetadata().getName()).toList());
+        nodeReports(), nodes.list().map(n -> n.getMetadata().getName()).toList());
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
 
     Optional<Condition> before = Optional.ofNullable(path.getStatus())

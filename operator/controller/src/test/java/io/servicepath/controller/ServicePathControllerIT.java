@@ -10,11 +10,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServiceType;
 import io.servicepath.controller.status.Conditions;
@@ -119,8 +121,6 @@ class ServicePathControllerIT {
     ServicePathNodeStatus status = new ServicePathNodeStatus();
     status.setAgentVersion("test");
     status.setMode("iptables");
-    status.setProgrammed(Map.of("default", Map.of(path.getMetadata().getName(),
-        new ProgrammedPath(path.getMetadata().getGeneration(), Map.of()))));
     List<ObservedEndpoint> seen = new ArrayList<>();
     for (EndpointStatus e : path.getStatus().getEndpoints()) {
       if (node.equals(e.node())) {
@@ -131,6 +131,13 @@ class ServicePathControllerIT {
     status.setEndpoints(seen);
     existing.setStatus(status);
     client.resource(existing).updateStatus();
+    ServicePathNodeSlice slice = client.resources(ServicePathNodeSlice.class).withName(ServicePathNodeSlice.name(node, 0)).get();
+    if (slice == null) {
+      slice = client.resource(new ServicePathNodeSlice(node, 0)).create();
+    }
+    slice.setStatus(new ServicePathNodeSliceStatus(Map.of("default", Map.of(path.getMetadata().getName(),
+        new ProgrammedPath(path.getMetadata().getGeneration(), Map.of())))));
+    client.resource(slice).updateStatus();
   }
 
   @Test

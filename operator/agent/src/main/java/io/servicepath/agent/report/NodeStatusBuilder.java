@@ -5,9 +5,9 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,40 +21,45 @@ public final class NodeStatusBuilder {
   private NodeStatusBuilder() {}
 
   /**
-   * Paths by namespace and name, each with the generation programmed and, in Userspace mode, its
-   * proxy ports by port name. Endpoints once per address, sorted, only those this node has probed
-   * or dialed (an address never seen has no health to report). {@code rulesBackend} is reported as
+   * The node's own status: endpoints once per address, sorted, only those this node has probed or
+   * dialed (an address never seen has no health to report). {@code rulesBackend} is reported as
    * {@code status.mode}: {@code nftables} or {@code iptables}.
    */
   public static ServicePathNodeStatus build(
       String agentVersion, String rulesBackend, ProgrammedState programmed, Map<String, HealthState> health) {
-    Map<String, Map<String, Long>> generations = new TreeMap<>();
-    Map<String, Map<String, Map<String, Integer>>> proxyPorts = new TreeMap<>();
     Map<String, ObservedEndpoint> endpoints = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
-      PortKey key = binding.plan().key();
-      generations.computeIfAbsent(key.namespace(), n -> new TreeMap<>())
-          .merge(key.name(), binding.plan().generation(), Math::max);
-      Map<String, Integer> ports = proxyPorts.computeIfAbsent(key.namespace(), n -> new TreeMap<>())
-          .computeIfAbsent(key.name(), n -> new TreeMap<>());
-      if (binding.proxyPort() > 0) {
-        ports.put(key.portName(), binding.proxyPort());
-      }
       for (Endpoint endpoint : binding.plan().endpoints()) {
         observed(endpoint, health.get(endpoint.address()), endpoints);
       }
     }
-    Map<String, Map<String, ProgrammedPath>> paths = new TreeMap<>();
-    generations.forEach((namespace, names) -> names.forEach((name, generation) ->
-        paths.computeIfAbsent(namespace, n -> new TreeMap<>())
-            .put(name, new ProgrammedPath(generation, proxyPorts.get(namespace).get(name)))));
     ServicePathNodeStatus status = new ServicePathNodeStatus();
     status.setAgentVersion(agentVersion);
     status.setMode(rulesBackend);
     status.setLastSyncTime(programmed.syncedAt().truncatedTo(ChronoUnit.SECONDS).toString());
-    status.setProgrammed(paths);
     status.setEndpoints(new ArrayList<>(endpoints.values()));
     return status;
+  }
+
+  /**
+   * Every programmed path with the generation programmed and, in Userspace mode, its proxy ports
+   * by port name; the reporter spreads them over the node's slices.
+   */
+  public static Map<PathRef, ProgrammedPath> programmed(ProgrammedState programmed) {
+    Map<PathRef, Long> generations = new TreeMap<>();
+    Map<PathRef, Map<String, Integer>> proxyPorts = new TreeMap<>();
+    for (PortBinding binding : programmed.bindings()) {
+      PortKey key = binding.plan().key();
+      PathRef path = new PathRef(key.namespace(), key.name());
+      generations.merge(path, binding.plan().generation(), Math::max);
+      Map<String, Integer> ports = proxyPorts.computeIfAbsent(path, p -> new TreeMap<>());
+      if (binding.proxyPort() > 0) {
+        ports.put(key.portName(), binding.proxyPort());
+      }
+    }
+    Map<PathRef, ProgrammedPath> paths = new TreeMap<>();
+    generations.forEach((path, generation) -> paths.put(path, new ProgrammedPath(generation, proxyPorts.get(path))));
+    return paths;
   }
 
   /** True when both say the same, {@code lastSyncTime} aside. */
@@ -64,7 +69,6 @@ public final class NodeStatusBuilder {
     }
     return Objects.equals(a.getAgentVersion(), b.getAgentVersion())
         && Objects.equals(a.getMode(), b.getMode())
-        && Objects.equals(nonNull(a.getProgrammed()), nonNull(b.getProgrammed()))
         && Objects.equals(nonNull(a.getEndpoints()), nonNull(b.getEndpoints()));
   }
 
@@ -81,9 +85,5 @@ public final class NodeStatusBuilder {
 
   private static <T> List<T> nonNull(List<T> list) {
     return list == null ? List.of() : list;
-  }
-
-  private static <K, V> Map<K, V> nonNull(Map<K, V> map) {
-    return map == null ? Map.of() : map;
   }
 }

@@ -6,13 +6,15 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.servicepath.api.cache.WithoutManagedFields;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's cached view of the cluster: every ServicePath, and its own ServicePathNode only
+ * The agent's cached view of the cluster: every ServicePath, and its own ServicePathNode and slices only
  * (a field selector on {@code metadata.name}). Informers retry forever and keep their cache while
  * the API server is away, so the data plane is driven by the last known state.
  */
@@ -22,6 +24,7 @@ public final class ClusterView implements AutoCloseable {
 
   private final SharedIndexInformer<ServicePath> paths;
   private final SharedIndexInformer<ServicePathNode> node;
+  private final SharedIndexInformer<ServicePathNodeSlice> slices;
   private final String nodeName;
 
   public ClusterView(KubernetesClient client, String nodeName) {
@@ -36,19 +39,26 @@ public final class ClusterView implements AutoCloseable {
         }));
     this.node = client.resources(ServicePathNode.class).withField("metadata.name", nodeName).runnableInformer(0)
         .itemStore(new WithoutManagedFields<>());
+    this.slices = client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", nodeName)
+        .runnableInformer(0).itemStore(new WithoutManagedFields<>());
   }
 
   /**
-   * Starts both informers without waiting for them; {@code pathsChanged} runs on every ServicePath
-   * event, {@code nodeChanged} with our ServicePathNode (null once deleted). Both must not block.
+   * Starts the informers without waiting for them; {@code pathsChanged} runs on every ServicePath
+   * event, {@code nodeChanged} with our ServicePathNode (null once deleted), {@code sliceChanged}
+   * with one of our slices and whether it was deleted. None may block.
    */
-  public void start(Runnable pathsChanged, Consumer<ServicePathNode> nodeChanged) {
+  public void start(Runnable pathsChanged, Consumer<ServicePathNode> nodeChanged,
+      BiConsumer<ServicePathNodeSlice, Boolean> sliceChanged) {
     paths.addEventHandler(new Handler<>(p -> pathsChanged.run(), p -> pathsChanged.run()));
     node.addEventHandler(new Handler<>(nodeChanged, n -> nodeChanged.accept(null)));
+    slices.addEventHandler(new Handler<>(s -> sliceChanged.accept(s, false), s -> sliceChanged.accept(s, true)));
     paths.exceptionHandler((started, t) -> retry("ServicePaths", t));
     node.exceptionHandler((started, t) -> retry("ServicePathNode " + nodeName, t));
+    slices.exceptionHandler((started, t) -> retry("ServicePathNodeSlices of " + nodeName, t));
     paths.start();
     node.start();
+    slices.start();
   }
 
   public boolean pathsSynced() {
@@ -57,6 +67,15 @@ public final class ClusterView implements AutoCloseable {
 
   public boolean nodeSynced() {
     return node.hasSynced();
+  }
+
+  public boolean slicesSynced() {
+    return slices.hasSynced();
+  }
+
+  /** Our node's ServicePathNodeSlices as last seen. */
+  public List<ServicePathNodeSlice> ownSlices() {
+    return slices.getStore().list();
   }
 
   public List<ServicePath> paths() {
@@ -77,6 +96,7 @@ public final class ClusterView implements AutoCloseable {
   public void close() {
     paths.stop();
     node.stop();
+    slices.stop();
   }
 
   /** Adds and updates go to one consumer, deletes to another. */

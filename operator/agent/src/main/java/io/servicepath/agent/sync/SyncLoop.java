@@ -13,7 +13,7 @@ import io.servicepath.agent.report.ProgrammedState;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncResult;
-import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,17 +183,18 @@ public final class SyncLoop implements AutoCloseable {
 
   /** Once, before the first sync: reuse the proxy ports the previous run reported, which the rules still name. */
   private void loadPreferredPorts() {
-    if (preferredPortsLoaded || !view.nodeSynced()) {
+    if (preferredPortsLoaded || !view.slicesSynced()) {
       return;
     }
     preferredPortsLoaded = true;
-    ServicePathNode node = view.ownNode();
-    if (node == null || node.getStatus() == null || node.getStatus().getProgrammed() == null) {
-      return;
-    }
     Map<PortKey, Integer> ports = new HashMap<>();
-    node.getStatus().getProgrammed().forEach((namespace, paths) -> paths.forEach((name, path) ->
-        path.proxyPorts().forEach((port, proxyPort) -> ports.put(new PortKey(namespace, name, port), proxyPort))));
+    for (ServicePathNodeSlice slice : view.ownSlices()) {
+      if (slice.getStatus() == null || slice.getStatus().getProgrammed() == null) {
+        continue;
+      }
+      slice.getStatus().getProgrammed().forEach((namespace, paths) -> paths.forEach((name, path) ->
+          path.proxyPorts().forEach((port, proxyPort) -> ports.put(new PortKey(namespace, name, port), proxyPort))));
+    }
     listeners.preferPorts(ports);
   }
 

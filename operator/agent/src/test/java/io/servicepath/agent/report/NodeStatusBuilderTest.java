@@ -9,9 +9,9 @@ import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -48,12 +48,11 @@ class NodeStatusBuilderTest {
     assertThat(status.getAgentVersion()).isEqualTo("1.2.3");
     assertThat(status.getMode()).isEqualTo("nftables");
     assertThat(status.getLastSyncTime()).isEqualTo("2026-01-02T03:04:05Z");
-    assertThat(status.getProgrammed()).isEqualTo(Map.of(
-        "apps", Map.of("fast", new ProgrammedPath(3, Map.of())),
-        "default", Map.of(
-            "cloud-nginx", new ProgrammedPath(3, Map.of("http-server", 32855, "https-server", 32856)),
-            "cloud-nginx-copy", new ProgrammedPath(3, Map.of("http-server", 32857)))));
-    assertThat(status.programmed("default", "cloud-nginx").proxyPorts()).containsOnlyKeys("http-server", "https-server");
+    assertThat(NodeStatusBuilder.programmed(cloudNginx())).containsExactly(
+        Map.entry(new PathRef("apps", "fast"), new ProgrammedPath(3, Map.of())),
+        Map.entry(new PathRef("default", "cloud-nginx"),
+            new ProgrammedPath(3, Map.of("http-server", 32855, "https-server", 32856))),
+        Map.entry(new PathRef("default", "cloud-nginx-copy"), new ProgrammedPath(3, Map.of("http-server", 32857))));
     assertThat(status.getEndpoints()).isEmpty();
   }
 
@@ -73,7 +72,7 @@ class NodeStatusBuilderTest {
   }
 
   @Test
-  @DisplayName("Content comparison ignores lastSyncTime and sees any other change")
+  @DisplayName("Content comparison ignores lastSyncTime and sees a new version or endpoint health")
   void sameContent() {
     ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
     ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), SYNCED.plusSeconds(30));
@@ -83,7 +82,7 @@ class NodeStatusBuilderTest {
     assertThat(NodeStatusBuilder.sameContent(a, b)).isTrue();
     assertThat(NodeStatusBuilder.sameContent(a, null)).isFalse();
     assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", "nftables", later, Map.of()))).isFalse();
-    ProgrammedState fewer = new ProgrammedState(cloudNginx().bindings().subList(0, 2), SYNCED);
-    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", fewer, Map.of()))).isFalse();
+    Map<String, HealthState> probed = Map.of("10.244.1.5:80", new HealthState("10.244.1.5:80", true, 1, 0, null, SYNCED));
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", later, probed))).isFalse();
   }
 }

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.SelectableField;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -20,8 +21,9 @@ import java.util.TreeMap;
 /**
  * Generates the CRD YAML of the API classes, then finishes what the generator's annotations cannot
  * say: printer columns in the order kubectl shows them, bounds on the int-or-string {@code
- * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way, and an
- * atomic map type for the node report's per-path map.
+ * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way, an
+ * atomic map type for the node slices' per-path map, and {@code spec.nodeName} as a selectable
+ * field of slices.
  */
 final class CrdYaml {
 
@@ -29,7 +31,7 @@ final class CrdYaml {
 
   /** Like {@code kubectl get services}: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) READY AGE. */
   private static final List<String> COLUMN_ORDER =
-      List.of("Type", "Cluster-IP", "External-IP", "Port(s)", "Node-IP", "Mode", "Ready", "Last-Sync", "Age");
+      List.of("Type", "Cluster-IP", "External-IP", "Port(s)", "Node-IP", "Node", "Mode", "Ready", "Last-Sync", "Age");
 
   private CrdYaml() {}
 
@@ -37,7 +39,7 @@ final class CrdYaml {
   static Map<String, String> generate() {
     Map<String, ByteArrayOutputStream> outputs = new TreeMap<>();
     new CRDGenerator()
-        .customResourceClasses(ServicePath.class, ServicePathNode.class)
+        .customResourceClasses(ServicePath.class, ServicePathNode.class, ServicePathNodeSlice.class)
         .forCRDVersions("v1")
         .withPostProcessor(new Finishing())
         .withOutput(
@@ -79,6 +81,10 @@ final class CrdYaml {
         if (status != null && status.getProperties().containsKey("programmed")) {
           // One entry per path: granular, server-side apply would list each one again in managedFields.
           status.getProperties().get("programmed").setXKubernetesMapType("atomic");
+        }
+        if (crd.getMetadata().getName().startsWith("servicepathnodeslices.")) {
+          // An agent lists and watches its own node's slices only: --field-selector spec.nodeName=<node>.
+          version.setSelectableFields(List.of(new SelectableField(".spec.nodeName")));
         }
         JSONSchemaProps spec = root.getProperties().get("spec");
         JSONSchemaProps ports = spec.getProperties().get("ports");

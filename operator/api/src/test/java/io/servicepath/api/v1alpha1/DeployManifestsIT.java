@@ -169,7 +169,7 @@ class DeployManifestsIT {
 
   @Test
   @Order(4)
-  @DisplayName("An agent's pod-bound token writes its own node's ServicePathNode only, reads ServicePaths, writes none")
+  @DisplayName("An agent's pod-bound token writes its own node's ServicePathNode and slices only, reads ServicePaths, writes none")
   void agentTokenIsPinnedToItsOwnNode() throws Exception {
     kubectl(rendered, "apply", "--server-side", "-f", "-");
     for (String node : List.of("sp-node-1", "sp-node-2")) {
@@ -222,6 +222,28 @@ class DeployManifestsIT {
           .hasMessageContaining(POLICY);
       assertThatThrownBy(() -> agent.resources(ServicePathNode.class).withName("sp-node-2")
               .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"nodeIP\":\"10.240.0.99\"}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY);
+
+      // Its own slices: written, listed by spec.nodeName; another node's, or a name another node's
+      // slices need, denied.
+      agent.resource(new ServicePathNodeSlice("sp-node-1", 0)).create();
+      ServicePathNodeSlice slice = agent.resources(ServicePathNodeSlice.class).withName("sp-node-1-0").subresource("status")
+          .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"programmed\":{\"default\":{\"web\":{\"generation\":3}}}}}");
+      assertThat(slice.getStatus().getProgrammed().get("default").get("web").generation()).isEqualTo(3);
+      admin.resource(new ServicePathNodeSlice("sp-node-2", 0)).create();
+      assertThat(agent.resources(ServicePathNodeSlice.class).withField("spec.nodeName", "sp-node-1").list().getItems())
+          .extracting(x -> x.getMetadata().getName()).containsExactly("sp-node-1-0");
+      assertThatThrownBy(() -> agent.resource(new ServicePathNodeSlice("sp-node-2", 1)).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining("its node is sp-node-1, not slice sp-node-2-1 of node sp-node-2");
+      assertThatThrownBy(() -> agent.resources(ServicePathNodeSlice.class).withName("sp-node-2-0").subresource("status")
+              .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"programmed\":{}}}"))
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY);
+      ServicePathNodeSlice squatter = new ServicePathNodeSlice("sp-node-1", 0);
+      squatter.getMetadata().setName("sp-node-1-x");
+      assertThatThrownBy(() -> agent.resource(squatter).create())
           .isInstanceOf(KubernetesClientException.class)
           .hasMessageContaining(POLICY);
 

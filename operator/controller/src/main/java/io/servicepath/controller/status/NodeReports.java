@@ -3,20 +3,24 @@ package io.servicepath.controller.status;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Reads the agents' {@code ServicePathNode} reports for one path: how many nodes programmed its
- * generation, and the health of each endpoint (agents report it per endpoint address, whatever
- * paths send to it). The agent on an endpoint's own node probes it, so its word wins; otherwise any node that saw a dial fail marks it unhealthy. Each report is read
+ * Reads the agents' reports (ServicePathNodes and their slices) for one path: how many nodes
+ * programmed its generation, and the health of each endpoint (agents report it per endpoint
+ * address, whatever paths send to it). The agent on an endpoint's own node probes it, so its word
+ * wins; otherwise any node that saw a dial fail marks it unhealthy. Each node's report is read
  * through its {@link ReportIndex}, so the cost per path does not grow with the number of paths.
  */
 public final class NodeReports {
@@ -28,14 +32,25 @@ public final class NodeReports {
    * @param nodes names of the cluster's Node objects: a node whose agent has not reported yet
    *     counts as not programmed
    */
-  public NodeReports(List<ServicePathNode> reports, Collection<String> nodes) {
-    this(nodes, reports.stream().map(ReportIndex::of).toList());
+  /** Slices of a node without a ServicePathNode are left out, as the reconciler does. */
+  public NodeReports(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices, Collection<String> nodes) {
+    this(nodes, index(reports, slices));
   }
 
   private NodeReports(Collection<String> nodes, List<ReportIndex> reports) {
     this.reports = reports;
     this.nodes = new TreeSet<>(nodes);
     reports.forEach(r -> this.nodes.add(r.node()));
+  }
+
+  private static List<ReportIndex> index(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices) {
+    Map<String, ServicePathNode> byNode = new TreeMap<>();
+    reports.forEach(r -> byNode.put(r.getMetadata().getName(), r));
+    Map<String, List<ServicePathNodeSlice>> slicesByNode = new TreeMap<>();
+    slices.forEach(s -> slicesByNode.computeIfAbsent(s.getSpec().getNodeName(), n -> new ArrayList<>()).add(s));
+    return byNode.keySet().stream()
+        .map(node -> ReportIndex.of(node, byNode.get(node), slicesByNode.getOrDefault(node, List.of())))
+        .toList();
   }
 
   /** Reports indexed already (see {@link ReportIndexCache}). */

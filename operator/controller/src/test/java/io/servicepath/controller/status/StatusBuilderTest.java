@@ -8,11 +8,13 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ProgrammedPath;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.Paths;
 import io.servicepath.controller.allocation.AllocationResult;
@@ -34,21 +36,28 @@ class StatusBuilderTest {
 
   private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
 
-  private ServicePathStatus build(ServicePath path, List<ServicePathNode> reports, Clock clock) {
+  /** One node's report: its ServicePathNode and its one slice. */
+  record Report(ServicePathNode node, ServicePathNodeSlice slice) {}
+
+  private ServicePathStatus build(ServicePath path, List<Report> reports, Clock clock) {
     AllocationResult allocation = allocator.allocate(path);
     List<EndpointStatus> eps = EndpointResolver.resolve(path.getSpec(), List.of(
         pod("default", "nginx-a", NGINX, "10.244.1.5", "sp-node-1", true),
         pod("default", "nginx-b", NGINX, "10.244.2.6", "sp-node-2", true)));
-    return StatusBuilder.build(path, allocation, eps, new NodeReports(reports, List.of("sp-node-1", "sp-node-2")), clock);
+    return StatusBuilder.build(path, allocation, eps, new NodeReports(
+        reports.stream().map(Report::node).toList(), reports.stream().map(Report::slice).toList(),
+        List.of("sp-node-1", "sp-node-2")), clock);
   }
 
-  static ServicePathNode report(String node, long generation, ObservedEndpoint... seen) {
+  static Report report(String node, long generation, ObservedEndpoint... seen) {
     ServicePathNode n = new ServicePathNode(node, "10.240.0.4");
     ServicePathNodeStatus s = new ServicePathNodeStatus();
-    s.setProgrammed(Map.of("default", Map.of("cloud-nginx", new ProgrammedPath(generation, Map.of()))));
     s.setEndpoints(List.of(seen));
     n.setStatus(s);
-    return n;
+    ServicePathNodeSlice slice = new ServicePathNodeSlice(node, 0);
+    slice.setStatus(new ServicePathNodeSliceStatus(
+        Map.of("default", Map.of("cloud-nginx", new ProgrammedPath(generation, Map.of())))));
+    return new Report(n, slice);
   }
 
   static String condition(ServicePathStatus s, String type) {
@@ -83,7 +92,7 @@ class StatusBuilderTest {
   @DisplayName("When there is no node and no report, then Programmed is Unknown with NoNodes")
   void noNodes() {
     ServicePath path = Paths.cloudNginx();
-    ServicePathStatus s = StatusBuilder.build(path, allocator.allocate(path), List.of(), new NodeReports(List.of(), List.of()), T0);
+    ServicePathStatus s = StatusBuilder.build(path, allocator.allocate(path), List.of(), new NodeReports(List.of(), List.of(), List.of()), T0);
     assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("Unknown/NoNodes");
   }
 
@@ -131,7 +140,7 @@ class StatusBuilderTest {
   @DisplayName("When nothing changed, then the rebuilt status is equal and lastTransitionTime does not move")
   void stableWhenNothingChanged() {
     ServicePath path = Paths.cloudNginx();
-    List<ServicePathNode> reports = List.of(report("sp-node-1", 1), report("sp-node-2", 1));
+    List<Report> reports = List.of(report("sp-node-1", 1), report("sp-node-2", 1));
     ServicePathStatus first = build(path, reports, T0);
     path.setStatus(first);
     ServicePathStatus second = build(path, reports, T1);
