@@ -29,14 +29,9 @@ public final class ClusterView implements AutoCloseable {
 
   public ClusterView(KubernetesClient client, String nodeName) {
     this.nodeName = nodeName;
-    // The controller's conditions (five per path, each with a message) are for people; the agent
-    // programs from the rest of the status. At 10,000 paths they were ~50,000 cached objects.
+    // Every path of the cluster is cached: only what a plan is made of (see CachedPaths).
     this.paths = client.resources(ServicePath.class).inAnyNamespace().runnableInformer(0)
-        .itemStore(new WithoutManagedFields<ServicePath>(path -> {
-          if (path.getStatus() != null) {
-            path.getStatus().setConditions(null);
-          }
-        }));
+        .itemStore(new WithoutManagedFields<>(CachedPaths::trim));
     this.node = client.resources(ServicePathNode.class).withField("metadata.name", nodeName).runnableInformer(0)
         .itemStore(new WithoutManagedFields<>());
     this.slices = client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", nodeName)
