@@ -63,7 +63,8 @@ public final class SyncLoop implements AutoCloseable {
 
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
-  private final Map<PortKey, String> lastSummary = new HashMap<>();
+  /** The last sync's bindings, to log what changed; not their summaries: a string per path. */
+  private Map<PortKey, PortBinding> lastBindings = Map.of();
   private boolean preferredPortsLoaded;
 
   public SyncLoop(
@@ -211,18 +212,21 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   private void logChanges(List<PortBinding> bindings, SyncResult result) {
-    Map<PortKey, String> summaries = new HashMap<>();
+    Map<PortKey, PortBinding> byKey = new HashMap<>();
     for (PortBinding binding : bindings) {
-      String summary = describe(binding);
-      summaries.put(binding.plan().key(), summary);
-      if (!summary.equals(lastSummary.get(binding.plan().key()))) {
-        LOG.info("{}: {}", binding.plan().key(), summary);
+      PortKey key = binding.plan().key();
+      byKey.put(key, binding);
+      PortBinding last = lastBindings.get(key);
+      if (!binding.equals(last)) {
+        String summary = describe(binding);
+        if (last == null || !summary.equals(describe(last))) {
+          LOG.info("{}: {}", key, summary);
+        }
       }
     }
-    lastSummary.keySet().stream().filter(k -> !summaries.containsKey(k))
+    lastBindings.keySet().stream().filter(k -> !byKey.containsKey(k))
         .forEach(k -> LOG.info("{}: removed", k));
-    lastSummary.clear();
-    lastSummary.putAll(summaries);
+    lastBindings = byKey;
     if (result.full() || !result.unchanged()) {
       LOG.info("{} {} sync: {} path ports, {} rules, {} chains written, {} deleted, {} elements changed, {} ms",
           result.full() ? "Full" : "Partial", rules.name(), bindings.size(), result.ruleCount(),
