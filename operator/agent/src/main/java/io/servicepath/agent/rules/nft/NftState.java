@@ -127,6 +127,14 @@ final class NftState {
       }
       claim(path);
     });
+    // Unchanged paths keep their elements but take the new, equal binding: the old one would keep
+    // an older sync's plan alive, and with it strings of cached ServicePaths replaced since.
+    wanted.forEach((id, binding) -> {
+      Rendered kept = paths.get(id);
+      if (kept.binding() != binding) {
+        paths.put(id, new Rendered(binding, kept.elements()));
+      }
+    });
     return rendered.size();
   }
 
