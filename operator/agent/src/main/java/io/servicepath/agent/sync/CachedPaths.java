@@ -3,6 +3,7 @@ package io.servicepath.agent.sync;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.EndpointStatus.EndpointPort;
+import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
@@ -65,7 +66,11 @@ final class CachedPaths {
     status.setConditions(null);
     status.setPortSummary(null);
     status.setNodes(null);
-    status.setPorts(compact(status.getPorts()));
+    if (status.getPorts() != null) {
+      status.setPorts(status.getPorts().stream()
+          .map(p -> new PortStatus(intern(p.name()), p.port(), p.protocol(), p.nodePort()))
+          .toList());
+    }
     if (status.getEndpoints() != null) {
       status.setEndpoints(status.getEndpoints().stream().map(CachedPaths::trim).toList());
     }

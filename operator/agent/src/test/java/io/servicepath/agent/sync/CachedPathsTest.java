@@ -10,6 +10,7 @@ import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.HealthCheck;
 import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.Retry;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.SessionAffinity;
@@ -90,6 +91,8 @@ class CachedPathsTest {
     ServicePath b = CloudNginx.path(List.of(
         CloudNginx.endpoint(new String("web-1"), new String("10.244.1.5"), new String("sp-node-1"), true, 80, 0)));
     b.getMetadata().setNamespace(new String("default"));
+    b.getStatus().setPorts(b.getStatus().getPorts().stream()
+        .map(p -> new PortStatus(new String(p.name()), p.port(), p.protocol(), p.nodePort())).toList());
 
     CachedPaths.trim(a);
     CachedPaths.trim(b);
@@ -101,5 +104,6 @@ class CachedPathsTest {
     assertThat(eb.node()).isSameAs(ea.node());
     assertThat(eb.ports().get(0).name()).isSameAs(ea.ports().get(0).name());
     assertThat(b.getMetadata().getNamespace()).isSameAs(a.getMetadata().getNamespace());
+    assertThat(b.getStatus().getPorts().get(0).name()).isSameAs(a.getStatus().getPorts().get(0).name());
   }
 }
