@@ -12,14 +12,14 @@ import java.util.List;
 
 /**
  * Trims a ServicePath before the agent's informer caches it, down to what {@link PlanMapper}
- * reads: the agent holds every path of the cluster, ~10 KiB of heap per path at 10,000 paths
- * (docs/benchmarks.md, footprint).
+ * reads: the agent holds every path of the cluster, and at 10,000 paths its heap is mostly
+ * per-path objects (docs/benchmarks.md, footprint).
  *
  * <p>Dropped: the controller's conditions (five per path, each with a message, for people),
  * port summary, node summary and endpoint health messages; the selector and target ports (the
  * controller resolves them into {@code status.endpoints}); the uid, labels, annotations, owner
- * references, finalizers and creation time. Kept: name, namespace, generation and resourceVersion, and every
- * field a plan is made of.
+ * references, finalizers and creation time. Kept: name, namespace, generation and
+ * resourceVersion, and every field a plan is made of.
  *
  * <p>Strings that repeat across paths (namespaces, port names, the nodes, pods and addresses of
  * endpoints that several paths select) are interned so that the cache holds one copy of each.
