@@ -359,6 +359,16 @@ def rss_mib(pid):
     return None
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used, seconds (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        return None
+
+
 def open_files_limit(pid):
     """The soft limit on open files of a process (a Userspace path holds a listening socket)."""
     try:
