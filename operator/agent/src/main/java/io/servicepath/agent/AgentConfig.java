@@ -1,6 +1,5 @@
 package io.servicepath.agent;
 
-import io.servicepath.agent.proxy.ProxySettings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -21,8 +20,6 @@ import java.util.Map;
  * @param eventLoops proxy event loop threads; 0 = one per core
  * @param rulesBackend how nat rules are programmed: our own nftables table (the default), or SP- chains via
  *     iptables-restore
- * @param proxySplice when the userspace proxy moves bytes with splice(2): {@code auto} (the default: a
- *     direction once it carries bulk data), {@code on} (every connection), {@code off}; epoll only
  */
 public record AgentConfig(
     String nodeName,
@@ -34,8 +31,7 @@ public record AgentConfig(
     Duration reportInterval,
     Duration reportHeartbeat,
     int eventLoops,
-    RulesBackendKind rulesBackend,
-    ProxySettings.Splice proxySplice) {
+    RulesBackendKind rulesBackend) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -56,8 +52,7 @@ public record AgentConfig(
       new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
       new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
-      new Option("rules-backend", "SP_RULES_BACKEND", "nftables"),
-      new Option("proxy-splice", "SP_PROXY_SPLICE", "auto"));
+      new Option("rules-backend", "SP_RULES_BACKEND", "nftables"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -113,16 +108,7 @@ public record AgentConfig(
         duration("report-interval", values),
         duration("report-heartbeat", values),
         integer("event-loops", values),
-        rulesBackend(values.get("rules-backend")),
-        splice(values.get("proxy-splice")));
-  }
-
-  private static ProxySettings.Splice splice(String value) {
-    try {
-      return ProxySettings.Splice.parse(value);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--proxy-splice must be auto, on or off, got " + value, e);
-    }
+        rulesBackend(values.get("rules-backend")));
   }
 
   private static RulesBackendKind rulesBackend(String value) {

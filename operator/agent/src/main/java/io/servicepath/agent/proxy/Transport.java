@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
  *
  * @param channelOfFamily makes a socket channel of one address family (IPv4 or IPv6)
  * @param reusePort the SO_REUSEPORT option of the transport's server channels, or null (NIO)
- * @param canSplice its socket channels can splice(2) to each other ({@link EpollSplice}; epoll only)
  */
 public record Transport(
     String name,
@@ -31,8 +30,7 @@ public record Transport(
     Class<? extends ServerSocketChannel> serverChannelClass,
     Class<? extends SocketChannel> channelClass,
     ChannelFamilyFactory channelOfFamily,
-    ChannelOption<Boolean> reusePort,
-    boolean canSplice) {
+    ChannelOption<Boolean> reusePort) {
 
   /** Makes a socket channel of one address family. */
   public interface ChannelFamilyFactory {
@@ -73,8 +71,7 @@ public record Transport(
               throw new IllegalStateException("cannot make an epoll socket channel", e);
             }
           },
-          reusePort,
-          true));
+          reusePort));
     } catch (ReflectiveOperationException | LinkageError e) {
       LOG.info("Epoll classes not usable ({}), using NIO", e.toString());
       return Optional.empty();
@@ -83,12 +80,7 @@ public record Transport(
 
   public static Transport nio() {
     return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
-        family -> new NioSocketChannel(SelectorProvider.provider(), family), null, false);
-  }
-
-  /** The splice mode the proxy uses with this transport: {@code wanted}, or OFF where it cannot splice. */
-  public ProxySettings.Splice splice(ProxySettings.Splice wanted) {
-    return canSplice ? wanted : ProxySettings.Splice.OFF;
+        family -> new NioSocketChannel(SelectorProvider.provider(), family), null);
   }
 
   public EventLoopGroup newEventLoopGroup(int threads) {
