@@ -29,11 +29,8 @@ import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
 import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -139,22 +136,11 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     return Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
   }
 
-  /**
-   * Each node's ServicePathNode and slices, indexed once per version (see {@link ReportIndexCache}).
-   * Slices count only while their node's ServicePathNode exists: deleting it takes the node's report
-   * away at once, before the garbage collector deletes the slices it owns.
-   */
+  /** Each node's ServicePathNode and slices, indexed once per version (see {@link ReportIndexCache}). */
   private List<ReportIndex> nodeReports() {
-    Map<String, ServicePathNode> byNode = reports.list()
-        .collect(Collectors.toMap(r -> r.getMetadata().getName(), r -> r));
-    Map<String, List<ServicePathNodeSlice>> slicesByNode = slices.list()
-        .filter(s -> s.getSpec() != null && s.getSpec().getNodeName() != null)
-        .collect(Collectors.groupingBy(s -> s.getSpec().getNodeName()));
-    Set<String> names = new TreeSet<>(byNode.keySet());
-    indexes.retainOnly(names);
-    return names.stream()
-        .map(node -> indexes.indexOf(node, byNode.get(node), slicesByNode.getOrDefault(node, List.of())))
-        .toList();
+    List<ReportIndex> indexed = NodeReports.index(reports.list().toList(), slices.list().toList(), indexes::indexOf);
+    indexes.retainOnly(indexed.stream().map(ReportIndex::node).collect(Collectors.toSet()));
+    return indexed;
   }
 
   @Override

@@ -34,7 +34,7 @@ public final class NodeReports {
    */
   /** Slices of a node without a ServicePathNode are left out, as the reconciler does. */
   public NodeReports(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices, Collection<String> nodes) {
-    this(nodes, index(reports, slices));
+    this(nodes, index(reports, slices, ReportIndex::of));
   }
 
   private NodeReports(Collection<String> nodes, List<ReportIndex> reports) {
@@ -43,13 +43,27 @@ public final class NodeReports {
     reports.forEach(r -> this.nodes.add(r.node()));
   }
 
-  private static List<ReportIndex> index(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices) {
+  /** Builds (or looks up) the index of one node's report. */
+  @FunctionalInterface
+  public interface Indexer {
+    ReportIndex index(String node, ServicePathNode report, List<ServicePathNodeSlice> slices);
+  }
+
+  /**
+   * Groups the slices by {@code spec.nodeName} with their node's ServicePathNode and indexes each
+   * node's report. Slices count only while their node's ServicePathNode exists: deleting it takes
+   * the node's report away at once, before the garbage collector deletes the slices it owns.
+   */
+  public static List<ReportIndex> index(
+      Collection<ServicePathNode> reports, Collection<ServicePathNodeSlice> slices, Indexer indexer) {
     Map<String, ServicePathNode> byNode = new TreeMap<>();
     reports.forEach(r -> byNode.put(r.getMetadata().getName(), r));
     Map<String, List<ServicePathNodeSlice>> slicesByNode = new TreeMap<>();
-    slices.forEach(s -> slicesByNode.computeIfAbsent(s.getSpec().getNodeName(), n -> new ArrayList<>()).add(s));
+    slices.stream()
+        .filter(s -> s.getSpec() != null && s.getSpec().getNodeName() != null)
+        .forEach(s -> slicesByNode.computeIfAbsent(s.getSpec().getNodeName(), n -> new ArrayList<>()).add(s));
     return byNode.keySet().stream()
-        .map(node -> ReportIndex.of(node, byNode.get(node), slicesByNode.getOrDefault(node, List.of())))
+        .map(node -> indexer.index(node, byNode.get(node), slicesByNode.getOrDefault(node, List.of())))
         .toList();
   }
 
