@@ -15,6 +15,7 @@ import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Endpoint;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,7 +25,9 @@ import java.net.SocketException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -132,6 +135,41 @@ class ProxyServerTest {
     assertThat(refused).isTrue();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
     assertThat(counter("refusals")).isEqualTo(1);
+  }
+
+  /**
+   * Many MiB each way with the FIN right after the last byte: the client writes faster than the
+   * echo endpoint answers, so the FIN reaches the proxy while bytes still wait, and every one of
+   * them must arrive, in order, before the FIN is passed on. (A splice relay once failed this.)
+   */
+  @Test
+  void bulkBytesArriveIntactBeforeTheFin() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+    byte[] sent = new byte[8 * 1024 * 1024];
+    new Random(1).nextBytes(sent);
+
+    byte[] received;
+    try (Socket client = connect(listener.port())) {
+      client.setSoTimeout(30_000);
+      Thread writer = new Thread(() -> {
+        try {
+          client.getOutputStream().write(sent);
+          client.shutdownOutput();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }, "bulk-writer");
+      writer.start();
+      received = client.getInputStream().readAllBytes();
+      writer.join();
+    }
+
+    assertThat(received.length).isEqualTo(sent.length + TestBackend.BYE.length);
+    assertThat(Arrays.equals(received, 0, sent.length, sent, 0, sent.length)).as("echoed bytes").isTrue();
+    assertThat(Arrays.copyOfRange(received, sent.length, received.length)).isEqualTo(TestBackend.BYE);
+    awaitTrue(() -> counter("bytes_to_endpoint") == sent.length);
+    awaitTrue(() -> counter("bytes_to_client") == sent.length + TestBackend.BYE.length);
   }
 
   @Test
