@@ -5,6 +5,7 @@ import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
+import io.servicepath.controller.status.ReportIndex;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +64,7 @@ public final class ReportFanOut {
   public Set<ResourceID> pathsToReconcile(ServicePathNode report) {
     String name = report.getMetadata().getName();
     boolean gone = deletedReports.remove(name);
-    Map<String, List<ObservedEndpoint>> now = gone ? Map.of() : byIp(report);
+    Map<String, List<ObservedEndpoint>> now = gone ? Map.of() : ReportIndex.endpointsByIp(report);
     var before = gone ? reportsSeen.remove(name) : reportsSeen.put(name, now);
     if (gone || before == null) {
       return allPaths.get();
@@ -93,13 +94,6 @@ public final class ReportFanOut {
   /** The ServicePathNodes seen so far (cluster-scoped). */
   public Set<ResourceID> reports() {
     return reportsSeen.keySet().stream().map(ResourceID::new).collect(Collectors.toSet());
-  }
-
-  private static Map<String, List<ObservedEndpoint>> byIp(ServicePathNode report) {
-    if (report.getStatus() == null || report.getStatus().getEndpoints() == null) {
-      return Map.of();
-    }
-    return report.getStatus().getEndpoints().stream().collect(Collectors.groupingBy(ObservedEndpoint::ip));
   }
 
   /** Adds the paths of {@code a} whose entry in {@code b} is missing or different. */

@@ -27,13 +27,7 @@ public class ServicePathNodeStatus {
 
   /** The health of one endpoint address, as this node saw it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record ObservedEndpoint(String ip, int port, Health health, String reason) {
-
-    /** {@code ip:port}, as endpoints are keyed everywhere else. */
-    public String address() {
-      return ip + ":" + port;
-    }
-  }
+  public record ObservedEndpoint(String ip, int port, Health health, String reason) {}
 
   public String getAgentVersion() {
     return agentVersion;

@@ -34,10 +34,8 @@ public final class ReportIndex {
    */
   public static ReportIndex of(String node, ServicePathNode report, List<ServicePathNodeSlice> slices) {
     ReportIndex index = new ReportIndex(node, version(report, slices));
-    if (report != null && report.getStatus() != null && report.getStatus().getEndpoints() != null) {
-      for (ObservedEndpoint endpoint : report.getStatus().getEndpoints()) {
-        index.endpointsByIp.computeIfAbsent(endpoint.ip(), k -> new ArrayList<>()).add(endpoint);
-      }
+    if (report != null) {
+      index.endpointsByIp.putAll(endpointsByIp(report));
     }
     for (ServicePathNodeSlice slice : slices) {
       if (slice.getStatus() != null && slice.getStatus().getProgrammed() != null) {
@@ -46,6 +44,17 @@ public final class ReportIndex {
       }
     }
     return index;
+  }
+
+  /** What a node's report observed of each endpoint IP, one entry per port. */
+  public static Map<String, List<ObservedEndpoint>> endpointsByIp(ServicePathNode report) {
+    Map<String, List<ObservedEndpoint>> byIp = new HashMap<>();
+    if (report.getStatus() != null && report.getStatus().getEndpoints() != null) {
+      for (ObservedEndpoint endpoint : report.getStatus().getEndpoints()) {
+        byIp.computeIfAbsent(endpoint.ip(), k -> new ArrayList<>()).add(endpoint);
+      }
+    }
+    return byIp;
   }
 
   /**
