@@ -9,6 +9,7 @@ import io.servicepath.agent.proxy.NodePortHolder;
 import io.servicepath.agent.proxy.ProxyMetrics;
 import io.servicepath.agent.proxy.ProxyServer;
 import io.servicepath.agent.proxy.ProxySettings;
+import io.servicepath.agent.proxy.Transport;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.IptablesBackend;
@@ -57,7 +58,7 @@ public final class Agent implements AutoCloseable {
         .forOpenFilesLimit(maxOpenFiles());
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
-    this.proxy = new ProxyServer(proxySettings, health, proxyMetrics, clock);
+    this.proxy = new ProxyServer(proxySettings, Transport.of(config.proxyTransport()), health, proxyMetrics, clock);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));

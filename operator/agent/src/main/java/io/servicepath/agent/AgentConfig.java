@@ -1,5 +1,6 @@
 package io.servicepath.agent;
 
+import io.servicepath.agent.proxy.Transport;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -18,6 +19,8 @@ import java.util.Map;
  * @param reportInterval at most one ServicePathNode write per interval
  * @param reportHeartbeat {@code lastSyncTime} is refreshed this often even when nothing changed; 0 never
  * @param eventLoops proxy event loop threads; 0 = one per core
+ * @param proxyTransport the proxy's Netty transport: io_uring, epoll or NIO; one this machine cannot
+ *     load falls back to the next (io_uring, then epoll, then NIO)
  * @param rulesBackend how nat rules are programmed: our own nftables table (the default), or SP- chains via
  *     iptables-restore
  */
@@ -31,6 +34,7 @@ public record AgentConfig(
     Duration reportInterval,
     Duration reportHeartbeat,
     int eventLoops,
+    Transport.Kind proxyTransport,
     RulesBackendKind rulesBackend) {
 
   /** The values of {@code --rules-backend}. */
@@ -52,6 +56,7 @@ public record AgentConfig(
       new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
       new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
+      new Option("proxy-transport", "SP_PROXY_TRANSPORT", Transport.DEFAULT.flagValue()),
       new Option("rules-backend", "SP_RULES_BACKEND", "nftables"));
 
   public static String usage() {
@@ -108,7 +113,16 @@ public record AgentConfig(
         duration("report-interval", values),
         duration("report-heartbeat", values),
         integer("event-loops", values),
+        proxyTransport(values.get("proxy-transport")),
         rulesBackend(values.get("rules-backend")));
+  }
+
+  private static Transport.Kind proxyTransport(String value) {
+    try {
+      return Transport.Kind.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--proxy-transport must be io_uring, epoll or nio, got " + value, e);
+    }
   }
 
   private static RulesBackendKind rulesBackend(String value) {

@@ -3,6 +3,7 @@ package io.servicepath.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.servicepath.agent.proxy.Transport;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -51,6 +52,21 @@ class AgentConfigTest {
         Map.of("SP_RULES_BACKEND", "nftables")).rulesBackend()).isEqualTo(AgentConfig.RulesBackendKind.IPTABLES);
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--rules-backend=ipvs"},
         Map.of())).hasMessageContaining("--rules-backend");
+  }
+
+  @Test
+  @DisplayName("The proxy transport is the default unless --proxy-transport or SP_PROXY_TRANSPORT names one; anything else is refused")
+  void proxyTransport() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of()).proxyTransport()).isEqualTo(Transport.DEFAULT);
+    assertThat(AgentConfig.parse(required, Map.of("SP_PROXY_TRANSPORT", "io_uring")).proxyTransport())
+        .isEqualTo(Transport.Kind.IO_URING);
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-transport=nio"},
+        Map.of("SP_PROXY_TRANSPORT", "io_uring")).proxyTransport()).isEqualTo(Transport.Kind.NIO);
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-transport=epoll"},
+        Map.of()).proxyTransport()).isEqualTo(Transport.Kind.EPOLL);
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-transport=kqueue"},
+        Map.of())).hasMessageContaining("--proxy-transport");
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.proxy.ProxyListener;
+import io.servicepath.agent.proxy.Transport;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.sync.CloudNginx;
 import io.servicepath.api.v1alpha1.Health;
@@ -73,7 +74,7 @@ class AgentIT {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1,
-        AgentConfig.RulesBackendKind.IPTABLES);
+        Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES);
     agent = new Agent(config, client, runner, registry, Clock.systemUTC());
     agent.start();
   }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * The userspace proxy: one proxy port per path port, forwarding each accepted connection to an
  * endpoint of that path; owns the event loops.
  *
- * <p>With epoll and several event loops, a proxy port is one listening socket per event loop, all
+ * <p>With epoll or io_uring and several event loops, a proxy port is one listening socket per event loop, all
  * bound with SO_REUSEPORT: the kernel spreads new connections over them, and each connection stays
  * on the loop that accepted it. One listener shared by all loops would hand every accepted
  * connection to another loop's thread (a task queue and a wakeup per connection). Where the open

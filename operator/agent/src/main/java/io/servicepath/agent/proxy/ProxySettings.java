@@ -9,7 +9,7 @@ import java.time.Duration;
  * @param idleTimeout a proxied connection with no bytes either way for this long is closed
  * @param maxAffinityEntries ClientIP affinity entries kept per path at most
  * @param writeBufferHighWaterMark bytes queued towards one side before reading from the other stops
- * @param listenerPerLoop with epoll and several loops, one SO_REUSEPORT listening socket per loop
+ * @param listenerPerLoop with epoll or io_uring and several loops, one SO_REUSEPORT listening socket per loop
  *     for each proxy port (fewer wakeups per connection, but loops x ports open files), else one
  */
 public record ProxySettings(

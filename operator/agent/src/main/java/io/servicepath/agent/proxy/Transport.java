@@ -12,16 +12,21 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.lang.reflect.Constructor;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Netty transport, chosen once at start: epoll when its native library loads, else NIO.
+ * The Netty transport, chosen once at start: io_uring, epoll or NIO (see {@link Kind}). A native
+ * transport that cannot load on this machine falls back to the next one (io_uring to epoll, epoll
+ * to NIO), with a log line that says why.
  *
- * <p>Epoll is a runtime-only dependency of the agent, so its classes are looked up by name, once.
+ * <p>The native transports are runtime-only dependencies of the agent, so their classes are looked
+ * up by name, once.
  *
- * @param channelOfFamily makes a socket channel of one address family (IPv4 or IPv6)
+ * @param channelOfFamily makes a socket channel of one address family (IPv4 or IPv6) where the
+ *     transport can (NIO, epoll); io_uring's channels are always dual-stack IPv6 sockets
  * @param reusePort the SO_REUSEPORT option of the transport's server channels, or null (NIO)
  */
 public record Transport(
@@ -37,44 +42,131 @@ public record Transport(
     SocketChannel newChannel(SocketProtocolFamily family);
   }
 
+  /** The transports the agent can run its proxy on, by the name {@code --proxy-transport} takes. */
+  public enum Kind {
+    IO_URING("io_uring"),
+    EPOLL("epoll"),
+    NIO("nio");
+
+    private final String flagValue;
+
+    Kind(String flagValue) {
+      this.flagValue = flagValue;
+    }
+
+    public String flagValue() {
+      return flagValue;
+    }
+
+    /** {@code io_uring} (also {@code io-uring}, {@code iouring}), {@code epoll} or {@code nio}. */
+    public static Kind parse(String value) {
+      return switch (value.toLowerCase(Locale.ROOT)) {
+        case "io_uring", "io-uring", "iouring" -> IO_URING;
+        case "epoll" -> EPOLL;
+        case "nio" -> NIO;
+        default -> throw new IllegalArgumentException("not a proxy transport: " + value + " (io_uring, epoll or nio)");
+      };
+    }
+  }
+
+  /** The proxy's default: see docs/benchmarks.md, "io_uring", for why. */
+  public static final Kind DEFAULT = Kind.EPOLL;
+
   private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
   private static final String EPOLL = "io.netty.channel.epoll.";
+  private static final String IO_URING = "io.netty.channel.uring.";
 
+  /** The default transport, or the best one this machine has. */
   public static Transport best() {
-    return epoll().orElseGet(Transport::nio);
+    return of(DEFAULT);
+  }
+
+  /** The transport asked for, else the next one that loads: io_uring, then epoll, then NIO. */
+  public static Transport of(Kind kind) {
+    Transport chosen = switch (kind) {
+      case IO_URING -> ioUring().or(Transport::epoll).orElseGet(Transport::nio);
+      case EPOLL -> epoll().orElseGet(Transport::nio);
+      case NIO -> nio();
+    };
+    if (!chosen.name().equals(kind.flagValue())) {
+      LOG.warn("Proxy transport {} asked for but unavailable here: using {}", kind.flagValue(), chosen.name());
+    }
+    return chosen;
   }
 
   /** Epoll, if its classes are present and its native library loads on this machine. */
   public static Optional<Transport> epoll() {
     try {
-      if (!(boolean) Class.forName(EPOLL + "Epoll").getMethod("isAvailable").invoke(null)) {
-        LOG.info("Epoll unavailable, using NIO");
+      if (!available(EPOLL + "Epoll", "epoll")) {
         return Optional.empty();
       }
-      IoHandlerFactory factory =
-          (IoHandlerFactory) Class.forName(EPOLL + "EpollIoHandler").getMethod("newFactory").invoke(null);
-      @SuppressWarnings("unchecked")
-      ChannelOption<Boolean> reusePort = (ChannelOption<Boolean>)
-          Class.forName("io.netty.channel.unix.UnixChannelOption").getField("SO_REUSEPORT").get(null);
       Class<? extends SocketChannel> channelClass =
           Class.forName(EPOLL + "EpollSocketChannel").asSubclass(SocketChannel.class);
       Constructor<? extends SocketChannel> ofFamily = channelClass.getConstructor(SocketProtocolFamily.class);
       return Optional.of(new Transport(
           "epoll",
-          factory,
+          ioHandlerFactory(EPOLL + "EpollIoHandler"),
           Class.forName(EPOLL + "EpollServerSocketChannel").asSubclass(ServerSocketChannel.class),
           channelClass,
-          family -> {
-            try {
-              return ofFamily.newInstance(family);
-            } catch (ReflectiveOperationException e) {
-              throw new IllegalStateException("cannot make an epoll socket channel", e);
-            }
-          },
-          reusePort));
+          family -> newChannel(ofFamily, family),
+          reusePortOption()));
     } catch (ReflectiveOperationException | LinkageError e) {
-      LOG.info("Epoll classes not usable ({}), using NIO", e.toString());
+      LOG.info("Epoll classes not usable ({}), falling back", e.toString());
       return Optional.empty();
+    }
+  }
+
+  /**
+   * Io_uring, if its classes are present, its native library loads and the kernel lets this
+   * process set up a ring (it may be disabled by {@code kernel.io_uring_disabled} or a seccomp
+   * profile). Its socket channels have no constructor for one address family: every endpoint
+   * socket is a dual-stack IPv6 socket, one {@code setsockopt(IPV6_V6ONLY)} more per connection.
+   */
+  public static Optional<Transport> ioUring() {
+    try {
+      if (!available(IO_URING + "IoUring", "io_uring")) {
+        return Optional.empty();
+      }
+      Constructor<? extends SocketChannel> dualStack =
+          Class.forName(IO_URING + "IoUringSocketChannel").asSubclass(SocketChannel.class).getConstructor();
+      return Optional.of(new Transport(
+          "io_uring",
+          ioHandlerFactory(IO_URING + "IoUringIoHandler"),
+          Class.forName(IO_URING + "IoUringServerSocketChannel").asSubclass(ServerSocketChannel.class),
+          dualStack.getDeclaringClass(),
+          family -> newChannel(dualStack),
+          reusePortOption()));
+    } catch (ReflectiveOperationException | LinkageError e) {
+      LOG.info("Io_uring classes not usable ({}), falling back", e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /** Calls the transport's {@code isAvailable()}; logs the cause when it says no. */
+  private static boolean available(String className, String name) throws ReflectiveOperationException {
+    Class<?> check = Class.forName(className);
+    if ((boolean) check.getMethod("isAvailable").invoke(null)) {
+      return true;
+    }
+    LOG.info("{} unavailable ({}), falling back", name, check.getMethod("unavailabilityCause").invoke(null));
+    return false;
+  }
+
+  private static IoHandlerFactory ioHandlerFactory(String handlerClass) throws ReflectiveOperationException {
+    return (IoHandlerFactory) Class.forName(handlerClass).getMethod("newFactory").invoke(null);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static ChannelOption<Boolean> reusePortOption() throws ReflectiveOperationException {
+    return (ChannelOption<Boolean>) Class.forName("io.netty.channel.unix.UnixChannelOption")
+        .getField("SO_REUSEPORT").get(null);
+  }
+
+  private static SocketChannel newChannel(Constructor<? extends SocketChannel> constructor, Object... args) {
+    try {
+      return constructor.newInstance(args);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot make a " + constructor.getDeclaringClass().getSimpleName(), e);
     }
   }
 

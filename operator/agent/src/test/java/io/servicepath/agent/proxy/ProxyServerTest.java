@@ -225,7 +225,7 @@ class ProxyServerTest {
     }
   }
 
-  /** With SO_REUSEPORT (epoll) each of the two loops listens on the port; every listener proxies. */
+  /** With SO_REUSEPORT (epoll, io_uring) each of the two loops listens on the port; every listener proxies. */
   @Test
   void eachEventLoopListensOnTheProxyPortWhenTheTransportCanShareIt() throws Exception {
     TestBackend backend = backend();
@@ -317,7 +317,7 @@ class ProxyServerTest {
     }
   }
 
-  private boolean bindsTo(EventLoopGroup group, SocketProtocolFamily family, String address) throws Exception {
+  boolean bindsTo(EventLoopGroup group, SocketProtocolFamily family, String address) throws Exception {
     io.netty.channel.Channel channel = transport().channelOfFamily().newChannel(family);
     group.register(channel).syncUninterruptibly();
     try {
@@ -338,7 +338,7 @@ class ProxyServerTest {
     }
   }
 
-  /** The transport under test; epoll here when its native library loads. */
+  /** The transport under test: the default one ({@link Transport#DEFAULT}, else what it falls back to). */
   Transport transport() {
     return Transport.best();
   }

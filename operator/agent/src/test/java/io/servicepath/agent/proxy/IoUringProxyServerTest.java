@@ -1,0 +1,45 @@
+package io.servicepath.agent.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketProtocolFamily;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The same loopback scenarios on the io_uring transport (bulk before the FIN, resets, half-close,
+ * idle timeout, one listener per loop...). Skipped, and reported as skipped, only where the kernel
+ * or a seccomp profile refuses io_uring.
+ */
+class IoUringProxyServerTest extends ProxyServerTest {
+
+  private static final Transport IO_URING = Transport.ioUring().orElse(null);
+
+  @Override
+  Transport transport() {
+    assumeTrue(IO_URING != null, "io_uring unavailable on this machine");
+    return IO_URING;
+  }
+
+  @Test
+  void isTheIoUringTransport() {
+    assertThat(transport().name()).isEqualTo("io_uring");
+    assertThat(transport().channelClass().getName()).isEqualTo("io.netty.channel.uring.IoUringSocketChannel");
+  }
+
+  /** Io_uring's channels have no constructor for one family: each is a dual-stack IPv6 socket. */
+  @Override
+  @Test
+  void socketChannelsAreMadeForOneAddressFamily() throws Exception {
+    EventLoopGroup group = transport().newEventLoopGroup(1);
+    try {
+      assertThat(bindsTo(group, SocketProtocolFamily.INET, "127.0.0.1")).isTrue();
+      assertThat(bindsTo(group, SocketProtocolFamily.INET, "::1")).isTrue();
+      assertThat(bindsTo(group, SocketProtocolFamily.INET6, "::1")).isTrue();
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+  }
+}
