@@ -60,7 +60,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     ctx.fireChannelWritabilityChanged();
   }
 
-  /** Epoll fails to re-arm reading on a socket whose input is shut down, so that case is skipped. */
+  /**
+   * A socket whose input is shut down has nothing left to read; asking epoll to read it again would
+   * only report its end on every wait, so that case is skipped.
+   */
   static void setAutoRead(Channel channel, boolean autoRead) {
     if (!(channel instanceof DuplexChannel duplex && duplex.isInputShutdown())) {
       channel.config().setAutoRead(autoRead);

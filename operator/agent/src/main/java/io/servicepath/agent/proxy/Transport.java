@@ -105,7 +105,7 @@ public record Transport(
       Constructor<? extends SocketChannel> ofFamily = channelClass.getConstructor(SocketProtocolFamily.class);
       return Optional.of(new Transport(
           "epoll",
-          ioHandlerFactory(EPOLL + "EpollIoHandler"),
+          KeepRegisteredEpoll.factory(ioHandlerFactory(EPOLL + "EpollIoHandler")),
           Class.forName(EPOLL + "EpollServerSocketChannel").asSubclass(ServerSocketChannel.class),
           channelClass,
           family -> newChannel(ofFamily, family),

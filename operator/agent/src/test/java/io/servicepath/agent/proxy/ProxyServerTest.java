@@ -146,8 +146,7 @@ class ProxyServerTest {
   void bulkBytesArriveIntactBeforeTheFin() throws Exception {
     TestBackend backend = backend();
     ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
-    byte[] sent = new byte[8 * 1024 * 1024];
-    new Random(1).nextBytes(sent);
+    byte[] sent = randomBytes(8 * 1024 * 1024, 1);
 
     byte[] received;
     try (Socket client = connect(listener.port())) {
@@ -183,6 +182,33 @@ class ProxyServerTest {
 
       assertThat(new String(client.getInputStream().readAllBytes(), US_ASCII)).isEqualTo("last words\nbye\n");
     }
+  }
+
+  /**
+   * A client that sends its request and its FIN, then reads slowly: the proxy's side towards it is
+   * half-closed (nothing more to read) while the answer still has to wait for room in its socket.
+   * Every byte must arrive before the end. On Netty 4.2's epoll this once cut the answer short
+   * (see KeepRegisteredEpoll).
+   */
+  @Test
+  void aHalfClosedClientThatReadsSlowlyGetsTheWholeAnswer() throws Exception {
+    byte[] answer = randomBytes(4 * 1024 * 1024, 2);
+    OneShotBackend<Void> endpoint = oneShot(socket -> {
+      socket.getInputStream().readAllBytes();
+      socket.getOutputStream().write(answer);
+      return null;
+    });
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write("GET".getBytes(US_ASCII));
+      client.shutdownOutput();
+      Thread.sleep(300); // the answer fills the sockets on the way while nobody reads it
+      byte[] received = client.getInputStream().readAllBytes();
+      assertThat(received.length).isEqualTo(answer.length);
+      assertThat(Arrays.equals(received, answer)).as("answer bytes").isTrue();
+    }
+    endpoint.result();
   }
 
   @Test
@@ -345,6 +371,18 @@ class ProxyServerTest {
 
   private ProxyServer proxy(ProxySettings settings) {
     return new ProxyServer(settings, transport(), health, metrics, Clock.systemUTC());
+  }
+
+  private <T> OneShotBackend<T> oneShot(OneShotBackend.Script<T> script) throws IOException {
+    OneShotBackend<T> backend = new OneShotBackend<>(script);
+    cleanup.add(backend);
+    return backend;
+  }
+
+  private static byte[] randomBytes(int length, long seed) {
+    byte[] bytes = new byte[length];
+    new Random(seed).nextBytes(bytes);
+    return bytes;
   }
 
   private TestBackend backend() throws IOException {
