@@ -24,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ISOLATED = os.path.join(ROOT, "e2e", "bin", "isolated")
 LOCAL_CLUSTER = os.path.join(ROOT, "e2e", "local-cluster")
 GROUP = "/apis/servicepath.io/v1alpha1"
+GROUP_NAME = "servicepath.io"
 
 
 def log(msg):
@@ -194,6 +195,16 @@ class Kube:
             raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")
         return json.loads(payload) if payload else None
 
+    def text(self, path):
+        """GET {path} as text (e.g. /metrics)."""
+        conn = self._conn(fresh=True)
+        conn.request("GET", path, headers={"Accept": "text/plain"})
+        response = conn.getresponse()
+        payload = response.read().decode()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {payload[:300]!r}")
+        return payload
+
     def get_or_none(self, path):
         try:
             return self.request("GET", path, ok=(200,))
@@ -275,6 +286,23 @@ def create_all(kube, path, objects, threads=8):
     if errors:
         raise errors[0]
     return time.monotonic() - started
+
+
+REQUEST_TOTAL = re.compile(r'^apiserver_request_total\{([^}]*)\} ([0-9.e+]+)$', re.M)
+WRITE_VERBS = ("POST", "PUT", "PATCH", "APPLY", "DELETE")
+
+
+def api_writes(kube, group=GROUP_NAME):
+    """The API server's count of write requests so far to {group}'s resources, by (verb, resource,
+    subresource), from its apiserver_request_total metric; whoever sent them."""
+    counts = {}
+    for labels, value in REQUEST_TOTAL.findall(kube.text("/metrics")):
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if fields.get("group") != group or fields.get("verb") not in WRITE_VERBS:
+            continue
+        key = (fields["verb"], fields.get("resource", ""), fields.get("subresource", ""))
+        counts[key] = counts.get(key, 0) + int(float(value))
+    return counts
 
 
 def service_path(namespace, name, selector, mode):
