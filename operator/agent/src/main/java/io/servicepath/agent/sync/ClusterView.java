@@ -45,7 +45,7 @@ public final class ClusterView implements AutoCloseable {
    */
   public void start(Runnable pathsChanged, Consumer<ServicePathNode> nodeChanged,
       BiConsumer<ServicePathNodeSlice, Boolean> sliceChanged) {
-    paths.addEventHandler(new Handler<>(p -> pathsChanged.run(), p -> pathsChanged.run()));
+    paths.addEventHandler(new PathHandler(pathsChanged));
     node.addEventHandler(new Handler<>(nodeChanged, n -> nodeChanged.accept(null)));
     slices.addEventHandler(new Handler<>(s -> sliceChanged.accept(s, false), s -> sliceChanged.accept(s, true)));
     paths.exceptionHandler((started, t) -> retry("ServicePaths", t));
@@ -92,6 +92,31 @@ public final class ClusterView implements AutoCloseable {
     paths.stop();
     node.stop();
     slices.stop();
+  }
+
+  /**
+   * Runs {@code changed} on every path added or deleted, and on every update that changes the
+   * path's plans: not on the controller's status writes that change only what no plan reads
+   * (conditions, node counts, health), such as the write that makes a path Ready. Each sync maps
+   * every path, so a sync per such write cost the agent as much as one for a real change.
+   */
+  record PathHandler(Runnable changed) implements ResourceEventHandler<ServicePath> {
+    @Override
+    public void onAdd(ServicePath path) {
+      changed.run();
+    }
+
+    @Override
+    public void onUpdate(ServicePath before, ServicePath after) {
+      if (!PlanMapper.plans(before).equals(PlanMapper.plans(after))) {
+        changed.run();
+      }
+    }
+
+    @Override
+    public void onDelete(ServicePath path, boolean deletedFinalStateUnknown) {
+      changed.run();
+    }
   }
 
   /** Adds and updates go to one consumer, deletes to another. */

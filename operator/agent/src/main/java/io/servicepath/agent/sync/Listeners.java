@@ -34,6 +34,11 @@ public final class Listeners {
   private final InetAddress bindAddress;
   private final Map<PortKey, Integer> preferredPorts = new HashMap<>();
   private final Map<PortKey, String> nodePortConflicts = new TreeMap<>();
+  /**
+   * The last {@link #apply}'s bindings, less those whose listener was closed since: an unchanged
+   * plan keeps its binding object. Only this class closes listeners.
+   */
+  private Map<PortKey, PortBinding> bound = new HashMap<>();
 
   public Listeners(ProxyServer proxy, NodePortHolder nodePorts, InetAddress bindAddress) {
     this.proxy = proxy;
@@ -53,16 +58,31 @@ public final class Listeners {
    * Opens or updates a listener for every Userspace plan and holds every node port; returns one
    * binding per plan that can be programmed (a Userspace plan whose proxy port cannot be bound is
    * left out, and retried next time). Nothing is closed here: see {@link #closeUnused}.
+   *
+   * <p>A plan that is the very object the last call bound (see {@link PlanCache}) keeps its
+   * binding object, and its listener is not updated again: the rules backends and the change log
+   * then tell it unchanged by reference. At 10,000 paths, updating every listener and rendering
+   * every binding on each sync was a large part of the agent's CPU while paths were created.
    */
   public List<PortBinding> apply(List<PortPlan> plans) {
     List<PortBinding> bindings = new ArrayList<>(plans.size());
+    Map<PortKey, PortBinding> nowBound = new HashMap<>(plans.size() * 4 / 3 + 1);
     for (PortPlan plan : plans) {
-      if (plan.mode() == Mode.USERSPACE) {
-        open(plan).ifPresent(port -> bindings.add(new PortBinding(plan, port)));
+      PortBinding last = bound.get(plan.key());
+      PortBinding binding;
+      if (last != null && last.plan() == plan) {
+        binding = last;
+      } else if (plan.mode() == Mode.USERSPACE) {
+        binding = open(plan).map(port -> new PortBinding(plan, port)).orElse(null);
       } else {
-        bindings.add(new PortBinding(plan, 0));
+        binding = new PortBinding(plan, 0);
+      }
+      if (binding != null) {
+        bindings.add(binding);
+        nowBound.put(plan.key(), binding);
       }
     }
+    bound = nowBound;
     holdNodePorts(plans);
     return bindings;
   }
@@ -85,6 +105,7 @@ public final class Listeners {
     for (ProxyListener listener : proxy.listeners()) {
       if (!userspace.contains(listener.key())) {
         proxy.close(listener.key());
+        bound.remove(listener.key());
       }
     }
     for (int held : nodePorts.heldPorts()) {
@@ -97,6 +118,7 @@ public final class Listeners {
   /** Closes every listener and releases every node port (the rules stay). */
   public void closeAll() {
     proxy.listeners().forEach(l -> proxy.close(l.key()));
+    bound.clear();
     nodePorts.close();
   }
 

@@ -63,9 +63,11 @@ public final class SyncLoop implements AutoCloseable {
 
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
+  private final PlanCache planCache = new PlanCache();
   /** The last sync's bindings, to log what changed; not their summaries: a string per path. */
   private Map<PortKey, PortBinding> lastBindings = Map.of();
   private boolean preferredPortsLoaded;
+  private final SyncPacer pacer = new SyncPacer();
 
   public SyncLoop(
       ClusterView view,
@@ -133,7 +135,10 @@ public final class SyncLoop implements AutoCloseable {
     }
   }
 
-  /** Asks for a sync soon; many calls within the debounce make one sync. Never blocks. */
+  /**
+   * Asks for a sync soon; many calls within the debounce make one sync, and while changes keep
+   * coming syncs are spaced by {@link SyncPacer}. Never blocks.
+   */
   public void trigger() {
     if (pending.compareAndSet(false, true)) {
       executor.schedule(this::changed, debounce.toMillis(), TimeUnit.MILLISECONDS);
@@ -141,8 +146,15 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   private void changed() {
+    long wait = pacer.waitNanos(System.nanoTime());
+    if (wait > 0) {
+      executor.schedule(this::changed, wait, TimeUnit.NANOSECONDS); // still pending: triggers coalesce
+      return;
+    }
     pending.set(false);
+    long started = System.nanoTime();
     run();
+    pacer.synced(started, System.nanoTime());
   }
 
   private void resync() {
@@ -168,7 +180,7 @@ public final class SyncLoop implements AutoCloseable {
       return;
     }
     loadPreferredPorts();
-    List<PortPlan> plans = PlanMapper.plans(view.paths());
+    List<PortPlan> plans = planCache.plans(view.paths());
     List<PortBinding> bindings = listeners.apply(plans);
     SyncResult result = rules.sync(nodeIP, bindings);
     listeners.closeUnused(plans);
