@@ -100,7 +100,8 @@ public final class ControllerMain implements AutoCloseable {
 
   public static void main(String[] args) throws IOException {
     ControllerConfig config = ControllerConfig.from(args, System.getenv());
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    TlsCiphers.preferChaCha20();
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(ClientConfig.load()).build();
     ControllerMain main = new ControllerMain(config, client);
     Runtime.getRuntime().addShutdownHook(new Thread(main::close, "shutdown"));
     main.start();
