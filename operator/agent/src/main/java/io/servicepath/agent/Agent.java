@@ -55,6 +55,7 @@ public final class Agent implements AutoCloseable {
     this.view = new ClusterView(client, config.nodeName());
     this.health = new EndpointHealth(clock);
     ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
+        .withSplice(config.proxySplice())
         .forOpenFilesLimit(maxOpenFiles());
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());

@@ -1,5 +1,6 @@
 package io.servicepath.agent;
 
+import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -23,6 +24,8 @@ import java.util.Map;
  *     load falls back to the next (io_uring, then epoll, then NIO)
  * @param rulesBackend how nat rules are programmed: our own nftables table (the default), or SP- chains via
  *     iptables-restore
+ * @param proxySplice when the userspace proxy moves bytes with splice(2): {@code auto} (the default: a
+ *     direction once it carries bulk data), {@code on} (every connection), {@code off}; epoll only
  */
 public record AgentConfig(
     String nodeName,
@@ -35,7 +38,8 @@ public record AgentConfig(
     Duration reportHeartbeat,
     int eventLoops,
     Transport.Kind proxyTransport,
-    RulesBackendKind rulesBackend) {
+    RulesBackendKind rulesBackend,
+    ProxySettings.Splice proxySplice) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -57,7 +61,8 @@ public record AgentConfig(
       new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
       new Option("proxy-transport", "SP_PROXY_TRANSPORT", Transport.DEFAULT.flagValue()),
-      new Option("rules-backend", "SP_RULES_BACKEND", "nftables"));
+      new Option("rules-backend", "SP_RULES_BACKEND", "nftables"),
+      new Option("proxy-splice", "SP_PROXY_SPLICE", "auto"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -114,7 +119,16 @@ public record AgentConfig(
         duration("report-heartbeat", values),
         integer("event-loops", values),
         proxyTransport(values.get("proxy-transport")),
-        rulesBackend(values.get("rules-backend")));
+        rulesBackend(values.get("rules-backend")),
+        splice(values.get("proxy-splice")));
+  }
+
+  private static ProxySettings.Splice splice(String value) {
+    try {
+      return ProxySettings.Splice.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--proxy-splice must be auto, on or off, got " + value, e);
+    }
   }
 
   private static Transport.Kind proxyTransport(String value) {

@@ -3,6 +3,7 @@ package io.servicepath.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
 import java.time.Duration;
 import java.util.Map;
@@ -67,6 +68,19 @@ class AgentConfigTest {
         Map.of()).proxyTransport()).isEqualTo(Transport.Kind.EPOLL);
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-transport=kqueue"},
         Map.of())).hasMessageContaining("--proxy-transport");
+  }
+
+  @Test
+  @DisplayName("The proxy splices in auto mode unless --proxy-splice or SP_PROXY_SPLICE says on or off; anything else is refused")
+  void proxySplice() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of()).proxySplice()).isEqualTo(ProxySettings.Splice.AUTO);
+    assertThat(AgentConfig.parse(required, Map.of("SP_PROXY_SPLICE", "off")).proxySplice())
+        .isEqualTo(ProxySettings.Splice.OFF);
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-splice=ON"},
+        Map.of("SP_PROXY_SPLICE", "off")).proxySplice()).isEqualTo(ProxySettings.Splice.ON);
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-splice=yes"},
+        Map.of())).hasMessageContaining("--proxy-splice");
   }
 
   @Test

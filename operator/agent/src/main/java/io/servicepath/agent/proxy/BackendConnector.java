@@ -7,9 +7,9 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.servicepath.agent.proxy.ProxySettings.Splice;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Opens endpoint connections on the client channel's own event loop, with the same channel class.
@@ -23,23 +23,30 @@ class BackendConnector {
   private final Bootstrap template;
   private final ChannelFactory<Channel> ipv4;
   private final ChannelFactory<Channel> ipv6;
+  private final Splice splice;
 
   BackendConnector(Transport transport, ProxySettings settings) {
     ipv4 = () -> transport.channelOfFamily().newChannel(SocketProtocolFamily.INET);
     ipv6 = () -> transport.channelOfFamily().newChannel(SocketProtocolFamily.INET6);
+    splice = transport.splice(settings.splice());
     template = new Bootstrap() // the channel factory is set per connection, by family
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(settings));
   }
 
-  ChannelFuture connect(
-      Channel client, DialTarget target, int timeoutMillis, LongAdder bytesToClient, IdleTimeout idle) {
+  ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, PathMetrics metrics, IdleTimeout idle) {
     InetSocketAddress address = target.socketAddress();
     return template.clone(client.eventLoop())
         .channelFactory(address.getAddress() instanceof Inet4Address ? ipv4 : ipv6)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
-        .handler(new RelayHandler(client, bytesToClient, idle))
+        .option(ChannelOption.RCVBUF_ALLOCATOR, metrics.endpointReads)
+        .handler(new RelayHandler(client, metrics.bytesToClient, metrics.splices, idle, splice))
         .connect(address);
+  }
+
+  /** The splice mode of this proxy's relays: the setting's, or OFF where the transport cannot splice. */
+  Splice splice() {
+    return splice;
   }
 
   static WriteBufferWaterMark waterMark(ProxySettings settings) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.servicepath.agent.health.DialFailure;
+import io.servicepath.agent.proxy.ProxySettings.Splice;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -108,20 +109,30 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
 
   @Override
   public ChannelFuture connect(DialTarget target, int timeoutMillis) {
-    return connector.connect(ctx.channel(), target, timeoutMillis, path.metrics.bytesToClient, idle);
+    return connector.connect(ctx.channel(), target, timeoutMillis, path.metrics, idle);
   }
 
   @Override
   public void connected(Channel backend, DialTarget target) {
     Channel client = ctx.channel();
     if (!client.isActive()) {
-      backend.close();
+      // the client went away (or reset) while dialing, and what it sent is lost: a reset says so
+      reset(backend);
       return;
     }
     LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
-    ctx.pipeline().addAfter(ctx.name(), null, new RelayHandler(backend, path.metrics.bytesToEndpoint, idle));
+    RelayHandler toEndpoint = new RelayHandler(
+        backend, path.metrics.bytesToEndpoint, path.metrics.splices, idle, connector.splice());
+    ctx.pipeline().addAfter(ctx.name(), null, toEndpoint);
     relaying = true;
     replayEarly();
+    if (connector.splice() == Splice.ON) {
+      toEndpoint.spliceNow(client);
+      RelayHandler toClient = backend.pipeline().get(RelayHandler.class);
+      if (toClient != null) {
+        toClient.spliceNow(backend);
+      }
+    }
     if (!client.config().isAutoRead() && backend.isWritable()) {
       // paused at the high water mark while dialing, and the replay left the endpoint room
       RelayHandler.setAutoRead(client, true);

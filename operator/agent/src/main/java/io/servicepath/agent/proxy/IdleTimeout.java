@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * <p>Netty's {@code IdleStateHandler} would do this too, but it watches writes by giving every
  * write a promise and a listener of its own (even a void one), which costs an allocation and a
  * callback per write on the hot path; reads alone tell us what we need, because every byte the
- * proxy writes it has read from the other side. Runs on the client channel's event loop, which is
+ * proxy writes it has read from the other side. Spliced bytes ({@link EpollSplice}) never reach the
+ * pipeline, but every wakeup that splices still ends in {@code channelReadComplete}, which is where
+ * the relays touch this. Runs on the client channel's event loop, which is
  * also the endpoint channel's, so no field here needs to be volatile.
  */
 final class IdleTimeout implements Runnable {

@@ -21,6 +21,10 @@ final class PathMetrics {
   final LongAdder dialFailures = new LongAdder();
   final LongAdder retries = new LongAdder();
   final LongAdder refusals = new LongAdder();
+  final LongAdder splices = new LongAdder();
+  /** Count what client and endpoint channels read, whether copied or spliced. */
+  final CountingRecvAllocator clientReads = new CountingRecvAllocator(bytesToEndpoint);
+  final CountingRecvAllocator endpointReads = new CountingRecvAllocator(bytesToClient);
   private final AtomicInteger active = new AtomicInteger();
 
   PathMetrics(PortKey key) {

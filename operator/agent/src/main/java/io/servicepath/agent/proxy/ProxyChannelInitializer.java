@@ -18,6 +18,11 @@ final class ProxyChannelInitializer extends ChannelInitializer<Channel> {
     this.idleMillis = idleMillis;
   }
 
+  /** The receive buffer allocator of the path's client channels, which counts what they read. */
+  CountingRecvAllocator clientReads() {
+    return path.metrics.clientReads;
+  }
+
   @Override
   protected void initChannel(Channel channel) {
     channel.pipeline().addLast(new ClientHandler(path, connector, idleMillis));

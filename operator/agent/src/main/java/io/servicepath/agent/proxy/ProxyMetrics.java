@@ -25,10 +25,12 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
 
   private static final List<Family> COUNTERS = List.of(
       new Family("servicepath_proxy_connections_opened", "Client connections accepted", m -> m.opened.sum()),
-      new Family("servicepath_proxy_bytes_to_endpoint", "Bytes copied from clients to endpoints",
+      new Family("servicepath_proxy_bytes_to_endpoint", "Bytes read from clients for endpoints, copied or spliced",
           m -> m.bytesToEndpoint.sum()),
-      new Family("servicepath_proxy_bytes_to_client", "Bytes copied from endpoints to clients",
+      new Family("servicepath_proxy_bytes_to_client", "Bytes read from endpoints for clients, copied or spliced",
           m -> m.bytesToClient.sum()),
+      new Family("servicepath_proxy_splices", "Connection directions switched from copying to splice(2)",
+          m -> m.splices.sum()),
       new Family("servicepath_proxy_dial_failures", "Failed connects to endpoints", m -> m.dialFailures.sum()),
       new Family("servicepath_proxy_retries", "Connects retried on another endpoint", m -> m.retries.sum()),
       new Family("servicepath_proxy_refusals", "Client connections reset: no endpoint, or every attempt failed",

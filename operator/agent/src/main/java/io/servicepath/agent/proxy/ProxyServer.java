@@ -64,8 +64,9 @@ public final class ProxyServer implements AutoCloseable {
       loops.add((EventLoop) loop);
     }
     this.connector = new BackendConnector(transport, settings);
-    LOG.info("Proxy started: {} transport, {} event loops, {} listening socket(s) per proxy port",
-        transport.name(), settings.resolvedEventLoops(), listenerPerLoop() ? loops.size() : 1);
+    LOG.info("Proxy started: {} transport, {} event loops, {} listening socket(s) per proxy port, splice {}",
+        transport.name(), settings.resolvedEventLoops(), listenerPerLoop() ? loops.size() : 1,
+        connector.splice().name().toLowerCase(java.util.Locale.ROOT));
   }
 
   /**
@@ -122,6 +123,8 @@ public final class ProxyServer implements AutoCloseable {
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         // no TCP_NODELAY: Netty sets it on every socket channel (see BackendConnector)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, BackendConnector.waterMark(settings))
+        // counts the bytes read from clients, copied or spliced
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, initializer.clientReads())
         .childHandler(initializer);
     if (listenerPerLoop()) {
       bootstrap.option(transport.reusePort(), true);

@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param writeBufferHighWaterMark bytes queued towards one side before reading from the other stops
  * @param listenerPerLoop with epoll or io_uring and several loops, one SO_REUSEPORT listening socket per loop
  *     for each proxy port (fewer wakeups per connection, but loops x ports open files), else one
+ * @param splice when a connection's bytes move by splice(2) instead of being copied through the JVM
+ *     (epoll only; with NIO the proxy always copies)
  */
 public record ProxySettings(
     int eventLoops,
@@ -19,7 +21,28 @@ public record ProxySettings(
     int backlog,
     int writeBufferLowWaterMark,
     int writeBufferHighWaterMark,
-    boolean listenerPerLoop) {
+    boolean listenerPerLoop,
+    Splice splice) {
+
+  /** When the proxy moves a connection's bytes with splice(2): socket to pipe to socket, in the kernel. */
+  public enum Splice {
+    /** Always copy through the JVM. */
+    OFF,
+    /** Splice a direction once one read of it brought a bulk transfer's worth of bytes ({@link RelayHandler}). */
+    AUTO,
+    /** Splice both directions from the moment the endpoint is connected. */
+    ON;
+
+    /** {@code off}, {@code auto} or {@code on}. */
+    public static Splice parse(String text) {
+      return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "off" -> OFF;
+        case "auto" -> AUTO;
+        case "on" -> ON;
+        default -> throw new IllegalArgumentException("expected off, auto or on, got " + text);
+      };
+    }
+  }
 
   /**
    * Below this many open files an agent keeps one listening socket per proxy port: at 10,000
@@ -28,22 +51,27 @@ public record ProxySettings(
   public static final long OPEN_FILES_FOR_LISTENER_PER_LOOP = 65_536;
 
   public static ProxySettings defaults() {
-    return new ProxySettings(0, Duration.ofMinutes(15), 65_536, 1024, 8 * 1024, 32 * 1024, true);
+    return new ProxySettings(0, Duration.ofMinutes(15), 65_536, 1024, 8 * 1024, 32 * 1024, true, Splice.AUTO);
   }
 
   public ProxySettings withEventLoops(int loops) {
     return new ProxySettings(loops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop);
+        writeBufferHighWaterMark, listenerPerLoop, splice);
   }
 
   public ProxySettings withIdleTimeout(Duration timeout) {
     return new ProxySettings(eventLoops, timeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop);
+        writeBufferHighWaterMark, listenerPerLoop, splice);
   }
 
   public ProxySettings withListenerPerLoop(boolean perLoop) {
     return new ProxySettings(eventLoops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, perLoop);
+        writeBufferHighWaterMark, perLoop, splice);
+  }
+
+  public ProxySettings withSplice(Splice mode) {
+    return new ProxySettings(eventLoops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, listenerPerLoop, mode);
   }
 
   /** One listener per loop only where the process may open enough files for it. */

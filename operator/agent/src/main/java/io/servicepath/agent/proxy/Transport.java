@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * @param channelOfFamily makes a socket channel of one address family (IPv4 or IPv6) where the
  *     transport can (NIO, epoll); io_uring's channels are always dual-stack IPv6 sockets
  * @param reusePort the SO_REUSEPORT option of the transport's server channels, or null (NIO)
+ * @param canSplice its socket channels can splice(2) to each other ({@link EpollSplice}; epoll only)
  */
 public record Transport(
     String name,
@@ -35,7 +36,8 @@ public record Transport(
     Class<? extends ServerSocketChannel> serverChannelClass,
     Class<? extends SocketChannel> channelClass,
     ChannelFamilyFactory channelOfFamily,
-    ChannelOption<Boolean> reusePort) {
+    ChannelOption<Boolean> reusePort,
+    boolean canSplice) {
 
   /** Makes a socket channel of one address family. */
   public interface ChannelFamilyFactory {
@@ -109,7 +111,8 @@ public record Transport(
           Class.forName(EPOLL + "EpollServerSocketChannel").asSubclass(ServerSocketChannel.class),
           channelClass,
           family -> newChannel(ofFamily, family),
-          reusePortOption()));
+          reusePortOption(),
+          true));
     } catch (ReflectiveOperationException | LinkageError e) {
       LOG.info("Epoll classes not usable ({}), falling back", e.toString());
       return Optional.empty();
@@ -135,7 +138,8 @@ public record Transport(
           Class.forName(IO_URING + "IoUringServerSocketChannel").asSubclass(ServerSocketChannel.class),
           dualStack.getDeclaringClass(),
           family -> newChannel(dualStack),
-          reusePortOption()));
+          reusePortOption(),
+          false));
     } catch (ReflectiveOperationException | LinkageError e) {
       LOG.info("Io_uring classes not usable ({}), falling back", e.toString());
       return Optional.empty();
@@ -172,7 +176,12 @@ public record Transport(
 
   public static Transport nio() {
     return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
-        family -> new NioSocketChannel(SelectorProvider.provider(), family), null);
+        family -> new NioSocketChannel(SelectorProvider.provider(), family), null, false);
+  }
+
+  /** The splice mode the proxy uses with this transport: {@code wanted}, or OFF where it cannot splice. */
+  public ProxySettings.Splice splice(ProxySettings.Splice wanted) {
+    return canSplice ? wanted : ProxySettings.Splice.OFF;
   }
 
   public EventLoopGroup newEventLoopGroup(int threads) {

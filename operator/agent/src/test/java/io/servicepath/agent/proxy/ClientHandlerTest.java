@@ -14,7 +14,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.servicepath.agent.health.EndpointHealth;
 import java.time.Clock;
-import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 
 /** The client is read while its endpoint is dialed, within the write buffer's high water mark. */
@@ -24,7 +23,7 @@ class ClientHandlerTest {
   private final ChannelPromise dial = backend.newPromise();
   private final BackendConnector pending = new BackendConnector(Transport.nio(), ProxySettings.defaults()) {
     @Override
-    ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, LongAdder bytesToClient, IdleTimeout idle) {
+    ChannelFuture connect(Channel client, DialTarget target, int timeoutMillis, PathMetrics metrics, IdleTimeout idle) {
       return dial;
     }
   };

@@ -13,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.proxy.ProxySettings.Splice;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,7 +40,7 @@ class ProxyServerTest {
   private final ProxyMetrics metrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
   private final EndpointHealth health = new EndpointHealth(Clock.systemUTC());
   private final List<AutoCloseable> cleanup = new ArrayList<>();
-  private ProxyServer proxy = proxy(ProxySettings.defaults().withEventLoops(2));
+  ProxyServer proxy = proxy(ProxySettings.defaults().withEventLoops(2));
 
   @AfterEach
   void tearDown() throws Exception {
@@ -135,40 +136,6 @@ class ProxyServerTest {
     assertThat(refused).isTrue();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
     assertThat(counter("refusals")).isEqualTo(1);
-  }
-
-  /**
-   * Many MiB each way with the FIN right after the last byte: the client writes faster than the
-   * echo endpoint answers, so the FIN reaches the proxy while bytes still wait, and every one of
-   * them must arrive, in order, before the FIN is passed on. (A splice relay once failed this.)
-   */
-  @Test
-  void bulkBytesArriveIntactBeforeTheFin() throws Exception {
-    TestBackend backend = backend();
-    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
-    byte[] sent = randomBytes(8 * 1024 * 1024, 1);
-
-    byte[] received;
-    try (Socket client = connect(listener.port())) {
-      client.setSoTimeout(30_000);
-      Thread writer = new Thread(() -> {
-        try {
-          client.getOutputStream().write(sent);
-          client.shutdownOutput();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, "bulk-writer");
-      writer.start();
-      received = client.getInputStream().readAllBytes();
-      writer.join();
-    }
-
-    assertThat(received.length).isEqualTo(sent.length + TestBackend.BYE.length);
-    assertThat(Arrays.equals(received, 0, sent.length, sent, 0, sent.length)).as("echoed bytes").isTrue();
-    assertThat(Arrays.copyOfRange(received, sent.length, received.length)).isEqualTo(TestBackend.BYE);
-    awaitTrue(() -> counter("bytes_to_endpoint") == sent.length);
-    awaitTrue(() -> counter("bytes_to_client") == sent.length + TestBackend.BYE.length);
   }
 
   @Test
@@ -364,13 +331,162 @@ class ProxyServerTest {
     }
   }
 
+  private static final int BULK_BYTES = 8 * 1024 * 1024;
+
+  /**
+   * Many MiB each way: the FIN follows the last byte, every byte arrives in order, and the
+   * counters are exact (spliced bytes are counted as they are read, see CountingRecvAllocator).
+   * The client writes faster than the echo endpoint answers, so its FIN comes while bytes still
+   * wait in the proxy's socket: with splice, those are the ones EpollSplice.drainShutInput reads.
+   */
+  @Test
+  void bulkBytesArriveIntactBothWaysBeforeTheFinAndAreCountedExactly() throws Exception {
+    TestBackend backend = backend();
+    ProxyListener listener = proxy.open(plan(loopback(backend.port())), LOOPBACK, 0);
+    byte[] sent = randomBytes(BULK_BYTES, 1);
+
+    byte[] received;
+    try (Socket client = connect(listener.port())) {
+      Thread writer = writeThenShutdownOutput(client, sent);
+      received = client.getInputStream().readAllBytes();
+      writer.join();
+    }
+
+    assertThat(received.length).isEqualTo(sent.length + TestBackend.BYE.length);
+    assertThat(Arrays.equals(received, 0, sent.length, sent, 0, sent.length)).as("echoed bytes").isTrue();
+    assertThat(Arrays.copyOfRange(received, sent.length, received.length)).isEqualTo(TestBackend.BYE);
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+    awaitCounter("bytes_to_endpoint", sent.length);
+    awaitCounter("bytes_to_client", sent.length + TestBackend.BYE.length);
+    assertSplices(counter("splices"));
+  }
+
+  /** The endpoint sends a body and closes: the client gets all of it, then the end. */
+  @Test
+  void theEndpointClosingFirstEndsTheClientsConnectionAfterItsBytes() throws Exception {
+    byte[] body = randomBytes(4 * 1024 * 1024, 2);
+    OneShotBackend<Void> endpoint = oneShot(socket -> {
+      socket.getInputStream().readNBytes(3); // unread bytes would turn the close into a reset
+      socket.getOutputStream().write(body);
+      return null;
+    });
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write("GET".getBytes(US_ASCII));
+      assertThat(client.getInputStream().readAllBytes()).isEqualTo(body);
+    }
+    endpoint.result();
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+  }
+
+  /** The client sends and closes: the endpoint gets every byte, then the end (not a reset). */
+  @Test
+  void theClientClosingFirstEndsTheEndpointsConnectionAfterItsBytes() throws Exception {
+    byte[] sent = randomBytes(2 * 1024 * 1024, 3);
+    OneShotBackend<byte[]> endpoint = oneShot(socket -> socket.getInputStream().readAllBytes());
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write(sent);
+    }
+
+    assertThat(endpoint.result()).isEqualTo(sent);
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+  }
+
+  /** An endpoint that resets in the middle of a transfer: the client sees a reset too, not a clean end. */
+  @Test
+  void aResetFromTheEndpointReachesTheClientAsAReset() throws Exception {
+    OneShotBackend<Void> endpoint = oneShot(socket -> {
+      socket.getInputStream().readNBytes(3);
+      socket.getOutputStream().write(randomBytes(1024 * 1024, 4));
+      socket.setSoLinger(true, 0);
+      return null;
+    });
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write("GET".getBytes(US_ASCII));
+      endpoint.result();
+      assertThatThrownBy(() -> client.getInputStream().readAllBytes())
+          .isInstanceOf(SocketException.class)
+          .hasMessageContaining("reset");
+    }
+  }
+
+  /** A client that resets in the middle of a transfer: the endpoint sees a reset too. */
+  @Test
+  void aResetFromTheClientReachesTheEndpointAsAReset() throws Exception {
+    OneShotBackend<String> endpoint = oneShot(socket -> {
+      try {
+        socket.getInputStream().readAllBytes();
+        return "clean end";
+      } catch (SocketException e) {
+        return e.getMessage();
+      }
+    });
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write(randomBytes(1024 * 1024, 5));
+      client.setSoLinger(true, 0);
+    }
+
+    assertThat(endpoint.result()).contains("reset");
+  }
+
+  /**
+   * A connection that keeps moving bulk bytes outlives several idle timeouts (with splice the bytes
+   * never pass the pipeline, yet every wakeup still counts as activity), and is closed once they stop.
+   */
+  @Test
+  void bulkBytesKeepAConnectionFromIdlingOutAndItClosesOnceTheyStop() throws Exception {
+    proxy.shutdown();
+    proxy = proxy(ProxySettings.defaults().withEventLoops(1).withIdleTimeout(Duration.ofMillis(1000)));
+    OneShotBackend<Long> sink = oneShot(socket -> {
+      long total = 0;
+      byte[] buf = new byte[64 * 1024];
+      try (InputStream in = socket.getInputStream()) {
+        for (int n; (n = in.read(buf)) >= 0; ) {
+          total += n;
+        }
+      }
+      return total;
+    });
+    ProxyListener listener = proxy.open(plan(loopback(sink.port())), LOOPBACK, 0);
+    byte[] chunk = randomBytes(256 * 1024, 6);
+
+    long written = 0;
+    try (Socket client = connect(listener.port())) {
+      long end = System.nanoTime() + Duration.ofMillis(3500).toNanos();
+      while (System.nanoTime() < end) {
+        client.getOutputStream().write(chunk); // fails once the proxy has closed the connection
+        written += chunk.length;
+        Thread.sleep(50);
+      }
+      assertThat(readEndOrReset(client)).as("closed after the bytes stopped").isTrue();
+    }
+    assertThat(sink.result()).isEqualTo(written);
+  }
+
   /** The transport under test: the default one ({@link Transport#DEFAULT}, else what it falls back to). */
   Transport transport() {
     return Transport.best();
   }
 
+  /** The splice mode under test: copying here. */
+  Splice splice() {
+    return Splice.OFF;
+  }
+
+  /** Relay directions switched to splice by one bulk echo connection: none when copying. */
+  void assertSplices(double splices) {
+    assertThat(splices).isZero();
+  }
+
   private ProxyServer proxy(ProxySettings settings) {
-    return new ProxyServer(settings, transport(), health, metrics, Clock.systemUTC());
+    return new ProxyServer(settings.withSplice(splice()), transport(), health, metrics, Clock.systemUTC());
   }
 
   private <T> OneShotBackend<T> oneShot(OneShotBackend.Script<T> script) throws IOException {
@@ -379,20 +495,42 @@ class ProxyServerTest {
     return backend;
   }
 
-  private static byte[] randomBytes(int length, long seed) {
+  private void awaitCounter(String name, double expected) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (counter(name) != expected && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(counter(name)).as(name).isEqualTo(expected);
+  }
+
+  static byte[] randomBytes(int length, long seed) {
     byte[] bytes = new byte[length];
     new Random(seed).nextBytes(bytes);
     return bytes;
   }
 
-  private TestBackend backend() throws IOException {
+  private static Thread writeThenShutdownOutput(Socket socket, byte[] bytes) {
+    Thread writer = new Thread(() -> {
+      try {
+        socket.getOutputStream().write(bytes);
+        socket.shutdownOutput();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, "test-writer");
+    writer.setDaemon(true);
+    writer.start();
+    return writer;
+  }
+
+  TestBackend backend() throws IOException {
     TestBackend backend = new TestBackend();
     cleanup.add(backend);
     return backend;
   }
 
   /** The path's counter as a scrape of the registry reads it, e.g. {@code connections_opened}. */
-  private double counter(String name) {
+  double counter(String name) {
     Double value = registry.getPrometheusRegistry()
         .getSampleValue("servicepath_proxy_" + name + "_total", new String[] {"path"}, new String[] {KEY.comment()});
     assertThat(value).as(name + " of " + KEY).isNotNull();
