@@ -6,51 +6,123 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
- * Loopback figures of the proxy against going direct: bulk throughput, request/response rate and
- * memory per idle proxied connection. A rough tool for one machine, not a test.
+ * Loopback figures of the proxy against going direct: bulk throughput, request/response rate, new
+ * connections per second and memory per idle proxied connection, with the CPU time of the proxy's
+ * event loop threads per request and per connection. A rough tool for one machine, not a test.
  *
  * <p>Run after {@code test-compile} and {@code dependency:build-classpath -Dmdep.outputFile=cp.txt}:
- * {@code java -cp target/test-classes:target/classes:$(cat cp.txt) io.servicepath.agent.proxy.ProxyBenchmark [seconds] [idle-connections]}, {@code -Dloops=N} for N event loops.
+ * {@code java -cp target/test-classes:target/classes:$(cat cp.txt) io.servicepath.agent.proxy.ProxyBenchmark [seconds] [idle-connections]}.
+ * {@code -Dloops=N} for N event loops; {@code -Dtransports=epoll,io_uring} compares transports,
+ * interleaved: every round measures each of them in turn (the first transport first in odd
+ * rounds, last in even ones), {@code -Drounds=N} rounds; then medians per transport.
  */
 public final class ProxyBenchmark {
 
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   public static void main(String[] args) throws Exception {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     int idle = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+    int rounds = Integer.getInteger("rounds", 1);
+    List<Transport.Kind> kinds = Arrays.stream(System.getProperty("transports", Transport.DEFAULT.flagValue()).split(","))
+        .map(String::trim).map(Transport.Kind::parse).toList();
+    System.out.printf("%d cores, %d s per run, %d round(s), transports %s%n",
+        Runtime.getRuntime().availableProcessors(), seconds, rounds, kinds);
+    Map<String, Map<String, List<Double>>> figures = new LinkedHashMap<>();
     try (Backend backend = new Backend()) {
-      ProxyServer proxy = new ProxyServer(ProxySettings.defaults().withEventLoops(Integer.getInteger("loops", 0)), new EndpointHealth(Clock.systemUTC()),
-          new ProxyMetrics(), Clock.systemUTC());
-      try {
-        int proxyPort = proxy.open(TestPlans.plan(TestPlans.loopback(backend.port())), LOOPBACK, 0).port();
-        System.out.printf("transport %s, %d cores%n", proxy.transport().name(), Runtime.getRuntime().availableProcessors());
-        bulk(seconds, backend.port(), "direct");
-        bulk(seconds, proxyPort, "proxy ");
-        requests(seconds, backend.port(), "direct");
-        requests(seconds, proxyPort, "proxy ");
-        memory(idle, backend, backend.port(), "direct");
-        memory(idle, backend, proxyPort, "proxy ");
-      } finally {
-        proxy.shutdown();
+      bulk(seconds, backend.port(), "direct");
+      requests(seconds, backend.port(), "direct", null);
+      connections(seconds, backend.port(), "direct", null);
+      for (int round = 1; round <= rounds; round++) {
+        List<Transport.Kind> order = new ArrayList<>(kinds);
+        if (round % 2 == 0) {
+          Collections.reverse(order);
+        }
+        for (Transport.Kind kind : order) {
+          Map<String, List<Double>> of = figures.computeIfAbsent(kind.flagValue(), k -> new LinkedHashMap<>());
+          ProxyServer proxy = proxy(kind);
+          try {
+            int proxyPort = proxy.open(TestPlans.plan(TestPlans.loopback(backend.port())), LOOPBACK, 0).port();
+            String label = "round " + round + " " + proxy.transport().name();
+            if (round == 1) {
+              connections(1, proxyPort, label + " (warm-up)", null);
+              requests(1, proxyPort, label + " (warm-up)", null);
+            }
+            add(of, "bulk Gbit/s", bulk(seconds, proxyPort, label));
+            Rate requests = requests(seconds, proxyPort, label, proxy);
+            add(of, "req/s", requests.perSecond());
+            add(of, "loop CPU us/req", requests.loopCpuMicrosEach());
+            Rate connections = connections(seconds, proxyPort, label, proxy);
+            add(of, "conn/s", connections.perSecond());
+            add(of, "loop CPU us/conn", connections.loopCpuMicrosEach());
+            if (round == rounds) {
+              memory(idle, backend, proxyPort, label);
+            }
+          } finally {
+            proxy.shutdown();
+          }
+        }
       }
     }
+    System.out.println("medians:");
+    figures.forEach((transport, of) -> of.forEach((measure, values) ->
+        System.out.printf("  %-8s %-17s %10.1f  (runs: %s)%n", transport, measure, median(values), values.stream()
+            .map(v -> String.format("%.1f", v)).toList())));
   }
 
-  private static void bulk(int seconds, int port, String label) throws Exception {
+  private static ProxyServer proxy(Transport.Kind kind) {
+    return new ProxyServer(ProxySettings.defaults().withEventLoops(Integer.getInteger("loops", 0)), Transport.of(kind),
+        new EndpointHealth(Clock.systemUTC()), new ProxyMetrics(), Clock.systemUTC());
+  }
+
+  private static void add(Map<String, List<Double>> of, String measure, double value) {
+    of.computeIfAbsent(measure, m -> new ArrayList<>()).add(value);
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** Operations per second, and the CPU time of the proxy's event loops per operation (NaN direct). */
+  private record Rate(double perSecond, double loopCpuMicrosEach) {}
+
+  /** CPU nanoseconds used so far by the proxy's event loop threads (the JIT and GC are not in it). */
+  private static long loopCpuNanos() {
+    long total = 0;
+    for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+      if (info != null && info.getThreadName().toLowerCase(Locale.ROOT).contains("eventloop")) {
+        long cpu = THREADS.getThreadCpuTime(info.getThreadId());
+        total += Math.max(cpu, 0);
+      }
+    }
+    return total;
+  }
+
+  private static double bulk(int seconds, int port, String label) throws Exception {
     byte[] chunk = new byte[64 * 1024];
     long bytes = 0;
     try (Socket socket = connect(port)) {
@@ -66,30 +138,62 @@ public final class ProxyBenchmark {
         bytes += n;
       }
       double secs = (System.nanoTime() - start) / 1e9;
-      System.out.printf("%s bulk endpoint->client: %.2f Gbit/s%n", label, bytes * 8 / secs / 1e9);
+      double gbps = bytes * 8 / secs / 1e9;
+      System.out.printf("%s bulk endpoint->client: %.2f Gbit/s%n", label, gbps);
+      return gbps;
     }
   }
 
-  private static void requests(int seconds, int port, String label) throws Exception {
+  private static Rate requests(int seconds, int port, String label, ProxyServer proxy) throws Exception {
+    return clients(seconds, label, "request/response (8 keep-alive connections, 100 B)", "req", proxy, more -> {
+      byte[] request = new byte[100];
+      request[0] = 'E';
+      byte[] response = new byte[100];
+      try (Socket socket = connect(port)) {
+        OutputStream out = socket.getOutputStream();
+        InputStream in = socket.getInputStream();
+        do {
+          out.write(request);
+          in.readNBytes(response, 0, response.length);
+        } while (more.getAsBoolean());
+      }
+    });
+  }
+
+  /** One 100-byte request and its answer per connection; the client closes first, as HTTP/1.0 does. */
+  private static Rate connections(int seconds, int port, String label, ProxyServer proxy) throws Exception {
+    return clients(seconds, label, "new connections (8 at a time, one 100 B exchange each)", "conn", proxy, more -> {
+      byte[] request = new byte[100];
+      request[0] = 'E';
+      byte[] response = new byte[100];
+      do {
+        try (Socket socket = connect(port)) {
+          socket.getOutputStream().write(request);
+          socket.getInputStream().readNBytes(response, 0, response.length);
+        }
+      } while (more.getAsBoolean());
+    });
+  }
+
+  /** A client's work: calls {@code more.getAsBoolean()} after each operation, stops when it says false. */
+  private interface ClientLoop {
+    void run(BooleanSupplier more) throws IOException;
+  }
+
+  private static Rate clients(int seconds, String label, String what, String unit, ProxyServer proxy, ClientLoop loop)
+      throws Exception {
     int connections = 8;
     LongAdder done = new LongAdder();
     ExecutorService pool = Executors.newFixedThreadPool(connections);
+    long cpuBefore = proxy == null ? 0 : loopCpuNanos();
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     List<Future<?>> clients = new ArrayList<>();
     for (int c = 0; c < connections; c++) {
       clients.add(pool.submit(() -> {
-        byte[] request = new byte[100];
-        request[0] = 'E';
-        byte[] response = new byte[100];
-        try (Socket socket = connect(port)) {
-          OutputStream out = socket.getOutputStream();
-          InputStream in = socket.getInputStream();
-          while (System.nanoTime() < end) {
-            out.write(request);
-            in.readNBytes(response, 0, response.length);
-            done.increment();
-          }
-        }
+        loop.run(() -> {
+          done.increment();
+          return System.nanoTime() < end;
+        });
         return null;
       }));
     }
@@ -97,7 +201,11 @@ public final class ProxyBenchmark {
       f.get();
     }
     pool.shutdown();
-    System.out.printf("%s request/response (8 connections, 100 B): %.0f req/s%n", label, done.sum() / (double) seconds);
+    double perSecond = done.sum() / (double) seconds;
+    double cpuEach = proxy == null ? Double.NaN : (loopCpuNanos() - cpuBefore) / 1e3 / done.sum();
+    System.out.printf("%s %s: %.0f %s/s%s%n", label, what, perSecond, unit,
+        proxy == null ? "" : String.format(", event loops' CPU %.1f us/%s", cpuEach, unit));
+    return new Rate(perSecond, cpuEach);
   }
 
   private static void memory(int n, Backend backend, int port, String label) throws Exception {
