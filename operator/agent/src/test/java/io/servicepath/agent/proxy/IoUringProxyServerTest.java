@@ -31,21 +31,21 @@ class IoUringProxyServerTest extends ProxyServerTest {
   }
 
   /**
-   * Disabled on io_uring: Netty 4.2.18's io_uring channel loses a read asked for while the read it
-   * cancelled at {@code setAutoRead(false)} is still completing, so a side paused by back-pressure
-   * never reads again and never sees the reset (a Netty-only test, reading paused after the first
-   * read, a reset, then reading resumed: epoll reports ECONNRESET, io_uring nothing, 5 of 5).
-   * The connection hangs until the idle timeout. See docs/benchmarks.md, "The io_uring transport".
+   * Disabled on io_uring: with Netty 4.2.18's io_uring channel, a reset that arrives while a side
+   * is not reading (paused by back-pressure) is never reported, not even once reading resumes, by
+   * autoRead or by explicit reads ({@link ResetWhilePausedProbe} shows it with Netty alone: a hang
+   * on io_uring, ECONNRESET on epoll; never paused, io_uring reports the reset too). The connection
+   * then hangs until the idle timeout. See docs/benchmarks.md, "The io_uring transport".
    */
   @Override
   @Test
-  @Disabled("Netty 4.2.18 io_uring: reading never resumes after a pause, so the reset is not seen")
+  @Disabled("Netty 4.2.18 io_uring: a reset that arrives while reading is paused is never reported")
   void aResetFromTheEndpointReachesTheClientAsAReset() {}
 
   /** Disabled on io_uring for the same reason as the endpoint's reset above. */
   @Override
   @Test
-  @Disabled("Netty 4.2.18 io_uring: reading never resumes after a pause, so the reset is not seen")
+  @Disabled("Netty 4.2.18 io_uring: a reset that arrives while reading is paused is never reported")
   void aResetFromTheClientReachesTheEndpointAsAReset() {}
 
   /** Io_uring's channels have no constructor for one family: each is a dual-stack IPv6 socket. */
