@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,53 +15,85 @@ import java.util.TreeMap;
  * {@link PlanMapper#plans(Collection)} for the sync thread, made incremental: a path is mapped
  * again only when its {@code resourceVersion} changed (every write changes it; an object without
  * one is always mapped again), and when its new plans equal its old ones the old plan objects are
- * kept. The path objects themselves are not kept: the informer replaces them on every write. Unchanged plans thus stay the same objects from sync to sync, which is what
- * lets {@link Listeners} and the rules backends tell them unchanged at the cost of a reference
+ * kept. The path objects themselves are not kept: the informer replaces them on every write.
+ * Unchanged plans thus stay the same objects from sync to sync, which is what lets
+ * {@link Listeners} and the rules backends tell them unchanged at the cost of a reference
  * comparison. While 10,000 paths are created, a sync runs every few hundred milliseconds; mapping
  * and sorting every path each time was most of the agent's CPU.
+ *
+ * <p>A sync still looks at every path, but for an unchanged one only with two lookups by the
+ * strings its informer object already holds (their hashes are cached in them).
  *
  * <p>The result equals {@link PlanMapper#plans(Collection)} of the same paths, in the same order
  * (PlanCacheTest checks it over random changes). Not thread-safe.
  */
 final class PlanCache {
 
-  /** The resourceVersion of the path the plans were mapped from. */
-  private record Mapped(String version, List<PortPlan> plans) {}
+  /** What one path was mapped to; {@code seen} is the last {@link #plans} call that listed it. */
+  private static final class Mapped {
+    final String prefix;
+    final String version;
+    final List<PortPlan> plans;
+    long seen;
 
+    Mapped(String prefix, String version, List<PortPlan> plans) {
+      this.prefix = prefix;
+      this.version = version;
+      this.plans = plans;
+    }
+  }
+
+  /** namespace -> name -> what it was mapped to. */
+  private final Map<String, Map<String, Mapped>> byName = new HashMap<>();
   /** By {@link #prefix}: sorting by it sorts the plans by key (see {@link #prefix}). */
   private final TreeMap<String, Mapped> sorted = new TreeMap<>();
-  private final Map<String, Mapped> byPrefix = new HashMap<>();
   private List<PortPlan> plans = List.of();
+  private long call;
 
   /** Every plan of {@code paths}, sorted by key; the same list as last time if nothing changed. */
   List<PortPlan> plans(Collection<ServicePath> paths) {
+    call++;
     boolean changed = false;
-    Map<String, Boolean> seen = new HashMap<>(paths.size() * 4 / 3 + 1);
+    int listed = 0;
     for (ServicePath path : paths) {
-      String prefix = prefix(path);
-      seen.put(prefix, Boolean.TRUE);
+      String namespace = path.getMetadata().getNamespace();
+      String name = path.getMetadata().getName();
       String version = path.getMetadata().getResourceVersion();
-      Mapped old = byPrefix.get(prefix);
-      if (old != null && version != null && version.equals(old.version())) {
-        continue;
+      Map<String, Mapped> inNamespace = byName.computeIfAbsent(namespace, n -> new HashMap<>());
+      Mapped old = inNamespace.get(name);
+      if (old == null || version == null || !version.equals(old.version)) {
+        List<PortPlan> mapped = sortedByKey(PlanMapper.plans(path));
+        boolean same = old != null && old.plans.equals(mapped);
+        Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version, same ? old.plans : mapped);
+        changed |= !same;
+        inNamespace.put(name, now);
+        sorted.put(now.prefix, now);
+        old = now;
       }
-      List<PortPlan> mapped = sortedByKey(PlanMapper.plans(path));
-      Mapped now = new Mapped(version, old != null && old.plans().equals(mapped) ? old.plans() : mapped);
-      changed |= old == null || now.plans() != old.plans();
-      byPrefix.put(prefix, now);
-      sorted.put(prefix, now);
+      old.seen = call;
+      listed++;
     }
-    if (seen.size() != byPrefix.size()) {
+    if (listed != sorted.size()) {
       changed = true;
-      byPrefix.keySet().removeIf(prefix -> !seen.containsKey(prefix));
-      sorted.keySet().removeIf(prefix -> !seen.containsKey(prefix));
+      forgetUnlisted();
     }
     if (changed) {
       List<PortPlan> all = new ArrayList<>();
-      sorted.values().forEach(m -> all.addAll(m.plans()));
+      sorted.values().forEach(m -> all.addAll(m.plans));
       plans = Collections.unmodifiableList(all);
     }
     return plans;
+  }
+
+  /** Forgets the paths the last call did not list (deleted). */
+  private void forgetUnlisted() {
+    for (Iterator<Mapped> it = sorted.values().iterator(); it.hasNext(); ) {
+      if (it.next().seen != call) {
+        it.remove();
+      }
+    }
+    byName.values().forEach(names -> names.values().removeIf(m -> m.seen != call));
+    byName.values().removeIf(Map::isEmpty);
   }
 
   /**
