@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Shows, with Netty alone, the io_uring defect that keeps epoll the proxy's default (see
- * docs/benchmarks.md, "The io_uring transport"): a server reads on request; a client sends 1 MiB
+ * Shows, with Netty alone, the io_uring defect that {@link Transport#ioUring()} avoids by turning
+ * Netty's multishot polls off (run with {@code -Dio.netty.iouring.pollAddMultishotEnabled=true}
+ * to see it; docs/benchmarks.md, "The io_uring transport"): a server reads on request; a client sends 1 MiB
  * and resets; the server either stops asking for reads after the first one ("paused") and asks
  * again after the reset, or never stops. Prints, per transport and case, what the server saw
  * within 3 s: the reset, or nothing ("hang").
