@@ -18,14 +18,21 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The table as {@link NftRenderer} would render it for the last bindings, kept path by path so
- * that a sync costs what changed, not what there is: each path's elements are kept with the
- * binding they were rendered from and rendered again only when that binding changes; only the
+ * that a sync costs what changed, not what there is: each path keeps the binding its elements
+ * were rendered from and is rendered again only when that binding changes; only the
  * elements of changed paths (and of paths that win a destination a changed path gave up) are
  * compared with what was there. The result equals {@link NftRenderer#render} of the same bindings
  * (NftStateTest compares them over many random changes).
+ *
+ * <p>Memory: with 10,000 paths this is the agent's largest structure outside the proxy, so a path
+ * keeps only its binding, not what it rendered to: its elements live once, in the sets; when a
+ * path changes or goes, its old binding is rendered again to know what to withdraw (rendering is
+ * a pure function of the binding). A destination claimed by one path (nearly all of them) holds
+ * no tree.
  *
  * <p>Not thread-safe; one instance belongs to one {@link NftBackend}. When {@link #update} throws,
  * nothing has changed.
@@ -39,13 +46,18 @@ final class NftState {
       Comparator.comparing(Claimant::path, ORDER).thenComparingInt(Claimant::index);
   private static final NftSet.Element NO_ELEMENT = new NftSet.Element("none", "none");
 
-  /** The binding a path was rendered from, and what it rendered to. */
-  private record Rendered(PortBinding binding, PathElements elements) {}
+  /** Where a claim puts its verdict: the verdict map and the key in it. */
+  private record Destination(String set, String key) {
+    static Destination of(Claim claim) {
+      return new Destination(claim.set(), claim.key());
+    }
+  }
 
   private final String nodeIP;
-  private final Map<PathId, Rendered> paths = new HashMap<>();
-  /** Destination ({@code set} + " " + key) -> every path claiming it; the first one has it. */
-  private final Map<String, TreeMap<Claimant, Claim>> claims = new HashMap<>();
+  /** Each path with the binding its elements were rendered from. */
+  private final Map<PathId, PortBinding> paths = new HashMap<>();
+  /** Destination -> every path claiming it; the first one has it. */
+  private final Map<Destination, Claimants> claims = new HashMap<>();
   private final Map<String, LinkedHashMap<String, NftSet.Element>> elements = new LinkedHashMap<>();
   /** Hairpin pair -> number of rendered claims that put it. */
   private final Map<String, Integer> hairpinUses = new HashMap<>();
@@ -111,30 +123,29 @@ final class NftState {
     // Render first: rendering may throw, and must not leave the state half updated.
     TreeMap<PathId, PathElements> rendered = new TreeMap<>(ORDER);
     wanted.forEach((id, binding) -> {
-      Rendered old = paths.get(id);
-      if (old == null || (old.binding() != binding && !old.binding().equals(binding))) {
+      PortBinding old = paths.get(id);
+      if (old == null || (old != binding && !old.equals(binding))) {
         rendered.put(id, NftRenderer.renderPath(nodeIP, binding));
       }
     });
     List<PathId> gone = paths.keySet().stream().filter(id -> !wanted.containsKey(id)).toList();
+    // A path is withdrawn while paths still holds its old binding: one of its own other claims
+    // may take over a destination it gave up, and is rendered from that binding.
     for (PathId id : gone) {
-      withdraw(paths.remove(id).elements());
+      withdraw(NftRenderer.renderPath(nodeIP, paths.get(id)));
+      paths.remove(id);
     }
     rendered.forEach((id, path) -> {
-      Rendered old = paths.put(id, new Rendered(wanted.get(id), path));
+      PortBinding old = paths.get(id);
       if (old != null) {
-        withdraw(old.elements());
+        withdraw(NftRenderer.renderPath(nodeIP, old));
       }
+      paths.put(id, wanted.get(id));
       claim(path);
     });
     // Unchanged paths keep their elements but take the new, equal binding: the old one would keep
     // an older sync's plan alive, and with it strings of cached ServicePaths replaced since.
-    wanted.forEach((id, binding) -> {
-      Rendered kept = paths.get(id);
-      if (kept.binding() != binding) {
-        paths.put(id, new Rendered(binding, kept.elements()));
-      }
-    });
+    paths.putAll(wanted);
     return rendered.size();
   }
 
@@ -164,40 +175,86 @@ final class NftState {
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
       Claimant claimant = new Claimant(path.id(), i);
-      TreeMap<Claimant, Claim> claimants = claims.computeIfAbsent(destination(claim), d -> new TreeMap<>(CLAIM_ORDER));
-      Map.Entry<Claimant, Claim> holder = claimants.firstEntry();
-      claimants.put(claimant, claim);
-      if (holder == null) {
+      Destination destination = Destination.of(claim);
+      Claimants claimants = claims.get(destination);
+      if (claimants == null) {
+        claims.put(destination, new Claimants(claimant));
         render(claim);
-      } else if (CLAIM_ORDER.compare(claimant, holder.getKey()) < 0) {
-        unrender(holder.getValue());
+        continue;
+      }
+      Claimant holder = claimants.holder();
+      claimants.add(claimant);
+      if (CLAIM_ORDER.compare(claimant, holder) < 0) {
+        unrender(claimOf(holder));
         render(claim);
       }
     }
   }
 
+  /** Takes back the claims of {@code path}, rendered from the binding it had until now. */
   private void withdraw(PathElements path) {
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
-      String destination = destination(claim);
-      TreeMap<Claimant, Claim> claimants = claims.get(destination);
+      Destination destination = Destination.of(claim);
+      Claimants claimants = claims.get(destination);
       Claimant claimant = new Claimant(path.id(), i);
-      boolean held = claimants.firstKey().equals(claimant);
-      claimants.remove(claimant);
+      boolean held = claimants.holder().equals(claimant);
+      boolean empty = claimants.remove(claimant);
       if (held) {
         unrender(claim);
-        if (!claimants.isEmpty()) {
-          render(claimants.firstEntry().getValue());
+        if (!empty) {
+          render(claimOf(claimants.holder()));
         }
       }
-      if (claimants.isEmpty()) {
+      if (empty) {
         claims.remove(destination);
       }
     }
   }
 
-  private static String destination(Claim claim) {
-    return claim.set() + " " + claim.key();
+  /** The claim of a path as its binding in {@link #paths} renders it (rarely needed: only when two paths collide). */
+  private Claim claimOf(Claimant claimant) {
+    return NftRenderer.renderPath(nodeIP, paths.get(claimant.path())).claims().get(claimant.index());
+  }
+
+  /** The paths claiming one destination, in {@link #CLAIM_ORDER}; one path (nearly always) needs no tree. */
+  private static final class Claimants {
+    private Claimant only;
+    private TreeSet<Claimant> several;
+
+    Claimants(Claimant first) {
+      only = first;
+    }
+
+    Claimant holder() {
+      return only != null ? only : several.first();
+    }
+
+    void add(Claimant claimant) {
+      if (only != null) {
+        several = new TreeSet<>(CLAIM_ORDER);
+        several.add(only);
+        only = null;
+      }
+      several.add(claimant);
+    }
+
+    /** True when no claimant is left. */
+    boolean remove(Claimant claimant) {
+      if (only != null) {
+        if (only.equals(claimant)) {
+          only = null;
+          return true;
+        }
+        return false;
+      }
+      several.remove(claimant);
+      if (several.size() == 1) {
+        only = several.first();
+        several = null;
+      }
+      return false;
+    }
   }
 
   /** Puts the elements of the claim that now holds its destination. */
