@@ -57,6 +57,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    idle.stop();
     releaseEarly();
     path.metrics.connectionClosed();
     ctx.fireChannelInactive();
@@ -120,7 +121,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
       reset(backend);
       return;
     }
-    LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
+    if (LOG.isDebugEnabled()) { // three arguments: an array, and remoteAddress(), per connection
+      LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
+    }
     RelayHandler toEndpoint = new RelayHandler(
         backend, path.metrics.bytesToEndpoint, path.metrics.splices, idle, connector.splice());
     ctx.pipeline().addAfter(ctx.name(), null, toEndpoint);

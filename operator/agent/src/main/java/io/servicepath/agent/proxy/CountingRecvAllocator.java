@@ -30,21 +30,31 @@ final class CountingRecvAllocator extends AdaptiveRecvByteBufAllocator {
     maxMessagesPerRead(MAX_MESSAGES_PER_READ);
   }
 
+  /**
+   * The adaptive handle inside is made at first use: setting this allocator on a channel's config
+   * makes a handle only to check its type and drops it, once per channel, and an adaptive handle
+   * is two objects more.
+   */
   @Override
   public Handle newHandle() {
-    return new CountingHandle((ExtendedHandle) super.newHandle(), counter);
+    return new CountingHandle();
+  }
+
+  private ExtendedHandle newAdaptiveHandle() {
+    return (ExtendedHandle) super.newHandle();
   }
 
   /** Adds the bytes of one wakeup's reads to the counter when the wakeup's reading is complete. */
-  private static final class CountingHandle implements ExtendedHandle {
+  private final class CountingHandle implements ExtendedHandle {
 
-    private final ExtendedHandle delegate;
-    private final LongAdder counter;
+    private ExtendedHandle adaptive;
     private long uncounted;
 
-    CountingHandle(ExtendedHandle delegate, LongAdder counter) {
-      this.delegate = delegate;
-      this.counter = counter;
+    private ExtendedHandle delegate() {
+      if (adaptive == null) {
+        adaptive = newAdaptiveHandle();
+      }
+      return adaptive;
     }
 
     @Override
@@ -52,7 +62,7 @@ final class CountingRecvAllocator extends AdaptiveRecvByteBufAllocator {
       if (bytes > 0) {
         uncounted += bytes;
       }
-      delegate.lastBytesRead(bytes);
+      delegate().lastBytesRead(bytes);
     }
 
     @Override
@@ -61,52 +71,52 @@ final class CountingRecvAllocator extends AdaptiveRecvByteBufAllocator {
         counter.add(uncounted);
         uncounted = 0;
       }
-      delegate.readComplete();
+      delegate().readComplete();
     }
 
     @Override
     public ByteBuf allocate(ByteBufAllocator alloc) {
-      return delegate.allocate(alloc);
+      return delegate().allocate(alloc);
     }
 
     @Override
     public int guess() {
-      return delegate.guess();
+      return delegate().guess();
     }
 
     @Override
     public void reset(ChannelConfig config) {
-      delegate.reset(config);
+      delegate().reset(config);
     }
 
     @Override
     public void incMessagesRead(int numMessages) {
-      delegate.incMessagesRead(numMessages);
+      delegate().incMessagesRead(numMessages);
     }
 
     @Override
     public int lastBytesRead() {
-      return delegate.lastBytesRead();
+      return delegate().lastBytesRead();
     }
 
     @Override
     public void attemptedBytesRead(int bytes) {
-      delegate.attemptedBytesRead(bytes);
+      delegate().attemptedBytesRead(bytes);
     }
 
     @Override
     public int attemptedBytesRead() {
-      return delegate.attemptedBytesRead();
+      return delegate().attemptedBytesRead();
     }
 
     @Override
     public boolean continueReading() {
-      return delegate.continueReading();
+      return delegate().continueReading();
     }
 
     @Override
     public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
-      return delegate.continueReading(maybeMoreDataSupplier);
+      return delegate().continueReading(maybeMoreDataSupplier);
     }
   }
 }

@@ -33,13 +33,17 @@ final class IdleTimeout implements Runnable {
     this.timeoutNanos = timeoutNanos;
   }
 
-  /** Starts counting now; {@code timeoutMillis} 0 or less: never closes. */
+  /**
+   * Starts counting now; {@code timeoutMillis} 0 or less: never closes. The owner calls
+   * {@link #stop()} when the client channel closes (a listener on its close future would cost a
+   * lambda and a listener entry per connection); a timer that fires after the close finds the
+   * channel closed and does nothing.
+   */
   static IdleTimeout start(Channel client, long timeoutMillis) {
     IdleTimeout idle = new IdleTimeout(client, TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis)));
     if (idle.timeoutNanos > 0) {
       idle.lastReadNanos = idle.now();
       idle.arm(idle.timeoutNanos);
-      client.closeFuture().addListener(closed -> idle.cancel());
     }
     return idle;
   }
@@ -70,7 +74,8 @@ final class IdleTimeout implements Runnable {
     timer = client.eventLoop().schedule(this, delayNanos, TimeUnit.NANOSECONDS);
   }
 
-  private void cancel() {
+  /** The client channel closed: the timer is cancelled rather than left to fire. */
+  void stop() {
     if (timer != null) {
       timer.cancel(false);
       timer = null;
