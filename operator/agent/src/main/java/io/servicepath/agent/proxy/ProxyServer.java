@@ -59,7 +59,7 @@ public final class ProxyServer implements AutoCloseable {
     this.health = health;
     this.metrics = metrics;
     this.clock = clock;
-    this.group = transport.newEventLoopGroup(settings.resolvedEventLoops());
+    this.group = transport.newEventLoopGroup(settings.resolvedEventLoops(), "proxy-loop");
     for (EventExecutor loop : group) {
       loops.add((EventLoop) loop);
     }

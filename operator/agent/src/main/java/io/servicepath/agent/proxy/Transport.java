@@ -10,6 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.lang.reflect.Constructor;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Locale;
@@ -197,5 +198,10 @@ public record Transport(
 
   public EventLoopGroup newEventLoopGroup(int threads) {
     return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
+  }
+
+  /** Event loops whose threads are named {@code <name>-<group>-<n>}, as {@code top -H} and thread dumps show them. */
+  public EventLoopGroup newEventLoopGroup(int threads, String name) {
+    return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlerFactory);
   }
 }
