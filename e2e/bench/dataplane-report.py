@@ -50,13 +50,9 @@ def summarize(values):
     rounds = max((len(v) for v in values.values()), default=0)
     result = {"rounds": rounds, "paths": {}}
     for path in PATHS:
-        entry = {}
-        for measure, _, _ in MEASURES + [("keepalive_p90_ms", "", False),
-                                          ("keepalive_errors", "", False),
-                                          ("newconn_errors", "", False)]:
-            samples = values.get((path, measure))
-            if samples:
-                entry[measure] = {"median": statistics.median(samples), "samples": samples}
+        # every measure the run recorded for the path (p90, errors, JIT CPU, context switches, ...)
+        entry = {measure: {"median": statistics.median(samples), "samples": samples}
+                 for (p, measure), samples in sorted(values.items()) if p == path}
         if entry:
             result["paths"][path] = entry
     for path, entry in result["paths"].items():
