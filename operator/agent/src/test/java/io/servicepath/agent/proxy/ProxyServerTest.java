@@ -11,6 +11,7 @@ import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.util.concurrent.EventExecutor;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.proxy.ProxySettings.Splice;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -250,8 +252,8 @@ class ProxyServerTest {
   /** The event loop threads say what they are in {@code top -H} and thread dumps. */
   @Test
   void theEventLoopThreadsAreNamedProxyLoop() throws Exception {
-    for (io.netty.util.concurrent.EventExecutor loop : proxy.eventLoopGroup()) {
-      assertThat(loop.submit(() -> Thread.currentThread().getName()).get(5, java.util.concurrent.TimeUnit.SECONDS))
+    for (EventExecutor loop : proxy.eventLoopGroup()) {
+      assertThat(loop.submit(() -> Thread.currentThread().getName()).get(5, TimeUnit.SECONDS))
           .startsWith("proxy-loop-");
     }
   }
@@ -329,7 +331,7 @@ class ProxyServerTest {
       assertThat(bindsTo(group, SocketProtocolFamily.INET, "::1")).isEqualTo(dualStackSocketsOnly());
       assertThat(bindsTo(group, SocketProtocolFamily.INET6, "::1")).isTrue();
     } finally {
-      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
   }
 
