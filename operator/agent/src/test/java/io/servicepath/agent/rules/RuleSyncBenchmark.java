@@ -6,9 +6,14 @@ import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.nft.NftBackend;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -18,7 +23,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * network namespaces it creates and deletes (needs root: run under {@code e2e/bin/isolated}):
  * {@code mvn -pl operator/agent test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=io.servicepath.agent.rules.RuleSyncBenchmark [-Dexec.args="nftables 1000 5000 10000 30000"]
- * [-Dlatency=100,30000]}. The first argument is the backend, {@code nftables} or {@code iptables}.
+ * [-Dlatency=100,30000] [-Dcsv=FILE]}. The first argument is the backend, {@code nftables} or
+ * {@code iptables}. With {@code -Dcsv}, each size's sync times are also appended to FILE (a header
+ * first when it is new), which {@code e2e/bench/rulesync-plot.py} draws.
  */
 public final class RuleSyncBenchmark {
 
@@ -54,8 +61,12 @@ public final class RuleSyncBenchmark {
     try {
       System.out.printf("%7s %9s %10s %12s %12s %11s%n",
           "paths", "entries", "full ms", "1-path ms", "1-path apply", "canary ms");
+      String csv = System.getProperty("csv", "");
       for (int size : sizes) {
-        run(size, backend(backend, ProcessCommandRunner.inNetns(ns)));
+        String row = run(size, backend(backend, ProcessCommandRunner.inNetns(ns)));
+        if (!csv.isBlank()) {
+          appendCsv(Path.of(csv), backend + "," + row);
+        }
       }
     } finally {
       check(host.run(List.of("ip", "netns", "del", ns), null), "ip netns del");
@@ -67,9 +78,10 @@ public final class RuleSyncBenchmark {
 
   /**
    * A full sync, then {@link #PARTIAL_RUNS} syncs with one path changed; times are end to end
-   * (rendering, diffing and applying), and "1-path apply" is the part spent applying.
+   * (rendering, diffing and applying), and "1-path apply" is the part spent applying. Returns the
+   * printed figures as a CSV row without the backend.
    */
-  private static void run(int size, RulesBackend backend) {
+  private static String run(int size, RulesBackend backend) {
     List<PortBinding> paths = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       paths.add(path(i, 0));
@@ -94,8 +106,22 @@ public final class RuleSyncBenchmark {
     long c0 = System.nanoTime();
     backend.canaryIntact();
     long canary = System.nanoTime() - c0;
-    System.out.printf("%7d %9d %10.0f %12.1f %12.1f %11.1f%n", size, full.ruleCount() + full.elementsChanged(),
-        (t1 - t0) / 1e6, median(partial) / 1e6, median(apply) / 1e6, canary / 1e6);
+    int entries = full.ruleCount() + full.elementsChanged();
+    double fullMs = (t1 - t0) / 1e6;
+    double onePathMs = median(partial) / 1e6;
+    double applyMs = median(apply) / 1e6;
+    double canaryMs = canary / 1e6;
+    System.out.printf("%7d %9d %10.0f %12.1f %12.1f %11.1f%n", size, entries, fullMs, onePathMs, applyMs, canaryMs);
+    return String.format(Locale.ROOT, "%d,%d,%.1f,%.2f,%.2f,%.2f",
+        size, entries, fullMs, onePathMs, applyMs, canaryMs);
+  }
+
+  private static void appendCsv(Path file, String row) throws IOException {
+    if (!Files.exists(file)) {
+      Files.writeString(file, "backend,paths,entries,full_ms,one_path_ms,one_path_apply_ms,canary_ms\n",
+          StandardCharsets.UTF_8);
+    }
+    Files.writeString(file, row + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
   }
 
   /**
