@@ -196,10 +196,6 @@ public record Transport(
     return canSplice ? wanted : ProxySettings.Splice.OFF;
   }
 
-  public EventLoopGroup newEventLoopGroup(int threads) {
-    return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
-  }
-
   /** Event loops whose threads are named {@code <name>-<group>-<n>}, as {@code top -H} and thread dumps show them. */
   public EventLoopGroup newEventLoopGroup(int threads, String name) {
     return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlerFactory);

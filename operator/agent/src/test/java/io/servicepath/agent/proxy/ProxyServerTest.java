@@ -325,7 +325,7 @@ class ProxyServerTest {
    */
   @Test
   void socketChannelsAreMadeForOneAddressFamily() throws Exception {
-    EventLoopGroup group = transport().newEventLoopGroup(1);
+    EventLoopGroup group = transport().newEventLoopGroup(1, "family-test");
     try {
       assertThat(bindsTo(group, SocketProtocolFamily.INET, "127.0.0.1")).isTrue();
       assertThat(bindsTo(group, SocketProtocolFamily.INET, "::1")).isEqualTo(dualStackSocketsOnly());

@@ -38,7 +38,7 @@ public final class ResetWhilePausedProbe {
   }
 
   private static String probe(Transport transport, boolean pause) throws Exception {
-    EventLoopGroup group = transport.newEventLoopGroup(1);
+    EventLoopGroup group = transport.newEventLoopGroup(1, "reset-probe");
     CompletableFuture<String> seen = new CompletableFuture<>();
     CompletableFuture<Channel> accepted = new CompletableFuture<>();
     boolean[] paused = {pause};
