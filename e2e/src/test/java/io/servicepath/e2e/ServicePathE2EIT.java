@@ -42,7 +42,7 @@ class ServicePathE2EIT extends LocalClusterScenarios {
 
     assertThat(status.getClusterIP()).as("cluster IP").startsWith("10.0.");
     String lbIp = lbIp(status);
-    assertThat(lbIp).as("LB IP").startsWith("192.0.2.");
+    assertThat(lbIp).as("LB IP").startsWith("203.0.113.");
     int nodePort = status.getPorts().stream().filter(p -> p.name().equals("http")).findFirst().orElseThrow().nodePort();
     assertThat(nodePort).as("node port").isBetween(30000, 32767);
     assertThat(status.getEndpoints()).extracting(EndpointStatus::pod)

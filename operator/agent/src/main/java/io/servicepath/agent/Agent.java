@@ -2,9 +2,12 @@ package io.servicepath.agent;
 
 import com.sun.management.UnixOperatingSystemMXBean;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.health.HealthMetrics;
 import io.servicepath.agent.health.HealthProber;
+import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.proxy.NodePortHolder;
 import io.servicepath.agent.proxy.ProxyMetrics;
 import io.servicepath.agent.proxy.ProxyServer;
@@ -24,6 +27,7 @@ import io.servicepath.agent.sync.SyncLoop;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,15 +64,18 @@ public final class Agent implements AutoCloseable {
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
     this.proxy = new ProxyServer(proxySettings, Transport.of(config.proxyTransport()), health, proxyMetrics, clock);
-    this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health);
+    // endpoint health states are read from the programmed plans at scrape time: see HealthMetrics
+    HealthMetrics healthMetrics = new HealthMetrics(registry, health, this::programmedPlans);
+    this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health, healthMetrics::probed);
     this.listeners = new Listeners(proxy, new NodePortHolder(config.bindAddress()), config.bindAddress());
     this.syncHealth = new SyncHealth(clock, SyncHealth.maxAgeFor(config.resyncPeriod()));
-    this.rules = backend(config.rulesBackend(), runner, new MicrometerSyncMetrics(registry, clock));
+    this.rules = backend(config.rulesBackend(), runner, syncMetrics(config.rulesBackend(), registry, clock));
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, rules.name(), health,
         view::ownNode, view::ownSlices, view::slicesSynced, ServicePathNodeSlice.CAPACITY,
         config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
+    healthMetrics.register(registry.getPrometheusRegistry());
   }
 
   /** Starts watching and syncing; returns at once. */
@@ -83,6 +90,10 @@ public final class Agent implements AutoCloseable {
     });
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
+  }
+
+  private List<PortPlan> programmedPlans() {
+    return loop == null ? List.of() : loop.programmedPlans();
   }
 
   public SyncHealth syncHealth() {
@@ -110,6 +121,14 @@ public final class Agent implements AutoCloseable {
     return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
         ? unix.getMaxFileDescriptorCount()
         : Long.MAX_VALUE;
+  }
+
+  /** Only the active backend's metrics are registered, named after it. */
+  static SyncMetrics syncMetrics(AgentConfig.RulesBackendKind kind, MeterRegistry registry, Clock clock) {
+    return switch (kind) {
+      case NFTABLES -> MicrometerSyncMetrics.nftables(registry, clock);
+      case IPTABLES -> MicrometerSyncMetrics.iptables(registry, clock);
+    };
   }
 
   static RulesBackend backend(AgentConfig.RulesBackendKind kind, CommandRunner runner, SyncMetrics metrics) {

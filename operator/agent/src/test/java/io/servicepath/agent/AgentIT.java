@@ -108,7 +108,7 @@ class AgentIT {
         .filter(all -> all.contains("\"default/cloud-nginx:http-server\"")));
     assertThat(rules)
         .contains("REDIRECT --to-ports " + listener.port())
-        .contains("-d 192.0.2.10/32")
+        .contains("-d 203.0.113.10/32")
         .contains("--dport 31234");
     assertThat(runner.commands()).noneMatch(c -> c.contains("-X") && !c.startsWith("iptables-restore"));
 

@@ -27,6 +27,7 @@ import io.servicepath.controller.status.NodeReports;
 import io.servicepath.controller.status.ReportIndex;
 import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
+import io.servicepath.controller.status.TriggerTime;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -160,6 +161,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     NodeReports nodeReports = NodeReports.indexed(
         nodeReports(), nodes.list().map(n -> n.getMetadata().getName()).toList());
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
+    status.setLastChangeTriggerTime(TriggerTime.of(path, endpoints, selected, clock));
 
     Optional<Condition> before = Optional.ofNullable(path.getStatus())
         .flatMap(s -> Conditions.find(s.getConditions(), Conditions.ALLOCATED));

@@ -12,6 +12,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -33,11 +34,26 @@ public final class HealthProber implements AutoCloseable {
   private final Bootstrap bootstrap;
   private final EventLoopGroup group;
   private final EndpointHealth health;
+  private final ProbeTimings timings;
   private final Map<PortKey, Map<String, Probe>> probesByPath = new HashMap<>();
 
+  /** Told how long each probe took (see {@link HealthMetrics#probed}). */
+  @FunctionalInterface
+  public interface ProbeTimings {
+    ProbeTimings NONE = (success, took) -> {};
+
+    void probed(boolean success, Duration took);
+  }
+
   public HealthProber(EventLoopGroup group, Class<? extends Channel> channelClass, EndpointHealth health) {
+    this(group, channelClass, health, ProbeTimings.NONE);
+  }
+
+  public HealthProber(
+      EventLoopGroup group, Class<? extends Channel> channelClass, EndpointHealth health, ProbeTimings timings) {
     this.group = group;
     this.health = health;
+    this.timings = timings;
     this.bootstrap = new Bootstrap().group(group).channel(channelClass).handler(NoOp.INSTANCE);
   }
 
@@ -118,17 +134,19 @@ public final class HealthProber implements AutoCloseable {
         return;
       }
       int timeout = (int) Math.max(1, check.timeout().toMillis());
+      long started = System.nanoTime();
       bootstrap.clone()
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeout)
           .connect(socketAddress)
-          .addListener((ChannelFuture f) -> finished(f));
+          .addListener((ChannelFuture f) -> finished(f, started));
     }
 
-    private void finished(ChannelFuture f) {
+    private void finished(ChannelFuture f, long started) {
       if (stopped) {
         f.channel().close();
         return;
       }
+      timings.probed(f.isSuccess(), Duration.ofNanos(System.nanoTime() - started));
       if (f.isSuccess()) {
         f.channel().close();
         health.recordSuccess(address, check);

@@ -13,6 +13,7 @@ import io.servicepath.agent.report.ProgrammedState;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncResult;
+import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,6 +61,9 @@ public final class SyncLoop implements AutoCloseable {
   private final Counter failures;
   private final AtomicInteger programmedPorts = new AtomicInteger();
   private final AtomicInteger conflicts = new AtomicInteger();
+  private final ProgrammingLatency programmingLatency;
+  /** The plans of the last successful sync, for metrics read at scrape time. */
+  private volatile List<PortPlan> programmedPlans = List.of();
 
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
@@ -108,6 +112,12 @@ public final class SyncLoop implements AutoCloseable {
         .description("Path ports programmed on this node").register(registry);
     Gauge.builder("servicepath.agent.node.port.conflicts", conflicts, AtomicInteger::get)
         .description("Node ports another program holds on this node").register(registry);
+    this.programmingLatency = new ProgrammingLatency(registry, clock);
+  }
+
+  /** The path ports as the last successful sync programmed them (empty before the first). */
+  public List<PortPlan> programmedPlans() {
+    return programmedPlans;
   }
 
   /** How often the canary rules are checked for a flush between full resyncs. */
@@ -180,12 +190,15 @@ public final class SyncLoop implements AutoCloseable {
       return;
     }
     loadPreferredPorts();
-    List<PortPlan> plans = planCache.plans(view.paths());
+    List<ServicePath> paths = view.paths();
+    List<PortPlan> plans = planCache.plans(paths);
     List<PortBinding> bindings = listeners.apply(plans);
     SyncResult result = rules.sync(nodeIP, bindings);
     listeners.closeUnused(plans);
     watchLocalEndpoints(plans);
     Instant now = clock.instant();
+    programmingLatency.programmed(paths, now);
+    programmedPlans = plans;
     syncHealth.synced(result.full());
     syncs.increment();
     programmedPorts.set(bindings.size());

@@ -71,7 +71,7 @@ class EndpointPickerTest {
   @Test
   void clientIpAffinityStaysUntilItExpires() throws Exception {
     picker.update(THREE, Duration.ofSeconds(10));
-    InetAddress client = InetAddress.getByName("192.0.2.10");
+    InetAddress client = InetAddress.getByName("203.0.113.10");
     String first = picker.pick(client, List.of()).address();
 
     clock.advance(Duration.ofSeconds(9));
@@ -86,7 +86,7 @@ class EndpointPickerTest {
   @Test
   void affinityMovesOffAnUnhealthyEndpointAndSurvivesUpdates() throws Exception {
     picker.update(THREE, Duration.ofMinutes(3));
-    InetAddress client = InetAddress.getByName("192.0.2.10");
+    InetAddress client = InetAddress.getByName("203.0.113.10");
     String first = picker.pick(client, List.of()).address();
 
     picker.update(List.of(THREE.get(2), THREE.get(1), THREE.get(0)), Duration.ofMinutes(3));
@@ -103,12 +103,12 @@ class EndpointPickerTest {
     EndpointPicker small = new EndpointPicker(health, clock, 5);
     small.update(THREE, Duration.ofSeconds(10));
     for (int i = 1; i <= 20; i++) {
-      small.pick(InetAddress.getByName("192.0.2." + i), List.of());
+      small.pick(InetAddress.getByName("203.0.113." + i), List.of());
     }
     assertThat(small.affinityEntries()).isEqualTo(5);
 
     clock.advance(Duration.ofSeconds(11));
-    small.pick(InetAddress.getByName("192.0.2.100"), List.of());
+    small.pick(InetAddress.getByName("203.0.113.100"), List.of());
 
     assertThat(small.affinityEntries()).isEqualTo(1);
   }

@@ -26,7 +26,7 @@ class NodeStatusBuilderTest {
 
   private static PortPlan plan(String namespace, String name, String port, int nodePort, Mode mode, List<Endpoint> endpoints) {
     return new PortPlan(new PortKey(namespace, name, port), 3, "TCP", 80, "10.0.226.161", nodePort,
-        List.of("192.0.2.10"), List.of(), List.of(), mode, null, PortPlan.Retry.DEFAULT,
+        List.of("203.0.113.10"), List.of(), List.of(), mode, null, PortPlan.Retry.DEFAULT,
         PortPlan.HealthCheck.DEFAULT, endpoints);
   }
 

@@ -41,7 +41,7 @@ public final class NetnsLab implements AutoCloseable {
       must("ip", "-n", client, "route", "add", "default", "via", NODE_IP);
       must("ip", "-n", pod, "route", "add", "default", "via", "10.244.1.1");
       must("ip", "-n", node, "route", "add", "10.0.0.0/16", "dev", "sp" + id + "c");
-      must("ip", "-n", node, "route", "add", "192.0.2.0/24", "dev", "sp" + id + "c");
+      must("ip", "-n", node, "route", "add", "203.0.113.0/24", "dev", "sp" + id + "c");
       must("ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv4.ip_forward=1");
     } catch (IOException | RuntimeException e) {
       close();

@@ -43,9 +43,9 @@ class RuleSyncerIT {
     lab.mustInNode("iptables", "-w", "-t", "nat", "-N", "SP-SVC-LEFTOVERLEFTOVER");
     syncer = new RuleSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
     paths.add(path("kernel", "10.0.226.161", 0, List.of(), List.of(), Mode.KERNEL, true, 0));
-    paths.add(path("userspace", "10.0.226.162", 31234, List.of("192.0.2.10"), List.of("10.240.0.0/24"),
+    paths.add(path("userspace", "10.0.226.162", 31234, List.of("203.0.113.10"), List.of("10.240.0.0/24"),
         Mode.USERSPACE, true, PROXY_PORT));
-    paths.add(path("ranged", "10.0.226.163", 0, List.of("192.0.2.11"), List.of("198.51.100.0/24"),
+    paths.add(path("ranged", "10.0.226.163", 0, List.of("203.0.113.11"), List.of("198.51.100.0/24"),
         Mode.USERSPACE, true, OTHER_PROXY_PORT));
     paths.add(path("empty", "10.0.226.164", 0, List.of(), List.of(), Mode.KERNEL, false, 0));
     paths.add(path("empty-userspace", "10.0.226.165", 0, List.of(), List.of(), Mode.USERSPACE, false, PROXY_PORT));
@@ -87,7 +87,7 @@ class RuleSyncerIT {
   @Order(3)
   @DisplayName("Userspace mode redirects LB IP, node port and cluster IP to the proxy port")
   void userspacePathReachesProxy() throws IOException {
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31234).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.node, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.node, "127.0.0.1", 31234).stdout()).contains("proxy " + PROXY_PORT);
@@ -97,9 +97,9 @@ class RuleSyncerIT {
   @Order(4)
   @DisplayName("Source ranges drop clients outside them, while the node itself still gets through")
   void sourceRangesEnforced() throws IOException {
-    assertThat(lab.connect(lab.client, "192.0.2.11", 80).stdout()).doesNotContain("proxy");
+    assertThat(lab.connect(lab.client, "203.0.113.11", 80).stdout()).doesNotContain("proxy");
     assertThat(lab.connect(lab.client, "10.0.226.163", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
-    assertThat(lab.connect(lab.node, "192.0.2.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+    assertThat(lab.connect(lab.node, "203.0.113.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
   }
 
   @Test
@@ -141,7 +141,7 @@ class RuleSyncerIT {
 
     String nat = lab.mustInNode("iptables-save", "-t", "nat");
     assertThat(nat.lines().filter(l -> l.startsWith("-A PREROUTING") && l.contains("SP-"))).hasSize(2);
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
   }
 
   @Test
@@ -167,7 +167,7 @@ class RuleSyncerIT {
     String before = withoutCounters(lab.mustInNode("iptables-save", "-t", "nat"));
     syncer = null;
 
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
     RuleSyncer restarted = new RuleSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
     SyncResult result = restarted.sync(desired());
 

@@ -39,7 +39,7 @@ class CachedPathsTest {
     affinity.setClientIP(new ClientIPConfig());
     affinity.getClientIP().setTimeoutSeconds(60);
     path.getSpec().setSessionAffinityConfig(affinity);
-    path.getSpec().setExternalIPs(List.of("192.0.2.20"));
+    path.getSpec().setExternalIPs(List.of("203.0.113.20"));
     path.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
     Retry retry = new Retry();
     retry.setAttempts(5);

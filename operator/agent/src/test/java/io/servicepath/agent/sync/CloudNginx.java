@@ -20,7 +20,7 @@ import java.util.Map;
 public final class CloudNginx {
 
   public static final String CLUSTER_IP = "10.0.226.161";
-  public static final String LB_IP = "192.0.2.10";
+  public static final String LB_IP = "203.0.113.10";
 
   private CloudNginx() {}
 

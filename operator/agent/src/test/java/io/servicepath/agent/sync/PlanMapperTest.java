@@ -39,7 +39,7 @@ class PlanMapperTest {
     assertThat(http.port()).isEqualTo(80);
     assertThat(http.clusterIP()).isEqualTo("10.0.226.161");
     assertThat(http.nodePort()).isEqualTo(31234);
-    assertThat(http.loadBalancerIPs()).containsExactly("192.0.2.10");
+    assertThat(http.loadBalancerIPs()).containsExactly("203.0.113.10");
     assertThat(http.externalIPs()).isEmpty();
     assertThat(http.sourceRanges()).isEmpty();
     assertThat(http.mode()).isEqualTo(Mode.USERSPACE);
@@ -91,7 +91,7 @@ class PlanMapperTest {
   void specKnobs() {
     ServicePath path = cloudNginx();
     path.getSpec().setMode(io.servicepath.api.v1alpha1.Mode.Kernel);
-    path.getSpec().setExternalIPs(List.of("192.0.2.20"));
+    path.getSpec().setExternalIPs(List.of("203.0.113.20"));
     path.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
     Retry retry = new Retry();
     retry.setAttempts(5);
@@ -105,7 +105,7 @@ class PlanMapperTest {
     PortPlan plan = PlanMapper.plans(path).get(0);
 
     assertThat(plan.mode()).isEqualTo(Mode.KERNEL);
-    assertThat(plan.externalIPs()).containsExactly("192.0.2.20");
+    assertThat(plan.externalIPs()).containsExactly("203.0.113.20");
     assertThat(plan.sourceRanges()).containsExactly("203.0.113.0/24");
     assertThat(plan.retry()).isEqualTo(new PortPlan.Retry(5, Duration.ofMillis(250)));
     assertThat(plan.healthCheck())

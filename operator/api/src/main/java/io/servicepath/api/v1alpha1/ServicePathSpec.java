@@ -81,7 +81,7 @@ public class ServicePathSpec {
   @Size(max = 64)
   @ValidationRule(
       value = "self.all(c, isCIDR(c))",
-      message = "spec.loadBalancerSourceRanges must be CIDRs such as 192.0.2.0/24")
+      message = "spec.loadBalancerSourceRanges must be CIDRs such as 203.0.113.0/24")
   private List<@Size(max = 49) String> loadBalancerSourceRanges;
 
   @JsonPropertyDescription("Further IPs, routed to the nodes, on which the path answers.")

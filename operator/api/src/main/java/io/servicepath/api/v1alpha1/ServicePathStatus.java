@@ -32,6 +32,11 @@ public class ServicePathStatus {
   @JsonPropertyDescription("Pods the selector picks, with the health nodes observe.")
   private List<EndpointStatus> endpoints = new ArrayList<>();
 
+  @JsonPropertyDescription("When the latest change of the endpoints was triggered (RFC 3339): the latest Ready"
+      + " transition of a pod that changed them, or when the controller saw a pod leave. Agents measure"
+      + " servicepath_network_programming_duration_seconds from it.")
+  private String lastChangeTriggerTime;
+
   @JsonPropertyDescription("How many nodes programmed this generation.")
   private NodeSummary nodes;
 
@@ -94,6 +99,14 @@ public class ServicePathStatus {
     this.endpoints = endpoints;
   }
 
+  public String getLastChangeTriggerTime() {
+    return lastChangeTriggerTime;
+  }
+
+  public void setLastChangeTriggerTime(String lastChangeTriggerTime) {
+    this.lastChangeTriggerTime = lastChangeTriggerTime;
+  }
+
   public NodeSummary getNodes() {
     return nodes;
   }
@@ -121,6 +134,7 @@ public class ServicePathStatus {
         && Objects.equals(externalIP, s.externalIP)
         && Objects.equals(portSummary, s.portSummary)
         && Objects.equals(endpoints, s.endpoints)
+        && Objects.equals(lastChangeTriggerTime, s.lastChangeTriggerTime)
         && Objects.equals(nodes, s.nodes)
         && Objects.equals(conditions, s.conditions);
   }

@@ -34,7 +34,7 @@ class StatusBuilderTest {
   private static final Clock T1 = Clock.fixed(Instant.parse("2026-11-25T10:05:00Z"), ZoneOffset.UTC);
   private static final Map<String, String> NGINX = Map.of("app", "cloud-nginx");
 
-  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24");
 
   /** One node's report: its ServicePathNode and its one slice. */
   record Report(ServicePathNode node, ServicePathNodeSlice slice) {}
@@ -71,7 +71,7 @@ class StatusBuilderTest {
     ServicePathStatus s = build(Paths.cloudNginx(), List.of(), T0);
     assertThat(s.getClusterIP()).startsWith("10.0.");
     assertThat(s.getPortSummary()).matches("80:3\\d{4}/TCP,443:3\\d{4}/TCP");
-    assertThat(s.getExternalIP()).startsWith("192.0.2.");
+    assertThat(s.getExternalIP()).startsWith("203.0.113.");
     assertThat(s.getObservedGeneration()).isEqualTo(1L);
     assertThat(s.getNodes()).isEqualTo(new NodeSummary(0, 2));
     assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/Pending");

@@ -70,7 +70,7 @@ public final class NftSyncer {
     applied = desired;
     fullSyncNeeded = false;
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.synced(took, Map.of("nft-rules", desired.ruleCount(), "nft-elements", desired.elementCount()));
+    metrics.synced(took, Map.of("rules", desired.ruleCount(), "elements", desired.elementCount()));
     SyncResult result = new SyncResult(full, written, deleted, 0, elements, desired.ruleCount(), took);
     if (full) {
       LOG.info("Full nftables sync: {}", result);
@@ -99,7 +99,7 @@ public final class NftSyncer {
     }
     fullSyncNeeded = false;
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.synced(took, Map.of("nft-rules", ruleCount, "nft-elements", elementCount));
+    metrics.synced(took, Map.of("rules", ruleCount, "elements", elementCount));
     SyncResult result = new SyncResult(false, partial.chainsWritten(), partial.chainsDeleted(), 0,
         partial.elementsChanged(), ruleCount, took);
     LOG.debug("Partial nftables sync: {}", result);

@@ -52,9 +52,9 @@ class NftSyncerIT {
         + "add table ip servicepath\nadd chain ip servicepath svc-leftover\n");
     syncer = new NftSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
     paths.add(path("kernel", "10.0.226.161", 31100, List.of(), List.of(), Mode.KERNEL, true, 0));
-    paths.add(path("userspace", "10.0.226.162", 31234, List.of("192.0.2.10"), List.of("10.240.0.0/24"),
+    paths.add(path("userspace", "10.0.226.162", 31234, List.of("203.0.113.10"), List.of("10.240.0.0/24"),
         Mode.USERSPACE, true, PROXY_PORT));
-    paths.add(path("ranged", "10.0.226.163", 0, List.of("192.0.2.11"), List.of("198.51.100.0/24"),
+    paths.add(path("ranged", "10.0.226.163", 0, List.of("203.0.113.11"), List.of("198.51.100.0/24"),
         Mode.USERSPACE, true, OTHER_PROXY_PORT));
     paths.add(path("empty", "10.0.226.164", 0, List.of(), List.of(), Mode.KERNEL, false, 0));
     paths.add(path("empty-userspace", "10.0.226.165", 0, List.of(), List.of(), Mode.USERSPACE, false, PROXY_PORT));
@@ -102,7 +102,7 @@ class NftSyncerIT {
   @Order(4)
   @DisplayName("Userspace mode redirects LB IP, node port and cluster IP to the proxy port")
   void userspacePathReachesProxy() throws IOException {
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31234).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.client, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
     assertThat(lab.connect(lab.node, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
@@ -113,9 +113,9 @@ class NftSyncerIT {
   @Order(5)
   @DisplayName("Source ranges drop clients outside them, while the node itself still gets through")
   void sourceRangesEnforced() throws IOException {
-    assertThat(lab.connect(lab.client, "192.0.2.11", 80).stdout()).doesNotContain("proxy");
+    assertThat(lab.connect(lab.client, "203.0.113.11", 80).stdout()).doesNotContain("proxy");
     assertThat(lab.connect(lab.client, "10.0.226.163", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
-    assertThat(lab.connect(lab.node, "192.0.2.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+    assertThat(lab.connect(lab.node, "203.0.113.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
   }
 
   @Test
@@ -149,13 +149,13 @@ class NftSyncerIT {
   @DisplayName("A flushed ruleset is found by the canary check and restored by the next sync")
   void flushedRulesetRestored() throws IOException {
     nft("flush ruleset\n");
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).doesNotContain("proxy");
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).doesNotContain("proxy");
 
     assertThat(syncer.canaryIntact()).isFalse();
     assertThat(syncer.sync(desired()).full()).isTrue();
 
     assertThat(syncer.canaryIntact()).isTrue();
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
     nft("add table ip other\nadd chain ip other keep\nadd rule ip other keep counter comment \"not ours\"\n");
   }
 
@@ -203,7 +203,7 @@ class NftSyncerIT {
     String before = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
     syncer = null;
 
-    assertThat(lab.connect(lab.client, "192.0.2.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
     NftSyncer restarted = new NftSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
     assertThat(restarted.sync(desired()).full()).isTrue();
 
@@ -225,7 +225,7 @@ class NftSyncerIT {
         .contains("10.0.226.162 . tcp . 80 comment \"default/aaa:http\" : goto dnat-1");
     paths.remove(taker);
     paths.removeIf(p -> p.plan().key().name().equals("empty"));
-    paths.add(path("kernel-b", "10.0.226.166", 31400, List.of("192.0.2.12"), List.of("198.51.100.0/24"),
+    paths.add(path("kernel-b", "10.0.226.166", 31400, List.of("203.0.113.12"), List.of("198.51.100.0/24"),
         Mode.KERNEL, true, 0));
     assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isFalse();
     String partial = lab.mustInNode("nft", "list", "table", "ip", "servicepath");
