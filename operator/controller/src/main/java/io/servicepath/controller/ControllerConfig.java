@@ -43,7 +43,8 @@ public record ControllerConfig(
         get.apply("cluster-cidr", "10.0.0.0/16"),
         Integer.parseInt(bounds[0].trim()),
         Integer.parseInt(bounds[1].trim()),
-        get.apply("load-balancer-pool", "192.0.2.0/24"),
+        // No default pool: an address that nobody routes is worse than a path that says it waits.
+        get.apply("load-balancer-pool", ""),
         get.apply("http-bind-address", "0.0.0.0"),
         Integer.parseInt(get.apply("http-port", "8080")),
         Boolean.parseBoolean(get.apply("leader-election", "true")),

@@ -86,7 +86,8 @@ class ServicePathControllerIT {
 
   ControllerMain startController(boolean leaderElection) throws IOException {
     ControllerConfig config = ControllerConfig.from(
-        new String[] {"--http-port=0", "--leader-election=" + leaderElection, "--lease-namespace=default", "--exit-on-lost-lease=false"},
+        new String[] {"--http-port=0", "--leader-election=" + leaderElection, "--lease-namespace=default", "--exit-on-lost-lease=false",
+            "--load-balancer-pool=203.0.113.0/24"},
         Map.of());
     ControllerMain controller = new ControllerMain(config, API.newClient());
     controllers.add(controller);
@@ -158,7 +159,7 @@ class ServicePathControllerIT {
     assertThat(s.getClusterIP()).matches("10\\.0\\.\\d+\\.\\d+");
     assertThat(s.getPorts()).extracting(PortStatus::nodePort)
         .allSatisfy(p -> assertThat(p).isBetween(30000, 32767)).doesNotHaveDuplicates();
-    assertThat(s.getLoadBalancer().ingress().get(0).ip()).startsWith("192.0.2.");
+    assertThat(s.getLoadBalancer().ingress().get(0).ip()).startsWith("203.0.113.");
     assertThat(s.getEndpoints()).extracting(EndpointStatus::pod, EndpointStatus::ready)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("nginx-a", true), org.assertj.core.groups.Tuple.tuple("nginx-b", false));
     assertThat(Conditions.find(s.getConditions(), Conditions.READY).orElseThrow().getMessage())
@@ -184,7 +185,7 @@ class ServicePathControllerIT {
     var nodePorts = path.getStatus().getPorts();
     assertThat(table).containsPattern(
         "cloud-nginx\\s+LoadBalancer\\s+" + path.getStatus().getClusterIP().replace(".", "\\.")
-            + "\\s+192\\.0\\.2\\.\\d+\\s+80:" + nodePorts.get(0).nodePort() + "/TCP,443:" + nodePorts.get(1).nodePort() + "/TCP\\s+True");
+            + "\\s+203\\.0\\.113\\.\\d+\\s+80:" + nodePorts.get(0).nodePort() + "/TCP,443:" + nodePorts.get(1).nodePort() + "/TCP\\s+True");
 
     // An agent on the endpoint's node sees it fail: health and EndpointsHealthy follow.
     reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Unhealthy);

@@ -10,4 +10,5 @@ public record AllocationFailure(String reason, String message) {
   public static final String NODE_PORT_OUT_OF_RANGE = "NodePortOutOfRange";
   public static final String LOAD_BALANCER_IP_CONFLICT = "LoadBalancerIPConflict";
   public static final String LOAD_BALANCER_IP_OUT_OF_POOL = "LoadBalancerIPOutOfPool";
+  public static final String LOAD_BALANCER_POOL_NOT_CONFIGURED = "LoadBalancerPoolNotConfigured";
 }

@@ -25,15 +25,23 @@ public final class PathAllocator {
   private final RangeAllocator nodePorts;
   private final int nodePortMin;
   private final int nodePortMax;
+  /** Null when no load balancer pool is configured: LoadBalancer paths then wait for one. */
   private final IpPool loadBalancerIPs;
   private final Map<String, Allocation> held = new HashMap<>();
 
+  /**
+   * @param loadBalancerCidr the pool of load balancer IPs; null or blank for none, as MetalLB with
+   *     no address pool: LoadBalancer paths then fail with {@link
+   *     AllocationFailure#LOAD_BALANCER_POOL_NOT_CONFIGURED} instead of being given addresses that
+   *     nobody routes
+   */
   public PathAllocator(String clusterCidr, int nodePortMin, int nodePortMax, String loadBalancerCidr) {
     this.clusterIPs = new IpPool(clusterCidr);
     this.nodePorts = new RangeAllocator(nodePortMin, nodePortMax);
     this.nodePortMin = nodePortMin;
     this.nodePortMax = nodePortMax;
-    this.loadBalancerIPs = new IpPool(loadBalancerCidr);
+    this.loadBalancerIPs =
+        loadBalancerCidr == null || loadBalancerCidr.isBlank() ? null : new IpPool(loadBalancerCidr.trim());
   }
 
   public static String owner(ServicePath path) {
@@ -47,7 +55,9 @@ public final class PathAllocator {
   public synchronized void rebuild(List<ServicePath> paths) {
     clusterIPs.clear();
     nodePorts.clear();
-    loadBalancerIPs.clear();
+    if (loadBalancerIPs != null) {
+      loadBalancerIPs.clear();
+    }
     held.clear();
     List<ServicePath> sorted = new ArrayList<>(paths);
     sorted.sort(
@@ -68,7 +78,9 @@ public final class PathAllocator {
         }
       }
       String lb = null;
-      if (status.getLoadBalancer() != null && status.getLoadBalancer().ingress() != null) {
+      if (loadBalancerIPs != null
+          && status.getLoadBalancer() != null
+          && status.getLoadBalancer().ingress() != null) {
         lb =
             status.getLoadBalancer().ingress().stream()
                 .map(i -> claimRecorded(loadBalancerIPs, i.ip(), owner))
@@ -131,6 +143,13 @@ public final class PathAllocator {
     }
 
     String lb = null;
+    if (spec.getType() == ServiceType.LoadBalancer && loadBalancerIPs == null) {
+      undo.forEach(Runnable::run);
+      return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+          AllocationFailure.LOAD_BALANCER_POOL_NOT_CONFIGURED,
+          "no load balancer pool is configured (controller option --load-balancer-pool or"
+              + " SP_LOAD_BALANCER_POOL); the path waits for one"));
+    }
     if (spec.getType() == ServiceType.LoadBalancer) {
       String previous = before == null ? null : before.loadBalancerIP();
       String requested = spec.getLoadBalancerIP();
@@ -172,7 +191,7 @@ public final class PathAllocator {
       before.nodePorts().values().stream()
           .filter(np -> !ports.containsValue(np))
           .forEach(np -> nodePorts.release(np, owner));
-      if (before.loadBalancerIP() != null && !before.loadBalancerIP().equals(lb)) {
+      if (before.loadBalancerIP() != null && !before.loadBalancerIP().equals(lb) && loadBalancerIPs != null) {
         loadBalancerIPs.release(before.loadBalancerIP(), owner);
       }
     }
@@ -240,7 +259,9 @@ public final class PathAllocator {
     Map<String, int[]> usage = new LinkedHashMap<>();
     usage.put("cluster-ip", new int[] {clusterIPs.used(), clusterIPs.size()});
     usage.put("node-port", new int[] {nodePorts.used(), nodePorts.size()});
-    usage.put("load-balancer-ip", new int[] {loadBalancerIPs.used(), loadBalancerIPs.size()});
+    usage.put("load-balancer-ip", loadBalancerIPs == null
+        ? new int[] {0, 0}
+        : new int[] {loadBalancerIPs.used(), loadBalancerIPs.size()});
     return usage;
   }
 }

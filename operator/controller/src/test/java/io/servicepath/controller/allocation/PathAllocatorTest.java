@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 class PathAllocatorTest {
 
-  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+  private final PathAllocator allocator = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24");
 
   @Test
   @DisplayName("When the article's LoadBalancer path is allocated, then it gets a cluster IP, two node ports and an LB IP")
@@ -33,7 +33,7 @@ class PathAllocatorTest {
     assertThat(a.clusterIP()).startsWith("10.0.");
     assertThat(a.nodePorts()).containsOnlyKeys("http-server", "https-server");
     assertThat(a.nodePorts().values()).allSatisfy(p -> assertThat(p).isBetween(30000, 32767)).doesNotHaveDuplicates();
-    assertThat(a.loadBalancerIP()).startsWith("192.0.2.");
+    assertThat(a.loadBalancerIP()).startsWith("203.0.113.");
   }
 
   @Test
@@ -63,7 +63,7 @@ class PathAllocatorTest {
   @Test
   @DisplayName("When a requested node port is outside the configured range, then NodePortOutOfRange names it")
   void nodePortOutOfRange() {
-    PathAllocator narrow = new PathAllocator("10.0.0.0/16", 31000, 31010, "192.0.2.0/24");
+    PathAllocator narrow = new PathAllocator("10.0.0.0/16", 31000, 31010, "203.0.113.0/24");
     ServicePath p = path("default", "a", ServiceType.NodePort, 80);
     p.getSpec().getPorts().get(0).setNodePort(30500);
     assertThat(narrow.allocate(p).failure()).get()
@@ -74,7 +74,7 @@ class PathAllocatorTest {
   @Test
   @DisplayName("When the LB pool is exhausted, then the next LoadBalancer fails and gives back its cluster IP")
   void exhaustedPoolRollsBack() {
-    PathAllocator tiny = new PathAllocator("10.0.0.0/24", 30000, 32767, "192.0.2.0/30");
+    PathAllocator tiny = new PathAllocator("10.0.0.0/24", 30000, 32767, "203.0.113.0/30");
     assertThat(tiny.allocate(path("d", "a", ServiceType.LoadBalancer, 80)).failure()).isEmpty();
     assertThat(tiny.allocate(path("d", "b", ServiceType.LoadBalancer, 80)).failure()).isEmpty();
     AllocationResult c = tiny.allocate(path("d", "c", ServiceType.LoadBalancer, 80));
@@ -85,13 +85,30 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("When no LB pool is configured, then a LoadBalancer path waits with LoadBalancerPoolNotConfigured and holds nothing")
+  void noPoolConfigured() {
+    PathAllocator poolless = new PathAllocator("10.0.0.0/24", 30000, 32767, "");
+    AllocationResult lb = poolless.allocate(path("d", "lb", ServiceType.LoadBalancer, 80));
+    assertThat(lb.failure()).get()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.LOAD_BALANCER_POOL_NOT_CONFIGURED))
+        .satisfies(f -> assertThat(f.message()).contains("--load-balancer-pool"));
+    assertThat(poolless.usage().get("cluster-ip")[0]).isZero();
+    assertThat(poolless.usage().get("node-port")[0]).isZero();
+    assertThat(poolless.usage().get("load-balancer-ip")).containsExactly(0, 0);
+    assertThat(poolless.allocate(path("d", "np", ServiceType.NodePort, 80)).failure()).isEmpty();
+    assertThat(new PathAllocator("10.0.0.0/24", 30000, 32767, null)
+        .allocate(path("d", "lb", ServiceType.LoadBalancer, 80)).failure()).get()
+        .extracting(AllocationFailure::reason).isEqualTo(AllocationFailure.LOAD_BALANCER_POOL_NOT_CONFIGURED);
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
-    a.getSpec().setLoadBalancerIP("192.0.2.10");
+    a.getSpec().setLoadBalancerIP("203.0.113.10");
     ServicePath b = path("d", "b", ServiceType.LoadBalancer, 80);
-    b.getSpec().setLoadBalancerIP("192.0.2.10");
-    assertThat(allocator.allocate(a).held().orElseThrow().loadBalancerIP()).isEqualTo("192.0.2.10");
+    b.getSpec().setLoadBalancerIP("203.0.113.10");
+    assertThat(allocator.allocate(a).held().orElseThrow().loadBalancerIP()).isEqualTo("203.0.113.10");
     assertThat(allocator.allocate(b).failure()).get().extracting(AllocationFailure::reason)
         .isEqualTo(AllocationFailure.LOAD_BALANCER_IP_CONFLICT);
   }
@@ -119,7 +136,7 @@ class PathAllocatorTest {
       p.setStatus(statusOf(p, a));
       paths.add(p);
     }
-    PathAllocator restarted = new PathAllocator("10.0.0.0/16", 30000, 32767, "192.0.2.0/24");
+    PathAllocator restarted = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24");
     restarted.rebuild(paths);
     for (ServicePath p : paths) {
       assertThat(restarted.allocate(p).held()).isEqualTo(allocator.heldBy(PathAllocator.owner(p)));
@@ -146,7 +163,7 @@ class PathAllocatorTest {
   @Test
   @DisplayName("When thousands of random creates and deletes run, then no address or port is ever held twice")
   void randomisedNeverDuplicates() {
-    PathAllocator small = new PathAllocator("10.0.0.0/24", 30000, 30300, "192.0.2.0/26");
+    PathAllocator small = new PathAllocator("10.0.0.0/24", 30000, 30300, "203.0.113.0/26");
     Random random = new Random(42);
     Map<String, Allocation> live = new HashMap<>();
     for (int step = 0; step < 5000; step++) {
