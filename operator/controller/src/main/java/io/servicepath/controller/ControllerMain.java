@@ -35,6 +35,10 @@ public final class ControllerMain implements AutoCloseable {
       Gauge.builder("servicepath.allocator.free", allocator, a -> a.usage().get(pool)[1] - a.usage().get(pool)[0])
           .description("addresses or ports left").tag("pool", pool).register(registry);
     }
+    // 1 while this replica acts: it holds the Lease, or runs without leader election
+    Gauge.builder("servicepath.controller.leader", leader, l -> !config.leaderElection() || l.get() ? 1 : 0)
+        .description("1 while this replica is the leader (holds the Lease, or runs without leader election), else 0")
+        .register(registry);
     operator = new Operator(o -> {
       o.withKubernetesClient(client)
           .withMetrics(MicrometerMetricsV2.newBuilder(registry).build())
