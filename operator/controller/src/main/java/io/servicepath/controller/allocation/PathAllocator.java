@@ -129,12 +129,21 @@ public final class PathAllocator {
 
     Map<String, Integer> ports = new LinkedHashMap<>();
     if (spec.getType().hasNodePorts()) {
+      // Node ports that ports asking for none keep from before: another port of this path that
+      // asks for one of them by number does not get it too.
+      Map<Integer, String> kept = new HashMap<>();
+      for (ServicePathPort port : spec.getPorts()) {
+        Integer previous = before == null ? null : before.nodePorts().get(port.nameOrNumber());
+        if (previous != null && (port.getNodePort() == null || port.getNodePort() == 0)) {
+          kept.putIfAbsent(previous, port.nameOrNumber());
+        }
+      }
       for (ServicePathPort port : spec.getPorts()) {
         String name = port.nameOrNumber();
         Integer previous = before == null ? null : before.nodePorts().get(name);
         int requested = port.getNodePort() == null ? 0 : port.getNodePort();
         Optional<AllocationFailure> failure =
-            allocateNodePort(owner, name, requested, previous, ports, undo);
+            allocateNodePort(owner, name, requested, previous, ports, kept, undo);
         if (failure.isPresent()) {
           undo.forEach(Runnable::run);
           return AllocationResult.failed(Optional.ofNullable(before), failure.get());
@@ -166,7 +175,7 @@ public final class PathAllocator {
             undo.forEach(Runnable::run);
             return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
                 AllocationFailure.LOAD_BALANCER_IP_CONFLICT,
-                "spec.loadBalancerIP " + requested + " is already used by " + other.get()));
+                "spec.loadBalancerIP " + requested + " is already used by " + describe(other.get(), owner)));
           }
           loadBalancerIPs.claim(requested, owner);
           undo.add(() -> loadBalancerIPs.release(requested, owner));
@@ -201,7 +210,7 @@ public final class PathAllocator {
 
   private Optional<AllocationFailure> allocateNodePort(
       String owner, String name, int requested, Integer previous, Map<String, Integer> ports,
-      List<Runnable> undo) {
+      Map<Integer, String> kept, List<Runnable> undo) {
     if (requested != 0) {
       if (!nodePorts.contains(requested)) {
         return Optional.of(new AllocationFailure(
@@ -213,7 +222,14 @@ public final class PathAllocator {
       if (other.isPresent() && !other.get().equals(owner)) {
         return Optional.of(new AllocationFailure(
             AllocationFailure.NODE_PORT_CONFLICT,
-            "spec.ports[" + name + "].nodePort " + requested + " is already used by " + other.get()));
+            "spec.ports[" + name + "].nodePort " + requested + " is already used by " + describe(other.get(), owner)));
+      }
+      String sibling = kept.get(requested);
+      if (ports.containsValue(requested) || (sibling != null && !sibling.equals(name))) {
+        return Optional.of(new AllocationFailure(
+            AllocationFailure.NODE_PORT_CONFLICT,
+            "spec.ports[" + name + "].nodePort " + requested + " is already used by port "
+                + (sibling != null ? sibling : "another port") + " of this path"));
       }
       if (other.isEmpty()) {
         nodePorts.claim(requested, owner);
@@ -235,6 +251,15 @@ public final class PathAllocator {
     undo.add(() -> nodePorts.release(np.get(), owner));
     ports.put(name, np.get());
     return Optional.empty();
+  }
+
+  /**
+   * Names the holder of a contested value only to a path of the same namespace: a tenant learns
+   * nothing of another namespace's objects from a refusal.
+   */
+  private static String describe(String holder, String asker) {
+    String holderNamespace = holder.substring(0, holder.indexOf('/') + 1);
+    return asker.startsWith(holderNamespace) ? holder : "a path in another namespace";
   }
 
   /** Gives back everything the path holds (it was deleted). */

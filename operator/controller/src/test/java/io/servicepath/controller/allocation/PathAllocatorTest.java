@@ -61,6 +61,39 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("When a requested node port is held by another namespace's path, then the refusal does not name that path")
+  void conflictAcrossNamespacesNamesNobody() {
+    ServicePath a = path("tenant-a", "secret-name", ServiceType.LoadBalancer, 80);
+    a.getSpec().getPorts().get(0).setNodePort(31234);
+    a.getSpec().setLoadBalancerIP("203.0.113.20");
+    allocator.allocate(a).held().orElseThrow();
+    ServicePath b = path("tenant-b", "b", ServiceType.NodePort, 80);
+    b.getSpec().getPorts().get(0).setNodePort(31234);
+    assertThat(allocator.allocate(b).failure().orElseThrow().message())
+        .contains("31234").contains("another namespace").doesNotContain("tenant-a").doesNotContain("secret-name");
+    ServicePath c = path("tenant-b", "c", ServiceType.LoadBalancer, 80);
+    c.getSpec().setLoadBalancerIP("203.0.113.20");
+    assertThat(allocator.allocate(c).failure().orElseThrow())
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.LOAD_BALANCER_IP_CONFLICT))
+        .satisfies(f -> assertThat(f.message()).doesNotContain("tenant-a").doesNotContain("secret-name"));
+  }
+
+  @Test
+  @DisplayName("When a port asks for the node port that another port of the same path holds, then NodePortConflict and both keep theirs")
+  void nodePortOfASiblingPort() {
+    ServicePath p = path("default", "two", ServiceType.NodePort, 80, 443);
+    Allocation first = allocator.allocate(p).held().orElseThrow();
+    int httpNodePort = first.nodePorts().get("p80");
+    p.getSpec().getPorts().get(1).setNodePort(httpNodePort);
+    AllocationResult r = allocator.allocate(p);
+    assertThat(r.failure()).get()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.NODE_PORT_CONFLICT))
+        .satisfies(f -> assertThat(f.message()).contains("spec.ports[p443].nodePort " + httpNodePort)
+            .contains("port p80 of this path"));
+    assertThat(allocator.heldBy("default/two")).contains(first);
+  }
+
+  @Test
   @DisplayName("When a requested node port is outside the configured range, then NodePortOutOfRange names it")
   void nodePortOutOfRange() {
     PathAllocator narrow = new PathAllocator("10.0.0.0/16", 31000, 31010, "203.0.113.0/24");
