@@ -6,12 +6,14 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetricsV2;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +67,14 @@ public final class ControllerMain implements AutoCloseable {
       }
     });
     Clock clock = Clock.systemUTC();
-    operator.register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock)));
+    String controllerName = operator
+        .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock)))
+        .getConfiguration().getName();
+    // java-operator-sdk makes these counters at the first failure or retry; made here (same name and
+    // tag, so it counts into them), they read 0 until then and alerts on them see a series
+    for (String counter : List.of("reconciliations.failure.total", "reconciliations.retries.total")) {
+      Counter.builder(counter).tag("controller.name", controllerName).register(registry);
+    }
     http = new HttpEndpoints(
         config.httpBindAddress(),
         config.httpPort(),
