@@ -25,6 +25,8 @@ public final class RuleRenderer {
           CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST,
           MARK_MASQ, MARK_DROP, MARK_REJECT, POSTROUTING);
   private static final List<String> FIXED_FILTER = List.of(CANARY, FIREWALL);
+  /** iptables' comment match takes at most 255 characters; a longer one fails the whole restore. */
+  static final int COMMENT_MAX = 255;
   private static final String CANARY_TEXT = "-m comment --comment \"servicepath canary\" -j RETURN";
 
   private final String nodeIP;
@@ -54,7 +56,7 @@ public final class RuleRenderer {
 
   private void addPath(PortBinding binding) {
     PortPlan plan = binding.plan();
-    String comment = quote(plan.key().comment());
+    String comment = quote(plan.key().comment(COMMENT_MAX));
     String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
     ChainNames names = ChainNames.of(plan.key(), proto);
     Actions actions = plan.mode() == Mode.KERNEL

@@ -176,6 +176,25 @@ class RuleSyncerIT {
     assertThat(withoutCounters(lab.mustInNode("iptables-save", "-t", "nat"))).isEqualTo(before);
   }
 
+  @Test
+  @Order(10)
+  @DisplayName("A path whose namespace/name:port is longer than iptables' 255-character comment is programmed with a cut comment, and the others with it")
+  void longCommentIsCut() throws IOException {
+    RuleSyncer restarted = new RuleSyncer(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    PortBinding longName = path("l".repeat(253), "10.0.226.170", 31500, List.of(), List.of(), Mode.KERNEL, true, 0);
+    paths.add(longName);
+    try {
+      restarted.sync(desired());
+      String cut = longName.plan().key().comment(RuleRenderer.COMMENT_MAX);
+      assertThat(cut).hasSize(255);
+      assertThat(lab.mustInNode("iptables-save", "-t", "nat")).contains(cut);
+      assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31500).stdout()).contains("pod " + NetnsLab.POD_IP);
+      assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    } finally {
+      paths.remove(longName);
+    }
+  }
+
   private DesiredRules desired() {
     return RuleRenderer.render(NetnsLab.NODE_IP, paths);
   }

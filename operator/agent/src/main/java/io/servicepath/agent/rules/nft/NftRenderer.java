@@ -38,6 +38,8 @@ import java.util.TreeSet;
  */
 public final class NftRenderer {
 
+  /** nft keeps at most 128 bytes of an element's comment; a longer one fails the whole transaction. */
+  static final int COMMENT_MAX = 128;
   private static final String TCP_UDP_SCTP = "meta l4proto { tcp, udp, sctp } ";
   private static final String DESTINATION = "ip daddr . meta l4proto . th dport";
   private static final String NODE_PORT = "meta l4proto . th dport";
@@ -120,7 +122,7 @@ public final class NftRenderer {
    */
   static PathElements renderPath(String nodeIP, PortBinding binding) {
     PortPlan plan = binding.plan();
-    String comment = plan.key().comment().replace("\"", "").replace("\\", "");
+    String comment = plan.key().comment(COMMENT_MAX).replace("\"", "").replace("\\", "");
     String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
     if (plan.mode() == Mode.USERSPACE && (binding.proxyPort() <= 0 || binding.proxyPort() > 65535)) {
       throw new IllegalArgumentException(

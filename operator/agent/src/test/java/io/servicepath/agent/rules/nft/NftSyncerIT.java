@@ -236,6 +236,25 @@ class NftSyncerIT {
     assertThat(statements(partial)).isEqualTo(statements(lab.mustInNode("nft", "list", "table", "ip", "servicepath")));
   }
 
+  @Test
+  @Order(13)
+  @DisplayName("A path whose namespace/name:port is longer than nft's 128-byte comment is programmed with a cut comment, and the others with it")
+  void longCommentIsCut() throws IOException {
+    NftBackend backend = new NftBackend(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    PortBinding longName = path("l".repeat(253), "10.0.226.170", 31500, List.of(), List.of(), Mode.KERNEL, true, 0);
+    paths.add(longName);
+    try {
+      backend.sync(NetnsLab.NODE_IP, paths);
+      String cut = longName.plan().key().comment(NftRenderer.COMMENT_MAX);
+      assertThat(cut).hasSize(128);
+      assertThat(lab.mustInNode("nft", "list", "table", "ip", "servicepath")).contains("comment \"" + cut + "\"");
+      assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31500).stdout()).contains("pod " + NetnsLab.POD_IP);
+      assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    } finally {
+      paths.remove(longName);
+    }
+  }
+
   /**
    * A listing's lines, sorted and with one element per line: nft lists chains in the order they
    * were added and interval elements in insertion order, and prints a chain's map key {@code th
