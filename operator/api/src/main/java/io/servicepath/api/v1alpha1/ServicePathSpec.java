@@ -29,11 +29,25 @@ import java.util.Map;
     fieldPath = ".loadBalancerSourceRanges",
     reason = "FieldValueForbidden")
 @ValidationRule(
+    value = "!(self.sessionAffinity == 'ClientIP' && self.mode == 'Kernel')",
+    message = "spec.sessionAffinity ClientIP is not implemented with spec.mode Kernel: use mode Userspace",
+    fieldPath = ".sessionAffinity",
+    reason = "FieldValueForbidden")
+@ValidationRule(
     value = "self.sessionAffinity == 'ClientIP' || !has(self.sessionAffinityConfig)",
     message = "spec.sessionAffinityConfig is only allowed when spec.sessionAffinity is ClientIP",
     fieldPath = ".sessionAffinityConfig",
     reason = "FieldValueForbidden")
 public class ServicePathSpec {
+
+  /**
+   * The end of the message for an address outside the classes a node may answer for: IPv6 (not
+   * supported yet), loopback, link-local (169.254.169.254 is the cloud metadata service),
+   * multicast, 255.255.255.255 and 0.0.0.0 are all refused; the controller checks the rest (the
+   * ranges the cluster operator allows, node IPs, the cluster IP range and LB pools).
+   */
+  static final String UNICAST_IPV4 =
+      " must be IPv4 unicast (not IPv6, loopback, link-local, multicast, broadcast or 0.0.0.0)";
 
   @JsonPropertyDescription("ClusterIP (default), NodePort or LoadBalancer.")
   @Default("ClusterIP")
@@ -74,6 +88,9 @@ public class ServicePathSpec {
 
   @JsonPropertyDescription("A load balancer IP to use; allocated from the pool when empty. LoadBalancer only.")
   @ValidationRule(value = "isIP(self)", message = "spec.loadBalancerIP must be an IP address")
+  @ValidationRule(
+      value = "!isIP(self) || (ip(self).family() == 4 && ip(self).isGlobalUnicast())",
+      message = "spec.loadBalancerIP" + UNICAST_IPV4)
   @Size(max = 45)
   private String loadBalancerIP;
 
@@ -82,11 +99,18 @@ public class ServicePathSpec {
   @ValidationRule(
       value = "self.all(c, isCIDR(c))",
       message = "spec.loadBalancerSourceRanges must be CIDRs such as 203.0.113.0/24")
+  @ValidationRule(
+      value = "self.all(c, !isCIDR(c) || cidr(c).ip().family() == 4)",
+      message = "spec.loadBalancerSourceRanges must be IPv4 CIDRs: IPv6 is not supported yet, and an IPv6-only"
+          + " list would leave the load balancer open to every IPv4 client")
   private List<@Size(max = 49) String> loadBalancerSourceRanges;
 
   @JsonPropertyDescription("Further IPs, routed to the nodes, on which the path answers.")
   @Size(max = 16)
   @ValidationRule(value = "self.all(ip, isIP(ip))", message = "spec.externalIPs must be IP addresses")
+  @ValidationRule(
+      value = "self.all(a, !isIP(a) || (ip(a).family() == 4 && ip(a).isGlobalUnicast()))",
+      message = "spec.externalIPs" + UNICAST_IPV4)
   private List<@Size(max = 45) String> externalIPs;
 
   @JsonPropertyDescription("Userspace (default): through the proxy, with retries. Kernel: DNAT only.")

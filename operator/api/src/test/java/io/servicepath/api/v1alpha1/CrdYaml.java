@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefi
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.SelectableField;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.ValidationRule;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -94,6 +95,14 @@ final class CrdYaml {
           targetPort.setMaximum(65535.0);
           targetPort.setMaxLength(15L);
           targetPort.setPattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+          // The pattern also matches "8080": a name must hold a letter (IANA_SVC_NAME), else a
+          // number written as a string would be looked up as a port name and match no pod.
+          targetPort.setXKubernetesValidations(List.of(new ValidationRule(
+              null,
+              "spec.ports[].targetPort must be a number or an IANA service name (at least one letter,"
+                  + " no '--'); write a number without quotes",
+              null, null, null,
+              "type(self) == int || (self.matches('[a-z]') && !self.contains('--'))")));
         }
       }
       return crd;
