@@ -14,6 +14,8 @@ import java.util.Map;
  * The agent's settings, from {@code --flag=value} arguments with environment fallbacks.
  *
  * @param bindAddress where proxy ports and held node ports are bound
+ * @param httpBindAddress where {@code /metrics}, {@code /healthz}, {@code /readyz} listen: the node IP
+ *     by default (the agent is on the host network; not every address of the node)
  * @param httpPort {@code /metrics}, {@code /healthz}, {@code /readyz}; 0 picks a free port
  * @param resyncPeriod how often everything is synced in full
  * @param debounce how long changes are gathered before one sync
@@ -31,6 +33,7 @@ public record AgentConfig(
     String nodeName,
     String nodeIP,
     InetAddress bindAddress,
+    String httpBindAddress,
     int httpPort,
     Duration resyncPeriod,
     Duration debounce,
@@ -54,6 +57,7 @@ public record AgentConfig(
       new Option("node-name", "SP_NODE_NAME", null),
       new Option("node-ip", "NODE_IP", null),
       new Option("bind-address", "SP_BIND_ADDRESS", "0.0.0.0"),
+      new Option("http-bind-address", "SP_HTTP_BIND_ADDRESS", "node-ip"),
       new Option("http-port", "SP_HTTP_PORT", "10256"),
       new Option("resync-period", "SP_RESYNC_PERIOD", "30s"),
       new Option("debounce", "SP_DEBOUNCE", "100ms"),
@@ -112,6 +116,9 @@ public record AgentConfig(
         values.get("node-name"),
         nodeIP,
         address("bind-address", values.get("bind-address")),
+        values.get("http-bind-address").equals("node-ip")
+            ? nodeIP
+            : address("http-bind-address", values.get("http-bind-address")).getHostAddress(),
         integer("http-port", values),
         resync,
         duration("debounce", values),

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.agent.rules.ProcessCommandRunner;
+import io.servicepath.http.ProbeServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
@@ -40,9 +41,10 @@ public final class AgentMain {
     Clock clock = Clock.systemUTC();
     KubernetesClient client = new KubernetesClientBuilder().build();
     Agent agent = new Agent(config, client, new ProcessCommandRunner(), registry, clock);
-    ProbeServer http = new ProbeServer(config.httpPort(), registry::scrape,
-        agent.syncHealth()::healthy, agent.syncHealth()::ready);
-    LOG.info("Serving /metrics, /healthz and /readyz on port {}", http.port());
+    ProbeServer http = new ProbeServer(
+        ProbeServer.Settings.defaults(config.httpBindAddress(), config.httpPort()),
+        registry::scrape, agent.syncHealth()::healthy, agent.syncHealth()::ready);
+    LOG.info("Serving /metrics, /healthz and /readyz on {}:{}", config.httpBindAddress(), http.port());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       http.close();

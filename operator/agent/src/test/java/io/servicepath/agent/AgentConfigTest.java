@@ -23,6 +23,9 @@ class AgentConfigTest {
     assertThat(config.nodeIP()).isEqualTo("10.240.0.4");
     assertThat(config.bindAddress().getHostAddress()).isEqualTo("0.0.0.0");
     assertThat(config.httpPort()).isEqualTo(9100);
+    assertThat(config.httpBindAddress()).as("the node IP, not every address").isEqualTo("10.240.0.4");
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--http-bind-address=0.0.0.0"},
+        Map.of()).httpBindAddress()).isEqualTo("0.0.0.0");
     assertThat(config.resyncPeriod()).isEqualTo(Duration.ofSeconds(45));
     assertThat(config.debounce()).isEqualTo(Duration.ofMillis(100));
     assertThat(config.reportHeartbeat()).isEqualTo(Duration.ofSeconds(60));

@@ -72,7 +72,7 @@ class AgentIT {
     backendThread.start();
     client = api.newClient();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), 0,
+    AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1,
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO);
     agent = new Agent(config, client, runner, registry, Clock.systemUTC());

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.http.ProbeServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -24,7 +25,7 @@ public final class ControllerMain implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
 
   private final Operator operator;
-  private final HttpEndpoints http;
+  private final ProbeServer http;
   private final AtomicBoolean leader = new AtomicBoolean();
 
   public ControllerMain(ControllerConfig config, KubernetesClient client) throws IOException {
@@ -75,9 +76,8 @@ public final class ControllerMain implements AutoCloseable {
     for (String counter : List.of("reconciliations.failure.total", "reconciliations.retries.total")) {
       Counter.builder(counter).tag("controller.name", controllerName).register(registry);
     }
-    http = new HttpEndpoints(
-        config.httpBindAddress(),
-        config.httpPort(),
+    http = new ProbeServer(
+        ProbeServer.Settings.defaults(config.httpBindAddress(), config.httpPort()),
         registry::scrape,
         () -> true,
         () -> isReady(config.leaderElection()));
