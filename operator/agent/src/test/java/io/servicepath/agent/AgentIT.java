@@ -3,6 +3,8 @@ package io.servicepath.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -60,6 +62,7 @@ class AgentIT {
 
   private final RecordingRunner runner = new RecordingRunner();
   private KubernetesClient client;
+  private String nodeUid;
   private Agent agent;
   private PrometheusMeterRegistry registry;
   private ServerSocket backend;
@@ -71,6 +74,9 @@ class AgentIT {
     backendThread = new Thread(this::serveBanner, "test-backend");
     backendThread.start();
     client = api.newClient();
+    Node existing = client.nodes().withName(NODE).get();
+    nodeUid = (existing != null ? existing : client.nodes().resource(new NodeBuilder()
+        .withNewMetadata().withName(NODE).endMetadata().build()).create()).getMetadata().getUid();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1,
@@ -117,6 +123,10 @@ class AgentIT {
     assertThat(programmed.proxyPorts()).containsEntry("http-server", listener.port());
     ServicePathNode node = client.resources(ServicePathNode.class).withName(NODE).get();
     assertThat(node.getSpec().getNodeIP()).isEqualTo("10.240.0.4");
+    // Owned by its Node: the garbage collector deletes the report (and its slices) with the Node.
+    assertThat(node.getMetadata().getOwnerReferences())
+        .extracting(o -> o.getKind(), o -> o.getName(), o -> o.getUid())
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("Node", NODE, nodeUid));
     assertThat(node.getStatus().getMode()).isEqualTo("iptables");
     assertThat(node.getStatus().getLastSyncTime()).isNotBlank();
     ObservedEndpoint seen = await("the probed endpoint in the report", () -> Optional.ofNullable(

@@ -3,6 +3,8 @@ package io.servicepath.agent.report;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -23,9 +25,11 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
@@ -297,17 +301,49 @@ public final class NodeReporter implements AutoCloseable {
       node = client.resources(ServicePathNode.class).withName(nodeName).get();
     }
     if (node == null) {
-      node = client.resource(new ServicePathNode(nodeName, nodeIP)).create();
+      ServicePathNode fresh = new ServicePathNode(nodeName, nodeIP);
+      nodeOwner().ifPresent(owner -> fresh.getMetadata().setOwnerReferences(List.of(owner)));
+      node = client.resource(fresh).create();
       remember(node);
       LOG.info("Created ServicePathNode {} (node IP {})", nodeName, nodeIP);
-    } else if (node.getSpec() == null || !nodeIP.equals(node.getSpec().getNodeIP())) {
-      String patch = client.getKubernetesSerialization().asJson(Map.of("spec", new ServicePathNodeSpec(nodeIP)));
+    } else if (node.getSpec() == null || !nodeIP.equals(node.getSpec().getNodeIP()) || !ownedByNode(node)) {
+      Map<String, Object> patch = new LinkedHashMap<>();
+      patch.put("spec", new ServicePathNodeSpec(nodeIP));
+      Optional<OwnerReference> owner = ownedByNode(node) ? Optional.empty() : nodeOwner();
+      owner.ifPresent(o -> patch.put("metadata", Map.of("ownerReferences", List.of(o))));
       node = client.resources(ServicePathNode.class).withName(nodeName)
-          .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+          .patch(PatchContext.of(PatchType.JSON_MERGE), client.getKubernetesSerialization().asJson(patch));
       remember(node);
-      LOG.info("Set ServicePathNode {} spec.nodeIP to {}", nodeName, nodeIP);
+      LOG.info("Set ServicePathNode {} spec.nodeIP to {}{}", nodeName, nodeIP, owner.isPresent() ? ", owned by its Node" : "");
     }
     return node;
+  }
+
+  /**
+   * Our Node as the owner of our ServicePathNode: when the Node is deleted, the garbage collector
+   * deletes the report and, through it, its slices, so a gone node is not waited for. Empty when
+   * the Node cannot be read (it is not there yet, or RBAC denies it): the report is written
+   * without, and the owner added on a later write.
+   */
+  private Optional<OwnerReference> nodeOwner() {
+    try {
+      Node node = client.nodes().withName(nodeName).get();
+      if (node == null) {
+        return Optional.empty();
+      }
+      return Optional.of(new OwnerReferenceBuilder()
+          .withApiVersion("v1").withKind("Node")
+          .withName(nodeName).withUid(node.getMetadata().getUid())
+          .build());
+    } catch (KubernetesClientException e) {
+      LOG.warn("cannot read Node {} to own ServicePathNode {}: {}", nodeName, nodeName, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private boolean ownedByNode(ServicePathNode node) {
+    List<OwnerReference> owners = node.getMetadata().getOwnerReferences();
+    return owners != null && owners.stream().anyMatch(o -> "Node".equals(o.getKind()) && nodeName.equals(o.getName()));
   }
 
   /** The slice as the informer or the API server has it; created, owned by our ServicePathNode, when missing. */
