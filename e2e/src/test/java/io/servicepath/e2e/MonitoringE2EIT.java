@@ -93,6 +93,14 @@ class MonitoringE2EIT extends LocalClusterScenarios {
       assertThat(failures).as("queries of deploy/monitoring/ that fail (%d queries, rules backend %s)",
           queries.size(), RULES.flag()).isEmpty();
 
+      // for the reader of the report: what was scraped, and how many series each query gave
+      System.out.println("metrics scraped: " + prometheus.metricNames().stream()
+          .filter(n -> n.startsWith("servicepath") || n.startsWith("reconciliations")).toList());
+      for (MonitoringQueries.Query query : queries) {
+        System.out.printf("%-6s %3d series  %s: %s%n", query.kind(), prometheus.query(query.expr()).size(),
+            query.source(), query.expr());
+      }
+
       List<JsonNode> rules = prometheus.rules();
       assertThat(rules).as("rules Prometheus loaded").hasSize(
           (int) queries.stream().filter(q -> q.kind() != MonitoringQueries.Kind.PANEL).count());

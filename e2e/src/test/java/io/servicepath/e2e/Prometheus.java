@@ -134,6 +134,13 @@ final class Prometheus implements AutoCloseable {
     return body.path("data").path("result");
   }
 
+  /** Every metric name Prometheus has series of ({@code /api/v1/label/__name__/values}). */
+  List<String> metricNames() {
+    List<String> out = new ArrayList<>();
+    get("/api/v1/label/__name__/values").path("data").forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
   /** {@code /api/v1/targets}' active targets. */
   List<JsonNode> targets() {
     List<JsonNode> out = new ArrayList<>();
