@@ -43,6 +43,7 @@ public final class RealCluster implements AutoCloseable {
   }
 
   private final Path root;
+  private final Path baseDir;
   private final Path stateDir;
   private Process keeper;
   private String imagesDir;
@@ -50,8 +51,9 @@ public final class RealCluster implements AutoCloseable {
   private final Thread downOnExit = new Thread(this::downQuietly, "real-cluster-down");
   private boolean down;
 
-  private RealCluster(Path root, Path stateDir) {
+  private RealCluster(Path root, Path baseDir, Path stateDir) {
     this.root = root;
+    this.baseDir = baseDir;
     this.stateDir = stateDir;
   }
 
@@ -72,9 +74,12 @@ public final class RealCluster implements AutoCloseable {
    */
   public static RealCluster up(int nodes) throws IOException {
     Path root = repoRoot();
-    Path state = root.resolve("e2e/target/real-cluster-" + System.currentTimeMillis());
+    // the keeper's files next to the state dir, not in it: 'down' counts every process that
+    // names the state dir as left behind
+    Path base = root.resolve("e2e/target/real-cluster-" + System.currentTimeMillis());
+    Path state = base.resolve("state");
     Files.createDirectories(state);
-    RealCluster cluster = new RealCluster(root, state);
+    RealCluster cluster = new RealCluster(root, base, state);
     // If the test JVM is stopped (CI cancels, Ctrl-C) before @AfterAll, take the cluster down anyway.
     Runtime.getRuntime().addShutdownHook(cluster.downOnExit);
     try {
@@ -82,7 +87,9 @@ public final class RealCluster implements AutoCloseable {
       // cluster's namespace, which has none; each builder does nothing once its cache is full
       cluster.build("e2e/bin/control-plane");
       cluster.build("e2e/bin/node-binaries");
-      cluster.imagesDir = cluster.build("e2e/bin/images");
+      // $SP_REAL_IMAGES_DIR, as for the script, names a directory of image archives to use instead
+      String images = System.getenv("SP_REAL_IMAGES_DIR");
+      cluster.imagesDir = images != null && !images.isBlank() ? images : cluster.build("e2e/bin/images");
       cluster.startKeeper();
       Result up = cluster.run(Duration.ofMinutes(30), "up", "--nodes", String.valueOf(nodes));
       System.err.print(up.stderr());
@@ -99,7 +106,7 @@ public final class RealCluster implements AutoCloseable {
   /** Runs a builder of e2e/bin in the JVM's own namespaces; returns the directory it prints. */
   private String build(String builder) {
     ProcessBuilder pb = new ProcessBuilder(root.resolve(builder).toString()).directory(root.toFile())
-        .redirectError(ProcessBuilder.Redirect.appendTo(stateDir.resolve("build.log").toFile()))
+        .redirectError(ProcessBuilder.Redirect.appendTo(baseDir.resolve("build.log").toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     long start = System.nanoTime();
     try {
@@ -110,7 +117,7 @@ public final class RealCluster implements AutoCloseable {
         throw new IllegalStateException(builder + " did not finish within 60 minutes");
       }
       if (p.exitValue() != 0) {
-        throw new IllegalStateException(builder + " failed with exit " + p.exitValue() + " (see " + stateDir.resolve("build.log") + ")");
+        throw new IllegalStateException(builder + " failed with exit " + p.exitValue() + " (see " + baseDir.resolve("build.log") + ")");
       }
       String[] lines = out.split("\n");
       System.err.printf("[real-cluster] %s: %.1f s%n", builder, (System.nanoTime() - start) / 1e9);
@@ -125,11 +132,11 @@ public final class RealCluster implements AutoCloseable {
 
   /** The keeper: a shell in a private network and mount namespace that writes its pid and sleeps. */
   private void startKeeper() throws IOException {
-    Path pidFile = stateDir.resolve("keeper.pid");
+    Path pidFile = baseDir.resolve("keeper.pid");
     keeper = new ProcessBuilder(root.resolve("e2e/bin/isolated").toString(), "bash", "-c",
         "echo $$ > '" + pidFile + "'; exec sleep infinity")
         .redirectErrorStream(true)
-        .redirectOutput(stateDir.resolve("keeper.log").toFile())
+        .redirectOutput(baseDir.resolve("keeper.log").toFile())
         .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
@@ -142,7 +149,7 @@ public final class RealCluster implements AutoCloseable {
       }
       sleep(50);
     }
-    throw new IllegalStateException("e2e/bin/isolated did not start (see " + stateDir.resolve("keeper.log") + ")");
+    throw new IllegalStateException("e2e/bin/isolated did not start (see " + baseDir.resolve("keeper.log") + ")");
   }
 
   public Path stateDir() {
@@ -212,8 +219,8 @@ public final class RealCluster implements AutoCloseable {
     }
     long start = System.nanoTime();
     try {
-      Path out = Files.createTempFile(stateDir, "cmd", ".out");
-      Path err = Files.createTempFile(stateDir, "cmd", ".err");
+      Path out = Files.createTempFile(baseDir, "cmd", ".out");
+      Path err = Files.createTempFile(baseDir, "cmd", ".err");
       try {
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
         if (stdin == null) {
