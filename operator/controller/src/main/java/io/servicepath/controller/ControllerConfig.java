@@ -2,7 +2,9 @@ package io.servicepath.controller;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiFunction;
@@ -16,6 +18,7 @@ public record ControllerConfig(
     int nodePortMin,
     int nodePortMax,
     String loadBalancerPool,
+    List<String> externalIPCidrs,
     String httpBindAddress,
     int httpPort,
     boolean leaderElection,
@@ -45,6 +48,8 @@ public record ControllerConfig(
         Integer.parseInt(bounds[1].trim()),
         // No default pool: an address that nobody routes is worse than a path that says it waits.
         get.apply("load-balancer-pool", ""),
+        // None by default: every spec.externalIPs is refused until the cluster operator allows CIDRs.
+        Arrays.stream(get.apply("external-ip-cidrs", "").split(",")).map(String::trim).filter(c -> !c.isEmpty()).toList(),
         get.apply("http-bind-address", "0.0.0.0"),
         Integer.parseInt(get.apply("http-port", "8080")),
         Boolean.parseBoolean(get.apply("leader-election", "true")),

@@ -31,7 +31,8 @@ public final class ControllerMain implements AutoCloseable {
   public ControllerMain(ControllerConfig config, KubernetesClient client) throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     PathAllocator allocator = new PathAllocator(
-        config.clusterCidr(), config.nodePortMin(), config.nodePortMax(), config.loadBalancerPool());
+        config.clusterCidr(), config.nodePortMin(), config.nodePortMax(), config.loadBalancerPool(),
+        config.externalIPCidrs());
     for (String pool : allocator.usage().keySet()) {
       Gauge.builder("servicepath.allocator.used", allocator, a -> a.usage().get(pool)[0])
           .description("addresses or ports handed out").tag("pool", pool).register(registry);

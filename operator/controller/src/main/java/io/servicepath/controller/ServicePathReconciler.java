@@ -29,9 +29,11 @@ import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
 import io.servicepath.controller.status.TriggerTime;
 import java.time.Clock;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -137,6 +139,22 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     return Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
   }
 
+  /** Every address of every node (Node status, and the node IP its agent reports): no external IP may be one. */
+  private Set<String> nodeIPs() {
+    Set<String> ips = new HashSet<>();
+    nodes.list().forEach(n -> {
+      if (n.getStatus() != null && n.getStatus().getAddresses() != null) {
+        n.getStatus().getAddresses().forEach(a -> ips.add(a.getAddress()));
+      }
+    });
+    reports.list().forEach(r -> {
+      if (r.getSpec() != null && r.getSpec().getNodeIP() != null) {
+        ips.add(r.getSpec().getNodeIP());
+      }
+    });
+    return ips;
+  }
+
   /** Each node's ServicePathNode and slices, indexed once per version (see {@link ReportIndexCache}). */
   private List<ReportIndex> nodeReports() {
     List<ReportIndex> indexed = NodeReports.index(reports.list().toList(), slices.list().toList(), indexes::indexOf);
@@ -157,7 +175,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     String namespace = path.getMetadata().getNamespace();
     List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
-    AllocationResult allocation = allocator.allocate(path);
+    AllocationResult allocation = allocator.allocate(path, nodeIPs());
     NodeReports nodeReports = NodeReports.indexed(
         nodeReports(), nodes.list().map(n -> n.getMetadata().getName()).toList());
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);

@@ -45,7 +45,9 @@ public final class PlanMapper {
     String name = path.getMetadata().getName();
     long generation = generation(path);
     List<String> lbIPs = loadBalancerIPs(status.getLoadBalancer());
-    List<String> externalIPs = copy(spec.getExternalIPs());
+    // Those the controller granted (status), never what the spec asks for: a tenant's spec may name
+    // another tenant's address.
+    List<String> externalIPs = copy(status.getExternalIPs());
     List<String> sourceRanges = copy(spec.getLoadBalancerSourceRanges());
     Mode mode = spec.getMode() == io.servicepath.api.v1alpha1.Mode.Kernel ? Mode.KERNEL : Mode.USERSPACE;
     Duration affinity = affinityTimeout(spec);

@@ -40,6 +40,7 @@ class CachedPathsTest {
     affinity.getClientIP().setTimeoutSeconds(60);
     path.getSpec().setSessionAffinityConfig(affinity);
     path.getSpec().setExternalIPs(List.of("203.0.113.20"));
+    path.getStatus().setExternalIPs(List.of("203.0.113.20"));
     path.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
     Retry retry = new Retry();
     retry.setAttempts(5);

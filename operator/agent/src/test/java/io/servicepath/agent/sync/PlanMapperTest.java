@@ -87,11 +87,12 @@ class PlanMapperTest {
   }
 
   @Test
-  @DisplayName("Kernel mode, external IPs, source ranges, retry and health check come from the spec")
+  @DisplayName("Kernel mode, source ranges, retry and health check come from the spec; external IPs from what the controller granted in status")
   void specKnobs() {
     ServicePath path = cloudNginx();
     path.getSpec().setMode(io.servicepath.api.v1alpha1.Mode.Kernel);
-    path.getSpec().setExternalIPs(List.of("203.0.113.20"));
+    path.getSpec().setExternalIPs(List.of("203.0.113.20", "10.240.0.4"));
+    path.getStatus().setExternalIPs(List.of("203.0.113.20"));
     path.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
     Retry retry = new Retry();
     retry.setAttempts(5);
@@ -105,7 +106,7 @@ class PlanMapperTest {
     PortPlan plan = PlanMapper.plans(path).get(0);
 
     assertThat(plan.mode()).isEqualTo(Mode.KERNEL);
-    assertThat(plan.externalIPs()).containsExactly("203.0.113.20");
+    assertThat(plan.externalIPs()).as("the node IP asked for in spec was not granted").containsExactly("203.0.113.20");
     assertThat(plan.sourceRanges()).containsExactly("203.0.113.0/24");
     assertThat(plan.retry()).isEqualTo(new PortPlan.Retry(5, Duration.ofMillis(250)));
     assertThat(plan.healthCheck())

@@ -2,6 +2,7 @@ package io.servicepath.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +23,10 @@ public class ServicePathStatus {
 
   @JsonPropertyDescription("The allocated load balancer address.")
   private LoadBalancerStatus loadBalancer;
+
+  @JsonPropertyDescription("The spec.externalIPs the controller granted this path (inside the CIDRs the cluster"
+      + " operator allows, on ports no other path holds); agents program these, never spec.externalIPs.")
+  private List<@Size(max = 45) String> externalIPs;
 
   @JsonPropertyDescription("What EXTERNAL-IP shows: load balancer and external IPs, <pending> or <none>.")
   private String externalIP;
@@ -73,6 +78,14 @@ public class ServicePathStatus {
 
   public void setLoadBalancer(LoadBalancerStatus loadBalancer) {
     this.loadBalancer = loadBalancer;
+  }
+
+  public List<String> getExternalIPs() {
+    return externalIPs;
+  }
+
+  public void setExternalIPs(List<String> externalIPs) {
+    this.externalIPs = externalIPs;
   }
 
   public String getExternalIP() {
@@ -131,6 +144,7 @@ public class ServicePathStatus {
         && Objects.equals(clusterIP, s.clusterIP)
         && Objects.equals(ports, s.ports)
         && Objects.equals(loadBalancer, s.loadBalancer)
+        && Objects.equals(externalIPs, s.externalIPs)
         && Objects.equals(externalIP, s.externalIP)
         && Objects.equals(portSummary, s.portSummary)
         && Objects.equals(endpoints, s.endpoints)

@@ -1,9 +1,20 @@
 package io.servicepath.controller.allocation;
 
+import java.util.List;
 import java.util.Map;
 
 /**
- * The addresses a path holds: a cluster IP, a node port per port name (none for ClusterIP) and a
- * load balancer IP (null unless LoadBalancer).
+ * The addresses a path holds: a cluster IP, a node port per port name (none for ClusterIP), a
+ * load balancer IP (null unless LoadBalancer) and the external IPs it was granted.
  */
-public record Allocation(String clusterIP, Map<String, Integer> nodePorts, String loadBalancerIP) {}
+public record Allocation(
+    String clusterIP, Map<String, Integer> nodePorts, String loadBalancerIP, List<String> externalIPs) {
+
+  public Allocation {
+    externalIPs = externalIPs == null ? List.of() : List.copyOf(externalIPs);
+  }
+
+  public Allocation(String clusterIP, Map<String, Integer> nodePorts, String loadBalancerIP) {
+    this(clusterIP, nodePorts, loadBalancerIP, List.of());
+  }
+}

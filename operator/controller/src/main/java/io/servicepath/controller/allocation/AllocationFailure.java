@@ -11,4 +11,6 @@ public record AllocationFailure(String reason, String message) {
   public static final String LOAD_BALANCER_IP_CONFLICT = "LoadBalancerIPConflict";
   public static final String LOAD_BALANCER_IP_OUT_OF_POOL = "LoadBalancerIPOutOfPool";
   public static final String LOAD_BALANCER_POOL_NOT_CONFIGURED = "LoadBalancerPoolNotConfigured";
+  public static final String EXTERNAL_IP_NOT_ALLOWED = "ExternalIPNotAllowed";
+  public static final String EXTERNAL_IP_CONFLICT = "ExternalIPConflict";
 }

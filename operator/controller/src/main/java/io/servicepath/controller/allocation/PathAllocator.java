@@ -7,12 +7,14 @@ import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServiceType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Cluster IPs, node ports and load balancer IPs for all paths. The allocations live in the paths'
@@ -27,6 +29,7 @@ public final class PathAllocator {
   private final int nodePortMax;
   /** Null when no load balancer pool is configured: LoadBalancer paths then wait for one. */
   private final IpPool loadBalancerIPs;
+  private final ExternalIPs externalIPs;
   private final Map<String, Allocation> held = new HashMap<>();
 
   /**
@@ -36,6 +39,17 @@ public final class PathAllocator {
    *     nobody routes
    */
   public PathAllocator(String clusterCidr, int nodePortMin, int nodePortMax, String loadBalancerCidr) {
+    this(clusterCidr, nodePortMin, nodePortMax, loadBalancerCidr, List.of());
+  }
+
+  /**
+   * @param externalIPCidrs where {@code spec.externalIPs} may lie (none: every external IP is
+   *     refused, as with Kubernetes' DenyServiceExternalIPs); never inside the cluster IP range or
+   *     the load balancer pool, nor on a node, whatever these say
+   */
+  public PathAllocator(String clusterCidr, int nodePortMin, int nodePortMax, String loadBalancerCidr,
+      List<String> externalIPCidrs) {
+    this.externalIPs = new ExternalIPs(externalIPCidrs, Arrays.asList(clusterCidr, loadBalancerCidr));
     this.clusterIPs = new IpPool(clusterCidr);
     this.nodePorts = new RangeAllocator(nodePortMin, nodePortMax);
     this.nodePortMin = nodePortMin;
@@ -58,6 +72,7 @@ public final class PathAllocator {
     if (loadBalancerIPs != null) {
       loadBalancerIPs.clear();
     }
+    externalIPs.clear();
     held.clear();
     List<ServicePath> sorted = new ArrayList<>(paths);
     sorted.sort(
@@ -89,7 +104,17 @@ public final class PathAllocator {
                 .orElse(null);
       }
       if (clusterIP != null) {
-        held.put(owner, new Allocation(clusterIP, ports, lb));
+        List<String> granted = status.getExternalIPs() == null ? List.of() : status.getExternalIPs();
+        List<String> kept = new ArrayList<>();
+        for (String ip : granted) {
+          boolean free = path.getSpec() != null && path.getSpec().getPorts().stream()
+              .allMatch(p -> externalIPs.otherOwner(ip, p.getProtocol(), p.getPort(), owner).isEmpty());
+          if (free) {
+            kept.add(ip);
+          }
+        }
+        externalIPs.hold(owner, kept, path.getSpec() == null ? List.of() : path.getSpec().getPorts());
+        held.put(owner, new Allocation(clusterIP, ports, lb, kept));
       } else {
         ports.values().forEach(np -> nodePorts.release(np, owner));
         if (lb != null) {
@@ -108,6 +133,13 @@ public final class PathAllocator {
    * failure nothing new is kept and what the path held before stays held.
    */
   public synchronized AllocationResult allocate(ServicePath path) {
+    return allocate(path, Set.of());
+  }
+
+  /**
+   * @param nodeIPs the nodes' addresses, which no path may take as an external IP
+   */
+  public synchronized AllocationResult allocate(ServicePath path, Set<String> nodeIPs) {
     String owner = owner(path);
     ServicePathSpec spec = path.getSpec();
     Allocation before = held.get(owner);
@@ -195,7 +227,27 @@ public final class PathAllocator {
       }
     }
 
-    Allocation now = new Allocation(clusterIP, ports, lb);
+    List<String> external = spec.getExternalIPs() == null ? List.of() : List.copyOf(spec.getExternalIPs());
+    for (String ip : external) {
+      Optional<AllocationFailure> refusal = externalIPs.refusal(ip, nodeIPs);
+      if (refusal.isEmpty()) {
+        for (ServicePathPort port : spec.getPorts()) {
+          Optional<String> other = externalIPs.otherOwner(ip, port.getProtocol(), port.getPort(), owner);
+          if (other.isPresent()) {
+            refusal = Optional.of(new AllocationFailure(AllocationFailure.EXTERNAL_IP_CONFLICT,
+                "spec.externalIPs " + ip + " port " + port.getPort() + " is already used by " + describe(other.get(), owner)));
+            break;
+          }
+        }
+      }
+      if (refusal.isPresent()) {
+        undo.forEach(Runnable::run);
+        return AllocationResult.failed(Optional.ofNullable(before), refusal.get());
+      }
+    }
+    externalIPs.hold(owner, external, spec.getPorts());
+
+    Allocation now = new Allocation(clusterIP, ports, lb, external);
     if (before != null) {
       before.nodePorts().values().stream()
           .filter(np -> !ports.containsValue(np))
@@ -269,6 +321,7 @@ public final class PathAllocator {
       return;
     }
     clusterIPs.release(a.clusterIP(), owner);
+    externalIPs.release(owner);
     a.nodePorts().values().forEach(np -> nodePorts.release(np, owner));
     if (a.loadBalancerIP() != null) {
       loadBalancerIPs.release(a.loadBalancerIP(), owner);

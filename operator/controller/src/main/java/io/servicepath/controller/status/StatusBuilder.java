@@ -50,6 +50,7 @@ public final class StatusBuilder {
     if (held != null && held.loadBalancerIP() != null) {
       status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(held.loadBalancerIP()))));
     }
+    status.setExternalIPs(held == null || held.externalIPs().isEmpty() ? null : held.externalIPs());
     status.setExternalIP(externalIP(spec, held));
     status.setEndpoints(reports.withHealth(endpoints));
     NodeSummary nodes = reports.summary(namespace, name, generation);
@@ -71,8 +72,8 @@ public final class StatusBuilder {
     if (spec.getType() == ServiceType.LoadBalancer) {
       ips.add(held == null || held.loadBalancerIP() == null ? "<pending>" : held.loadBalancerIP());
     }
-    if (spec.getExternalIPs() != null) {
-      ips.addAll(spec.getExternalIPs());
+    if (held != null) {
+      ips.addAll(held.externalIPs()); // those granted: a refused one is in the Allocated condition
     }
     return ips.isEmpty() ? "<none>" : String.join(",", ips);
   }

@@ -135,6 +135,75 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("When no external IP CIDRs are allowed, then any spec.externalIPs is refused with ExternalIPNotAllowed naming the option")
+  void externalIPsDeniedByDefault() {
+    ServicePath p = path("default", "a", ServiceType.ClusterIP, 80);
+    p.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allocator.allocate(p).failure()).get()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.EXTERNAL_IP_NOT_ALLOWED))
+        .satisfies(f -> assertThat(f.message()).contains("198.51.100.10").contains("--external-ip-cidrs"));
+    assertThat(allocator.heldBy("default/a")).isEmpty();
+  }
+
+  @Test
+  @DisplayName("External IPs are granted only inside the allowed CIDRs, never in the cluster IP range, the LB pool or on a node")
+  void externalIPsAllowList() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24",
+        List.of("198.51.100.0/24", "10.0.0.0/8", "203.0.113.0/24"));
+    Set<String> nodes = Set.of("10.240.0.4");
+    ServicePath ok = path("default", "ok", ServiceType.ClusterIP, 80);
+    ok.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allowing.allocate(ok, nodes).held().orElseThrow().externalIPs()).containsExactly("198.51.100.10");
+    for (String bad : List.of("100.64.0.10", "10.0.3.4", "203.0.113.5", "10.240.0.4")) {
+      ServicePath p = path("default", "bad", ServiceType.ClusterIP, 80);
+      p.getSpec().setExternalIPs(List.of(bad));
+      assertThat(allowing.allocate(p, nodes).failure()).as(bad).get()
+          .extracting(AllocationFailure::reason).isEqualTo(AllocationFailure.EXTERNAL_IP_NOT_ALLOWED);
+    }
+  }
+
+  @Test
+  @DisplayName("An external IP:port belongs to the first path given it: another namespace's path asking for it is refused without naming the owner; another port is fine; deletion frees it")
+  void externalIPOwnership() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24", List.of("198.51.100.0/24"));
+    ServicePath victim = path("tenant-a", "victim", ServiceType.ClusterIP, 80);
+    victim.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allowing.allocate(victim).failure()).isEmpty();
+    ServicePath thief = path("tenant-b", "thief", ServiceType.ClusterIP, 80);
+    thief.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allowing.allocate(thief).failure()).get()
+        .satisfies(f -> assertThat(f.reason()).isEqualTo(AllocationFailure.EXTERNAL_IP_CONFLICT))
+        .satisfies(f -> assertThat(f.message()).contains("198.51.100.10 port 80").doesNotContain("tenant-a").doesNotContain("victim"));
+    ServicePath otherPort = path("tenant-b", "other-port", ServiceType.ClusterIP, 8080);
+    otherPort.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allowing.allocate(otherPort).failure()).isEmpty();
+    allowing.release("tenant-a/victim");
+    assertThat(allowing.allocate(thief).held().orElseThrow().externalIPs()).containsExactly("198.51.100.10");
+  }
+
+  @Test
+  @DisplayName("After a restart the oldest path keeps a contested external IP:port, whatever the statuses say")
+  void externalIPsRebuiltOldestFirst() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24", List.of("198.51.100.0/24"));
+    ServicePath older = path("tenant-a", "older", ServiceType.ClusterIP, 80);
+    older.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
+    ServicePath younger = path("tenant-b", "younger", ServiceType.ClusterIP, 80);
+    younger.getMetadata().setCreationTimestamp("2026-06-01T00:00:00Z");
+    for (ServicePath p : List.of(older, younger)) {
+      p.getSpec().setExternalIPs(List.of("198.51.100.10"));
+      ServicePathStatus status = new ServicePathStatus();
+      status.setClusterIP(p == older ? "10.0.0.5" : "10.0.0.6");
+      status.setExternalIPs(List.of("198.51.100.10")); // a status written by a hostile hand
+      p.setStatus(status);
+    }
+    allowing.rebuild(List.of(younger, older));
+    assertThat(allowing.heldBy("tenant-a/older").orElseThrow().externalIPs()).containsExactly("198.51.100.10");
+    assertThat(allowing.heldBy("tenant-b/younger").orElseThrow().externalIPs()).isEmpty();
+    assertThat(allowing.allocate(younger).failure()).get()
+        .extracting(AllocationFailure::reason).isEqualTo(AllocationFailure.EXTERNAL_IP_CONFLICT);
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
