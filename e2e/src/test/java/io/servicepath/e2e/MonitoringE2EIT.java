@@ -47,9 +47,9 @@ class MonitoringE2EIT extends LocalClusterScenarios {
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void prometheusScrapesControllerAndAgentsAndEveryRuleAndDashboardQueryReturnsSeries() throws Exception {
-    LocalCluster.Result check = Prometheus.checkRules(RULES_FILE);
-    assertThat(check.exitCode()).as("promtool check rules: %s", check.stdout()).isZero();
-    assertThat(check.stdout()).contains("SUCCESS");
+    Prometheus.Output check = Prometheus.checkRules(RULES_FILE);
+    assertThat(check.exitCode()).as("promtool check rules: %s", check.text()).isZero();
+    assertThat(check.text()).contains("SUCCESS");
     List<MonitoringQueries.Query> queries = MonitoringQueries.load(RULES_FILE, DASHBOARD);
     assertThat(queries).as("queries in the rules file and the dashboard").hasSizeGreaterThan(20);
 
@@ -99,6 +99,13 @@ class MonitoringE2EIT extends LocalClusterScenarios {
       for (MonitoringQueries.Query query : queries) {
         System.out.printf("%-6s %3d series  %s: %s%n", query.kind(), prometheus.query(query.expr()).size(),
             query.source(), query.expr());
+      }
+      for (String figure : List.of(
+          "sum by (instance) (servicepath_network_programming_duration_seconds_count)",
+          "max by (instance) (servicepath_network_programming_duration_seconds_max)",
+          "sum by (instance) (servicepath_sync_proxy_rules_duration_seconds_count)",
+          "max by (instance) (servicepath_sync_proxy_rules_duration_seconds_max)")) {
+        System.out.println(figure + " = " + prometheus.query(figure));
       }
 
       List<JsonNode> rules = prometheus.rules();

@@ -32,16 +32,16 @@ import java.util.function.Predicate;
  *       backend's metrics.
  * </ul>
  */
-final class MonitoringQueries {
+public final class MonitoringQueries {
 
-  enum Kind { PANEL, RECORD, ALERT }
+  public enum Kind { PANEL, RECORD, ALERT }
 
   /** One expression and where it comes from (for failure messages). */
-  record Query(Kind kind, String source, String expr) {}
+  public record Query(Kind kind, String source, String expr) {}
 
   private MonitoringQueries() {}
 
-  static List<Query> load(Path rulesFile, Path dashboardFile) throws IOException {
+  public static List<Query> load(Path rulesFile, Path dashboardFile) throws IOException {
     List<Query> queries = new ArrayList<>();
     JsonNode rules = new ObjectMapper(new YAMLFactory()).readTree(rulesFile.toFile());
     for (JsonNode group : rules.path("groups")) {
@@ -76,7 +76,7 @@ final class MonitoringQueries {
    *
    * @param absentByDesign metric names that must not exist here (the other rules backend's)
    */
-  static List<String> check(Prometheus prometheus, Query query, Predicate<String> absentByDesign) {
+  public static List<String> check(Prometheus prometheus, Query query, Predicate<String> absentByDesign) {
     List<String> failures = new ArrayList<>();
     List<String> selectors = selectors(query.expr());
     if (selectors.isEmpty()) {

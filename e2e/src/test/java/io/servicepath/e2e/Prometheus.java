@@ -31,58 +31,79 @@ import java.util.concurrent.TimeUnit;
  * {@code lo} and {@code sp-root} for the local cluster), so that no scrape can leave through a
  * default route. Prometheus sends nothing but those scrapes (no remote write, no Alertmanager).
  *
- * <p>Not tied to the local cluster: give it the jobs of any cluster the test can reach.
+ * <p>Not tied to the local cluster: give it the jobs of any cluster, and where the cluster lives in
+ * a network namespace the test JVM is not in (the real cluster), the command that enters it
+ * ({@code nsenter -t PID -n -m}): Prometheus, {@code ip route get} and the queries (with curl)
+ * then run inside it.
  */
-final class Prometheus implements AutoCloseable {
+public final class Prometheus implements AutoCloseable {
 
   /** One scrape job: {@code job_name} and its targets ({@code host:port}) with their extra labels. */
-  record Job(String name, List<Target> targets) {}
+  public record Job(String name, List<Target> targets) {}
 
-  record Target(String address, Map<String, String> labels) {
+  public record Target(String address, Map<String, String> labels) {
     String host() {
       return address.substring(0, address.lastIndexOf(':'));
     }
   }
 
+  /** What a command printed (stdout and stderr) and how it ended. */
+  public record Output(int exitCode, String text) {}
+
   static final Path BINARY = Path.of("/usr/bin/prometheus");
   static final Path PROMTOOL = Path.of("/usr/bin/promtool");
+  /** Its port inside another namespace (in ours, a free one is picked). */
+  static final int NAMESPACE_PORT = 19090;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Process process;
+  private final List<String> inNamespace;
   private final int port;
   private final Path dir;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private Prometheus(Process process, int port, Path dir) {
+  private Prometheus(Process process, List<String> inNamespace, int port, Path dir) {
     this.process = process;
+    this.inNamespace = inNamespace;
     this.port = port;
     this.dir = dir;
+  }
+
+  /** {@link #start(List, Path, List, Path, Duration, Set)} in the test JVM's own network namespace. */
+  public static Prometheus start(Path dir, List<Job> jobs, Path rules, Duration interval, Set<String> allowedDevices)
+      throws IOException {
+    return start(List.of(), dir, jobs, rules, interval, allowedDevices);
   }
 
   /**
    * Starts Prometheus scraping {@code jobs} every {@code interval} and evaluating {@code rules}
    * as often, with its files (config, data, log) in {@code dir}; returns once it is ready.
+   *
+   * @param inNamespace the command prefix that runs a command in the cluster's network namespace,
+   *     or nothing for the JVM's own
+   * @param allowedDevices the devices a target's route may go through ({@code ip route get})
    */
-  static Prometheus start(Path dir, List<Job> jobs, Path rules, Duration interval, Set<String> allowedDevices)
-      throws IOException {
+  public static Prometheus start(List<String> inNamespace, Path dir, List<Job> jobs, Path rules, Duration interval,
+      Set<String> allowedDevices) throws IOException {
     requireInstalled(BINARY);
     for (Job job : jobs) {
       for (Target target : job.targets()) {
-        requireRoutedThrough(target.host(), allowedDevices);
+        requireRoutedThrough(inNamespace, target.host(), allowedDevices);
       }
     }
     Files.createDirectories(dir.resolve("data"));
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(config, config(jobs, rules, interval));
-    int port = freeLoopbackPort();
+    int port = inNamespace.isEmpty() ? freeLoopbackPort() : NAMESPACE_PORT;
     Path log = dir.resolve("prometheus.log");
-    Process process = new ProcessBuilder(BINARY.toString(),
+    List<String> command = new ArrayList<>(inNamespace);
+    command.addAll(List.of(BINARY.toString(),
         "--config.file=" + config,
         "--storage.tsdb.path=" + dir.resolve("data"),
         "--storage.tsdb.retention.time=1h",
-        "--web.listen-address=127.0.0.1:" + port)
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    Prometheus prometheus = new Prometheus(process, port, dir);
+        "--web.listen-address=127.0.0.1:" + port));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Prometheus prometheus = new Prometheus(process, inNamespace, port, dir);
     try {
       prometheus.awaitReady(Duration.ofSeconds(60));
     } catch (RuntimeException | Error e) {
@@ -113,20 +134,13 @@ final class Prometheus implements AutoCloseable {
   }
 
   /** {@code promtool check rules FILE}: its exit code and output. */
-  static LocalCluster.Result checkRules(Path rules) throws IOException, InterruptedException {
+  public static Output checkRules(Path rules) throws IOException {
     requireInstalled(PROMTOOL);
-    long start = System.nanoTime();
-    Process p = new ProcessBuilder(PROMTOOL.toString(), "check", "rules", rules.toString())
-        .redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-    }
-    return new LocalCluster.Result(p.exitValue(), out, "", Duration.ofNanos(System.nanoTime() - start));
+    return run(List.of(PROMTOOL.toString(), "check", "rules", rules.toString()));
   }
 
   /** The {@code data.result} of an instant query (a vector: one entry per series), or an error. */
-  JsonNode query(String promql) {
+  public JsonNode query(String promql) {
     JsonNode body = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
     if (!"success".equals(body.path("status").asText())) {
       throw new IllegalArgumentException("query " + promql + " failed: " + body);
@@ -135,31 +149,41 @@ final class Prometheus implements AutoCloseable {
   }
 
   /** Every metric name Prometheus has series of ({@code /api/v1/label/__name__/values}). */
-  List<String> metricNames() {
+  public List<String> metricNames() {
     List<String> out = new ArrayList<>();
     get("/api/v1/label/__name__/values").path("data").forEach(n -> out.add(n.asText()));
     return out;
   }
 
   /** {@code /api/v1/targets}' active targets. */
-  List<JsonNode> targets() {
+  public List<JsonNode> targets() {
     List<JsonNode> out = new ArrayList<>();
     get("/api/v1/targets?state=active").path("data").path("activeTargets").forEach(out::add);
     return out;
   }
 
   /** {@code /api/v1/rules}: every rule of every group, as Prometheus evaluates them. */
-  List<JsonNode> rules() {
+  public List<JsonNode> rules() {
     List<JsonNode> out = new ArrayList<>();
     get("/api/v1/rules").path("data").path("groups").forEach(g -> g.path("rules").forEach(out::add));
     return out;
   }
 
-  Path log() {
+  public Path log() {
     return dir.resolve("prometheus.log");
   }
 
   private JsonNode get(String pathAndQuery) {
+    String url = "http://127.0.0.1:" + port + pathAndQuery;
+    if (!inNamespace.isEmpty()) { // our 127.0.0.1 is not Prometheus': ask with curl in its namespace
+      List<String> curl = new ArrayList<>(inNamespace);
+      curl.addAll(List.of("curl", "-sS", "--max-time", "10", url));
+      try {
+        return JSON.readTree(run(curl).text());
+      } catch (IOException e) {
+        throw new UncheckedIOException("GET " + pathAndQuery, e);
+      }
+    }
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
         .timeout(Duration.ofSeconds(10)).GET().build();
     try {
@@ -175,39 +199,35 @@ final class Prometheus implements AutoCloseable {
 
   private void awaitReady(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready"))
-        .timeout(Duration.ofSeconds(2)).GET().build();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new IllegalStateException("prometheus exited with " + process.exitValue() + "; see " + log());
       }
       try {
-        if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+        if ("success".equals(get("/api/v1/status/runtimeinfo").path("status").asText())) {
           return;
         }
-      } catch (IOException notYet) {
+      } catch (RuntimeException notYet) {
         // not listening yet
+      }
+      try {
+        Thread.sleep(250);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted", e);
       }
-      LocalClusterScenarios.sleep(Duration.ofMillis(250));
     }
     throw new IllegalStateException("prometheus not ready within " + timeout.toSeconds() + " s; see " + log());
   }
 
   /** Fails unless {@code ip route get HOST} names one of {@code devices} ({@code local ... dev lo} included). */
-  static void requireRoutedThrough(String host, Set<String> devices) throws IOException {
-    Process p = new ProcessBuilder("ip", "route", "get", host).redirectErrorStream(true).start();
-    String route;
-    try {
-      route = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("ip route get " + host + " failed: " + route);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
+  static void requireRoutedThrough(List<String> inNamespace, String host, Set<String> devices) throws IOException {
+    List<String> command = new ArrayList<>(inNamespace);
+    command.addAll(List.of("ip", "route", "get", host));
+    Output out = run(command);
+    String route = out.text().strip();
+    if (out.exitCode() != 0) {
+      throw new IllegalStateException("ip route get " + host + " failed: " + route);
     }
     List<String> words = List.of(route.split("\\s+"));
     int dev = words.indexOf("dev");
@@ -216,6 +236,23 @@ final class Prometheus implements AutoCloseable {
       throw new IllegalStateException("refusing to scrape " + host + ": its route is '" + route
           + "', not directly through one of " + devices);
     }
+  }
+
+  /** Runs a short command (60 s at most). */
+  private static Output run(List<String> command) throws IOException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(command + " did not end within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+    return new Output(p.exitValue(), out);
   }
 
   private static void requireInstalled(Path binary) {
