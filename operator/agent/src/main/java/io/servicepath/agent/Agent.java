@@ -23,6 +23,7 @@ import io.servicepath.agent.rules.nft.NftBackend;
 import io.servicepath.agent.sync.ClusterView;
 import io.servicepath.agent.sync.Listeners;
 import io.servicepath.agent.sync.SyncHealth;
+import io.servicepath.agent.sync.PlanGuard;
 import io.servicepath.agent.sync.SyncLoop;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.lang.management.ManagementFactory;
@@ -55,6 +56,12 @@ public final class Agent implements AutoCloseable {
 
   public Agent(
       AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock) {
+    this(config, client, runner, registry, clock, guardOf(config));
+  }
+
+  /** With the given guard instead of the one the config's ranges make (a test's loopback endpoints). */
+  Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock,
+      PlanGuard guard) {
     this.config = config;
     this.view = new ClusterView(client, config.nodeName());
     this.health = new EndpointHealth(clock);
@@ -74,8 +81,14 @@ public final class Agent implements AutoCloseable {
         view::ownNode, view::ownSlices, view::slicesSynced, ServicePathNodeSlice.CAPACITY,
         config.reportInterval(), config.reportHeartbeat(), registry, clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
-        config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(), registry, clock);
+        config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
+        guard, registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
+  }
+
+  private static PlanGuard guardOf(AgentConfig config) {
+    return new PlanGuard(config.clusterCidrs(), config.nodePortMin(), config.nodePortMax(),
+        config.loadBalancerPools(), config.externalIPCidrs(), config.nodeIP());
   }
 
   /** Starts watching and syncing; returns at once. */

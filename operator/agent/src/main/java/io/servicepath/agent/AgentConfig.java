@@ -28,6 +28,9 @@ import java.util.Map;
  *     iptables-restore
  * @param proxySplice when the userspace proxy moves bytes with splice(2): {@code auto} (the default: a
  *     direction once it carries bulk data), {@code on} (every connection), {@code off}; epoll only
+ * @param clusterCidrs, nodePortMin, nodePortMax, loadBalancerPools, externalIPCidrs the ranges the
+ *     agent programs at all (see {@link io.servicepath.agent.sync.PlanGuard}): the same as the
+ *     controller's; no load balancer pool and no external CIDR by default, as there
  */
 public record AgentConfig(
     String nodeName,
@@ -42,7 +45,12 @@ public record AgentConfig(
     int eventLoops,
     Transport.Kind proxyTransport,
     RulesBackendKind rulesBackend,
-    ProxySettings.Splice proxySplice) {
+    ProxySettings.Splice proxySplice,
+    List<String> clusterCidrs,
+    int nodePortMin,
+    int nodePortMax,
+    List<String> loadBalancerPools,
+    List<String> externalIPCidrs) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -66,7 +74,11 @@ public record AgentConfig(
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
       new Option("proxy-transport", "SP_PROXY_TRANSPORT", Transport.DEFAULT.flagValue()),
       new Option("rules-backend", "SP_RULES_BACKEND", "nftables"),
-      new Option("proxy-splice", "SP_PROXY_SPLICE", "auto"));
+      new Option("proxy-splice", "SP_PROXY_SPLICE", "auto"),
+      new Option("cluster-cidr", "SP_CLUSTER_CIDR", "10.0.0.0/16"),
+      new Option("node-port-range", "SP_NODE_PORT_RANGE", "30000-32767"),
+      new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
+      new Option("external-ip-cidrs", "SP_EXTERNAL_IP_CIDRS", "none"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -127,7 +139,45 @@ public record AgentConfig(
         integer("event-loops", values),
         proxyTransport(values.get("proxy-transport")),
         rulesBackend(values.get("rules-backend")),
-        splice(values.get("proxy-splice")));
+        splice(values.get("proxy-splice")),
+        cidrs("cluster-cidr", values.get("cluster-cidr")),
+        nodePortRange(values.get("node-port-range"))[0],
+        nodePortRange(values.get("node-port-range"))[1],
+        cidrs("load-balancer-pools", values.get("load-balancer-pools")),
+        cidrs("external-ip-cidrs", values.get("external-ip-cidrs")));
+  }
+
+  /** Comma-separated IPv4 CIDRs; {@code none} for none. */
+  private static List<String> cidrs(String flag, String value) {
+    if (value.equals("none")) {
+      return List.of();
+    }
+    List<String> cidrs = new java.util.ArrayList<>();
+    for (String part : value.split(",")) {
+      String cidr = part.trim();
+      if (cidr.isEmpty()) {
+        continue;
+      }
+      if (io.servicepath.agent.rules.Ipv4.normalizeCidr(cidr).isEmpty()) {
+        throw new IllegalArgumentException("--" + flag + " must be IPv4 CIDRs separated by commas (or none), got " + cidr);
+      }
+      cidrs.add(cidr);
+    }
+    return List.copyOf(cidrs);
+  }
+
+  private static int[] nodePortRange(String value) {
+    String[] bounds = value.split("-");
+    try {
+      int min = Integer.parseInt(bounds[0].trim());
+      int max = Integer.parseInt(bounds[bounds.length - 1].trim());
+      if (bounds.length != 2 || min < 1 || max > 65535 || min > max) {
+        throw new NumberFormatException();
+      }
+      return new int[] {min, max};
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--node-port-range must look like 30000-32767, got " + value, e);
+    }
   }
 
   private static ProxySettings.Splice splice(String value) {

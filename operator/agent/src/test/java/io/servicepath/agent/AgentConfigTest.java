@@ -24,6 +24,19 @@ class AgentConfigTest {
     assertThat(config.bindAddress().getHostAddress()).isEqualTo("0.0.0.0");
     assertThat(config.httpPort()).isEqualTo(9100);
     assertThat(config.httpBindAddress()).as("the node IP, not every address").isEqualTo("10.240.0.4");
+    assertThat(config.clusterCidrs()).containsExactly("10.0.0.0/16");
+    assertThat(config.nodePortMin()).isEqualTo(30000);
+    assertThat(config.nodePortMax()).isEqualTo(32767);
+    assertThat(config.loadBalancerPools()).as("no pool unless configured").isEmpty();
+    assertThat(config.externalIPCidrs()).isEmpty();
+    AgentConfig ranged = AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--load-balancer-pools=203.0.113.0/24, 198.51.100.0/25", "--node-port-range=31000-31999"}, Map.of());
+    assertThat(ranged.loadBalancerPools()).containsExactly("203.0.113.0/24", "198.51.100.0/25");
+    assertThat(ranged.nodePortMin()).isEqualTo(31000);
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--external-ip-cidrs=2001:db8::/32"}, Map.of())).hasMessageContaining("--external-ip-cidrs");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--node-port-range=99999"}, Map.of())).hasMessageContaining("--node-port-range");
     assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--http-bind-address=0.0.0.0"},
         Map.of()).httpBindAddress()).isEqualTo("0.0.0.0");
     assertThat(config.resyncPeriod()).isEqualTo(Duration.ofSeconds(45));

@@ -13,6 +13,7 @@ import io.servicepath.agent.proxy.ProxyListener;
 import io.servicepath.agent.proxy.Transport;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.sync.CloudNginx;
+import io.servicepath.agent.sync.PlanGuard;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.HealthCheck;
 import io.servicepath.api.v1alpha1.PortStatus;
@@ -80,8 +81,10 @@ class AgentIT {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1,
-        Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO);
-    agent = new Agent(config, client, runner, registry, Clock.systemUTC());
+        Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
+        List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of());
+    // The endpoints here are loopback servers, which the guard of a real agent refuses.
+    agent = new Agent(config, client, runner, registry, Clock.systemUTC(), PlanGuard.OPEN);
     agent.start();
   }
 

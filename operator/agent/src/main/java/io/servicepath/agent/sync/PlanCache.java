@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * <p>A sync still looks at every path, but for an unchanged one only with two lookups by the
  * strings its informer object already holds (their hashes are cached in them).
  *
- * <p>The result equals {@link PlanMapper#plans(Collection)} of the same paths, in the same order
- * (PlanCacheTest checks it over random changes). Not thread-safe.
+ * <p>Each mapped plan passes the {@link PlanGuard} first: what it refuses is never programmed.
+ * With {@link PlanGuard#OPEN} the result equals {@link PlanMapper#plans(Collection)} of the same
+ * paths, in the same order (PlanCacheTest checks it over random changes). Not thread-safe.
  */
 final class PlanCache {
 
@@ -41,6 +42,23 @@ final class PlanCache {
       this.version = version;
       this.plans = plans;
     }
+  }
+
+  private final PlanGuard guard;
+  private final java.util.function.BiConsumer<PortPlan, List<String>> refused;
+
+  /** Maps every plan through {@link PlanGuard#OPEN}: nothing refused. */
+  PlanCache() {
+    this(PlanGuard.OPEN, (plan, why) -> {});
+  }
+
+  /**
+   * @param guard what of each plan may be programmed
+   * @param refused told, each time a path is mapped again, of its plans' refusals
+   */
+  PlanCache(PlanGuard guard, java.util.function.BiConsumer<PortPlan, List<String>> refused) {
+    this.guard = guard;
+    this.refused = refused;
   }
 
   /** namespace -> name -> what it was mapped to. */
@@ -62,7 +80,7 @@ final class PlanCache {
       Map<String, Mapped> inNamespace = byName.computeIfAbsent(namespace, n -> new HashMap<>());
       Mapped old = inNamespace.get(name);
       if (old == null || version == null || !version.equals(old.version)) {
-        List<PortPlan> mapped = sortedByKey(PlanMapper.plans(path));
+        List<PortPlan> mapped = sortedByKey(guarded(PlanMapper.plans(path)));
         boolean same = old != null && old.plans.equals(mapped);
         Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version, same ? old.plans : mapped);
         changed |= !same;
@@ -83,6 +101,23 @@ final class PlanCache {
       plans = Collections.unmodifiableList(all);
     }
     return plans;
+  }
+
+  private List<PortPlan> guarded(List<PortPlan> plans) {
+    List<PortPlan> kept = null;
+    for (int i = 0; i < plans.size(); i++) {
+      PlanGuard.Guarded g = guard.guard(plans.get(i));
+      if (!g.refusals().isEmpty()) {
+        refused.accept(plans.get(i), g.refusals());
+      }
+      if (kept == null && (g.plan().isEmpty() || g.plan().get() != plans.get(i))) {
+        kept = new ArrayList<>(plans.subList(0, i));
+      }
+      if (kept != null) {
+        g.plan().ifPresent(kept::add);
+      }
+    }
+    return kept == null ? plans : List.copyOf(kept);
   }
 
   /** Forgets the paths the last call did not list (deleted). */

@@ -67,7 +67,7 @@ public final class SyncLoop implements AutoCloseable {
 
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
-  private final PlanCache planCache = new PlanCache();
+  private final PlanCache planCache;
   /** The last sync's bindings, to log what changed; not their summaries: a string per path. */
   private Map<PortKey, PortBinding> lastBindings = Map.of();
   private boolean preferredPortsLoaded;
@@ -85,9 +85,18 @@ public final class SyncLoop implements AutoCloseable {
       String nodeIP,
       Duration debounce,
       Duration resyncPeriod,
+      PlanGuard guard,
       MeterRegistry registry,
       Clock clock) {
     this.view = view;
+    Counter refusals = Counter.builder("servicepath.agent.plan.refusals")
+        .description("Addresses, ports or endpoints of a path's plan that the agent refused to program"
+            + " (outside its configured ranges)")
+        .register(registry);
+    this.planCache = new PlanCache(guard, (plan, why) -> {
+      refusals.increment(why.size());
+      LOG.warn("{}: not programmed: {}", plan.key(), String.join("; ", why));
+    });
     this.listeners = listeners;
     this.rules = rules;
     this.prober = prober;

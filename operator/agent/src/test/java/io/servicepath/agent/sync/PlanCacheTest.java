@@ -101,6 +101,24 @@ class PlanCacheTest {
     assertThat(cache.plans(List.of(unallocated))).isEmpty();
   }
 
+  @Test
+  @DisplayName("Plans go through the guard: a refused one is left out and its refusals are told once per change")
+  void guarded() {
+    java.util.Map<String, List<String>> told = new java.util.HashMap<>();
+    PlanGuard guard = new PlanGuard(List.of("10.0.0.0/24"), 30000, 32767, List.of("203.0.113.0/24"), List.of(), "10.240.0.4");
+    PlanCache cache = new PlanCache(guard, (plan, why) -> told.merge(plan.key().comment(), why,
+        (a, b) -> { List<String> all = new ArrayList<>(a); all.addAll(b); return all; }));
+    ServicePath good = path("default", "good", new Random(3));
+    ServicePath hostile = path("default", "hostile", new Random(4));
+    hostile.getStatus().setClusterIP("169.254.169.254");
+    assertThat(cache.plans(List.of(good, hostile))).extracting(p -> p.key().name()).containsOnly("good");
+    assertThat(told).isNotEmpty().allSatisfy((key, why) -> assertThat(key).startsWith("default/hostile:"));
+    assertThat(told.values()).allSatisfy(why -> assertThat(why).containsExactly("cluster IP 169.254.169.254 is outside the cluster IP range"));
+    int before = told.size();
+    cache.plans(List.of(good, hostile));
+    assertThat(told).hasSize(before);
+  }
+
   /** A path with one to three ports, some of whose names sort before others, Userspace or Kernel. */
   private static ServicePath path(String namespace, String name, Random random) {
     ServicePath path = CloudNginx.path(List.of(
