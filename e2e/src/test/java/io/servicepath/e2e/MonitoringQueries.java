@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,7 +30,9 @@ import java.util.function.Predicate;
  *       product never exports. The whole expression is evaluated too, and must be accepted;
  *   <li>a query whose every metric belongs to the rules backend that is not in use (see
  *       {@code absentByDesign}) must return nothing instead: an agent registers only its
- *       backend's metrics.
+ *       backend's metrics;
+ *   <li>every rule is loaded by Prometheus and evaluates without error (bad label matching, for
+ *       one, only shows there).
  * </ul>
  */
 public final class MonitoringQueries {
@@ -68,6 +71,45 @@ public final class MonitoringQueries {
         }
       }
       collectPanels(panel.path("panels"), out); // rows may hold collapsed panels
+    }
+  }
+
+  /**
+   * Checks every query until all pass or {@code timeout} is over (rates need two scrapes in their
+   * window, recorded series an evaluation), then also that Prometheus loaded every rule of
+   * {@code queries} and evaluated each without error. Returns what fails, empty when all pass.
+   */
+  public static List<String> checkAll(Prometheus prometheus, List<Query> queries, Predicate<String> absentByDesign,
+      Duration timeout) {
+    List<String> failures = new ArrayList<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    do {
+      sleep(Duration.ofSeconds(2));
+      failures.clear();
+      for (Query query : queries) {
+        failures.addAll(check(prometheus, query, absentByDesign));
+      }
+    } while (!failures.isEmpty() && System.nanoTime() < deadline);
+    List<JsonNode> rules = prometheus.rules();
+    long expected = queries.stream().filter(q -> q.kind() != Kind.PANEL).count();
+    if (rules.size() != expected) {
+      failures.add("Prometheus loaded " + rules.size() + " rules, the file has " + expected);
+    }
+    for (JsonNode rule : rules) {
+      if (!"ok".equals(rule.path("health").asText())) {
+        failures.add("rule " + rule.path("name").asText() + " is " + rule.path("health").asText() + ": "
+            + rule.path("lastError").asText());
+      }
+    }
+    return failures;
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
     }
   }
 

@@ -2,6 +2,9 @@ package io.servicepath.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,6 +27,19 @@ class MonitoringQueriesTest {
         .containsExactly("servicepath:x:p99");
     assertThat(MonitoringQueries.selectors("a / on (pool) group_left (x) (b + c{pool=\"by (x)\"}) offset 5m"))
         .containsExactly("a", "b", "c{pool=\"by (x)\"}");
+  }
+
+  @Test
+  void thePrometheusRuleHoldsExactlyTheGroupsOfTheRulesFile() throws Exception {
+    Path dir = LocalCluster.repoRoot().resolve("deploy/monitoring");
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    JsonNode rulesFile = yaml.readTree(dir.resolve("servicepath.rules.yaml").toFile());
+    JsonNode resource = yaml.readTree(dir.resolve("servicepath-prometheusrule.yaml").toFile());
+
+    assertThat(resource.path("kind").asText()).isEqualTo("PrometheusRule");
+    assertThat(resource.path("spec").path("groups"))
+        .as("servicepath-prometheusrule.yaml is stale: its spec.groups must be servicepath.rules.yaml's groups")
+        .isEqualTo(rulesFile.path("groups"));
   }
 
   @Test

@@ -27,9 +27,9 @@ import java.util.concurrent.TimeUnit;
  * 127.0.0.1 only; {@link #close()} stops it. Queries go through its HTTP API.
  *
  * <p>Network safety: before it starts, every target's host must be routed through one of
- * {@code allowedDevices} ({@code ip route get HOST} in the namespace the test runs in, e.g.
- * {@code lo} and {@code sp-root} for the local cluster), so that no scrape can leave through a
- * default route. Prometheus sends nothing but those scrapes (no remote write, no Alertmanager).
+ * {@code allowedDevices} ({@code ip route get HOST} in the namespace Prometheus runs in), devices
+ * the cluster made (e.g. {@code lo} and {@code sp-root} for the local cluster, whose pods are
+ * reached via a node on it), so that no scrape can leave through a default route. Prometheus sends nothing but those scrapes (no remote write, no Alertmanager).
  *
  * <p>Not tied to the local cluster: give it the jobs of any cluster, and where the cluster lives in
  * a network namespace the test JVM is not in (the real cluster), the command that enters it
@@ -232,7 +232,7 @@ public final class Prometheus implements AutoCloseable {
     List<String> words = List.of(route.split("\\s+"));
     int dev = words.indexOf("dev");
     String device = dev >= 0 && dev + 1 < words.size() ? words.get(dev + 1) : "";
-    if (!devices.contains(device) || words.contains("via")) {
+    if (!devices.contains(device)) {
       throw new IllegalStateException("refusing to scrape " + host + ": its route is '" + route
           + "', not directly through one of " + devices);
     }
