@@ -202,6 +202,12 @@ public final class RealCluster implements AutoCloseable {
     return r.ok() ? r.stdout().strip() : "curl exit " + r.exitCode() + " (" + r.stdout().strip() + ")";
   }
 
+  /** The body of one HTTPS/HTTP request from inside {@code namespace}, or the curl failure. */
+  public String httpBody(String namespace, String url) {
+    Result r = exec(namespace, "curl", "-k", "-s", "--max-time", "5", url);
+    return r.ok() ? r.stdout().strip() : "curl exit " + r.exitCode();
+  }
+
   private Result run(Duration timeout, String... args) {
     return runWithInput(timeout, null, args);
   }
@@ -263,19 +269,24 @@ public final class RealCluster implements AutoCloseable {
       return;
     }
     down = true;
-    Result result = keeperPid > 0 ? run(Duration.ofMinutes(3), "down") : null;
-    if (result != null) {
-      System.err.print(result.stderr());
-    }
-    if (keeperPid > 0) {
-      ProcessHandle.of(keeperPid).ifPresent(ProcessHandle::destroy);
-    }
-    if (keeper != null) {
-      keeper.destroy();
-      try {
-        keeper.waitFor(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    Result result = null;
+    try {
+      result = keeperPid > 0 ? run(Duration.ofMinutes(3), "down") : null;
+      if (result != null) {
+        System.err.print(result.stderr());
+      }
+    } finally {
+      // the keeper's shell first: unshare, its parent, does not pass a signal on
+      if (keeperPid > 0) {
+        ProcessHandle.of(keeperPid).ifPresent(ProcessHandle::destroy);
+      }
+      if (keeper != null) {
+        keeper.destroy();
+        try {
+          keeper.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
     try {
