@@ -4,7 +4,7 @@
  * that are reparented to it (it is PID 1 when the pod shares its PID namespace), and otherwise
  * sleeps in pause().
  *
- * Built statically by e2e/bin/images:  gcc -static -Os -s -o pause pause.c
+ * Built statically by e2e/bin/images:  musl-gcc -static -Os -s -o pause pause.c
  */
 #include <signal.h>
 #include <stdio.h>
