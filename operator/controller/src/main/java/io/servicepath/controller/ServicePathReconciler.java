@@ -177,7 +177,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path, nodeIPs());
     NodeReports nodeReports = NodeReports.indexed(
-        nodeReports(), nodes.list().map(n -> n.getMetadata().getName()).toList());
+        nodeReports(), NodeReports.countedNodes(nodes.list().toList()));
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
     status.setLastChangeTriggerTime(TriggerTime.of(path, endpoints, selected, clock));
 

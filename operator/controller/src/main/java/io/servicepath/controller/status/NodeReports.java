@@ -1,5 +1,6 @@
 package io.servicepath.controller.status;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.NodeSummary;
@@ -29,18 +30,33 @@ public final class NodeReports {
   private final Set<String> nodes;
 
   /**
-   * @param nodes names of the cluster's Node objects: a node whose agent has not reported yet
-   *     counts as not programmed
+   * Slices of a node without a ServicePathNode are left out, as the reconciler does.
+   *
+   * @param nodes the nodes that count (see {@link #countedNodes}): one whose agent has not
+   *     reported yet counts as not programmed; a report of a node not among them (its Node is
+   *     gone, or not Ready) counts for nothing, so it never holds a path at Programmed=False
    */
-  /** Slices of a node without a ServicePathNode are left out, as the reconciler does. */
   public NodeReports(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices, Collection<String> nodes) {
     this(nodes, index(reports, slices, ReportIndex::of));
   }
 
   private NodeReports(Collection<String> nodes, List<ReportIndex> reports) {
-    this.reports = reports;
     this.nodes = new TreeSet<>(nodes);
-    reports.forEach(r -> this.nodes.add(r.node()));
+    this.reports = reports.stream().filter(r -> this.nodes.contains(r.node())).toList();
+  }
+
+  /**
+   * The nodes whose agents a path waits for: every Node object except those whose Ready
+   * condition is False or Unknown (the node controller marks a node so when its kubelet stops
+   * reporting). A Node without conditions yet counts.
+   */
+  public static List<String> countedNodes(Collection<Node> nodes) {
+    return nodes.stream()
+        .filter(n -> n.getStatus() == null || n.getStatus().getConditions() == null
+            || n.getStatus().getConditions().stream()
+                .noneMatch(c -> "Ready".equals(c.getType()) && !"True".equals(c.getStatus())))
+        .map(n -> n.getMetadata().getName())
+        .toList();
   }
 
   /** Builds (or looks up) the index of one node's report. */

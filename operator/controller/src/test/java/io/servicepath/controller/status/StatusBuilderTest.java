@@ -127,6 +127,32 @@ class StatusBuilderTest {
   }
 
   @Test
+  @DisplayName("When a report's Node is gone, then it counts for nothing: the path is Ready on the nodes that exist, not held pending for good")
+  void reportOfAGoneNode() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(
+        report("sp-node-1", 1), report("sp-node-2", 1),
+        report("sp-node-gone", 0, new ObservedEndpoint("10.244.1.5", 80, Health.Unhealthy, "from a dead node"))), T0);
+    assertThat(s.getNodes().total()).isEqualTo(2);
+    assertThat(s.getNodes().programmed()).isEqualTo(2);
+    assertThat(condition(s, Conditions.READY)).isEqualTo("True/Ready");
+    assertThat(s.getEndpoints()).extracting(EndpointStatus::healthMessage).containsOnlyNulls();
+  }
+
+  @Test
+  @DisplayName("Nodes whose Ready condition is False or Unknown are not waited for; nodes without conditions are")
+  void countedNodes() {
+    java.util.function.BiFunction<String, String, io.fabric8.kubernetes.api.model.Node> node = (name, ready) -> {
+      var builder = new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName(name).endMetadata();
+      if (ready != null) {
+        builder.withNewStatus().addNewCondition().withType("Ready").withStatus(ready).endCondition().endStatus();
+      }
+      return builder.build();
+    };
+    assertThat(NodeReports.countedNodes(List.of(node.apply("ready", "True"), node.apply("down", "False"),
+        node.apply("silent", "Unknown"), node.apply("new", null)))).containsExactly("ready", "new");
+  }
+
+  @Test
   @DisplayName("When one node lags a generation, then Programmed is False with the count")
   void pendingNode() {
     ServicePath path = Paths.cloudNginx();
