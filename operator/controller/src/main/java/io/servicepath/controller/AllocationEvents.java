@@ -37,13 +37,26 @@ public class AllocationEvents {
     record(path, failed ? "Warning" : "Normal", after.getReason(), after.getMessage());
   }
 
+  /**
+   * {@code <path>.<8 hex>}, the path's name cut so that the whole stays a valid object name (253
+   * characters): a path with a long name gets its Events too.
+   */
+  static String eventName(String pathName) {
+    String suffix = "." + UUID.randomUUID().toString().substring(0, 8);
+    String head = pathName.length() > 253 - suffix.length() ? pathName.substring(0, 253 - suffix.length()) : pathName;
+    while (head.endsWith(".") || head.endsWith("-")) {
+      head = head.substring(0, head.length() - 1);
+    }
+    return head + suffix;
+  }
+
   private void record(ServicePath path, String type, String reason, String message) {
     String namespace = path.getMetadata().getNamespace();
     String now = Instant.now(clock).toString();
     var event = new EventBuilder()
         .withNewMetadata()
         .withNamespace(namespace)
-        .withName(path.getMetadata().getName() + "." + UUID.randomUUID().toString().substring(0, 8))
+        .withName(eventName(path.getMetadata().getName()))
         .endMetadata()
         .withInvolvedObject(new ObjectReferenceBuilder()
             .withApiVersion(path.getApiVersion())
