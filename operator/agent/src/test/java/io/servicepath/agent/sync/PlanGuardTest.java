@@ -71,6 +71,15 @@ class PlanGuardTest {
   }
 
   @Test
+  @DisplayName("OPEN lets everything through as the same object, loopback endpoints too (for tests of other parts)")
+  void open() {
+    PortPlan loopback = plan("10.0.0.7", 22, List.of("192.0.2.1"), List.of(), List.of(endpoint("127.0.0.1", 8080)));
+    PlanGuard.Guarded g = PlanGuard.OPEN.guard(loopback);
+    assertThat(g.refusals()).isEmpty();
+    assertThat(g.plan()).containsSame(loopback);
+  }
+
+  @Test
   @DisplayName("With no LB pool and no external CIDRs configured (the defaults), no LB or external IP is programmed")
   void nothingConfiguredNothingProgrammed() {
     PlanGuard closed = new PlanGuard(List.of("10.0.0.0/16"), 30000, 32767, List.of(), List.of(), NODE_IP);
