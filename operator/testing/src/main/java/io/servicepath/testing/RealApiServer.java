@@ -24,11 +24,23 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class RealApiServer implements BeforeAllCallback, AfterAllCallback {
 
-  /** Where the control plane script caches binaries: {@code <dir>/k8s/<version>-linux-<arch>/}. */
-  public static final String DIR =
-      System.getProperty(
-          "servicepath.control-plane.dir",
-          Path.of(System.getProperty("user.home"), ".cache", "servicepath", "control-plane").toString());
+  /**
+   * Where {@code e2e/bin/control-plane} caches binaries: {@code <dir>/k8s/<version>-linux-<arch>/}.
+   * Found as the script finds it ({@code $SP_CONTROL_PLANE_CACHE}, else {@code $HOME/.cache/...}),
+   * not from Java's {@code user.home}, which comes from the password database and differs from
+   * {@code $HOME} when a user (or CI) points HOME elsewhere.
+   */
+  public static final String DIR = System.getProperty("servicepath.control-plane.dir", defaultDir());
+
+  private static String defaultDir() {
+    String cache = System.getenv("SP_CONTROL_PLANE_CACHE");
+    if (cache != null && !cache.isBlank()) {
+      return cache;
+    }
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"),
+        ".cache", "servicepath", "control-plane").toString();
+  }
 
   public static final String VERSION = System.getProperty("servicepath.k8s.version", "1.36.3");
 
