@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@code servicepath_endpoint_health_state{path, endpoint, state}}: a gauge, per path port
- *       (`ns/name:port`) and endpoint address (`ip:port`) whose health this agent tracks (it probes
+ *       ({@code ns/name:port}) and endpoint address ({@code ip:port}) whose health this agent tracks (it probes
  *       it, or its proxy dialed it), one sample with {@code state="healthy"} and one with
  *       {@code state="unhealthy"}, 1 for the state the endpoint is in and 0 for the other (as
  *       kube-state-metrics writes states). Written at scrape time from the programmed paths, so an
