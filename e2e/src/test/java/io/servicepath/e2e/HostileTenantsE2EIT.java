@@ -1,0 +1,193 @@
+package io.servicepath.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.servicepath.api.v1alpha1.EndpointStatus;
+import io.servicepath.api.v1alpha1.LoadBalancerStatus;
+import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.Protocol;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathPort;
+import io.servicepath.api.v1alpha1.ServicePathSpec;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.api.v1alpha1.ServiceType;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A hostile tenant against the local cluster's real API server, controller and agents: each case
+ * is refused (by the controller with a condition, or by the agent's guard), the victim's traffic
+ * still reaches the victim, and other paths keep being programmed.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HostileTenantsE2EIT extends LocalClusterScenarios {
+
+  static final String THIEF_NS = "tenant-b";
+  private final List<String> thiefPaths = new ArrayList<>();
+
+  @AfterEach
+  void deleteThiefPaths() {
+    for (String name : thiefPaths) {
+      thief(name).delete();
+    }
+    for (String name : thiefPaths) {
+      await("thief path " + name + " gone", Duration.ofSeconds(30), () -> thief(name).get() == null);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void anotherTenantAskingForTheVictimsAddressesIsRefusedAndTheVictimKeepsItsTraffic() {
+    addPod("victim-1", "app=victim", "sp-node-1");
+    createPath("victim", Map.of("app", "victim"));
+    ServicePathStatus victim = awaitReadyEverywhere("victim");
+    String lb = lbIp(victim);
+    awaitCode(CLIENT, "http://" + lb + "/");
+
+    cluster.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(THIEF_NS).endMetadata()
+        .build()).serverSideApply();
+    createThief("steal-external", spec -> {
+      spec.setType(ServiceType.ClusterIP);
+      spec.setExternalIPs(List.of(lb, victim.getClusterIP()));
+    });
+    createThief("steal-lb", spec -> spec.setLoadBalancerIP(lb));
+
+    ServicePathStatus external = awaitAllocatedFalse("steal-external");
+    assertThat(condition(external, "Allocated").getReason()).isEqualTo("ExternalIPNotAllowed");
+    assertThat(condition(external, "Allocated").getMessage()).contains(lb);
+    assertThat(external.getExternalIPs()).as("nothing granted").isNull();
+    ServicePathStatus stolenLb = awaitAllocatedFalse("steal-lb");
+    assertThat(condition(stolenLb, "Allocated").getReason()).isEqualTo("LoadBalancerIPConflict");
+    assertThat(condition(stolenLb, "Allocated").getMessage()).contains(lb).doesNotContain("victim").doesNotContain("default/");
+    List<Event> warnings = await("the thief's Warning Events", Duration.ofSeconds(30), () -> {
+      List<Event> events = cluster.client().v1().events().inNamespace(THIEF_NS).list().getItems().stream()
+          .filter(e -> "Warning".equals(e.getType())).toList();
+      return events.size() >= 2 ? events : null;
+    });
+    assertThat(warnings).extracting(Event::getMessage).allSatisfy(m -> assertThat(m).doesNotContain("victim"));
+
+    // The victim's address is still the victim's, on every node, and answers from its pod.
+    sleep(Duration.ofSeconds(2));
+    for (int k = 1; k <= NODES; k++) {
+      String rules = rules("sp-node-" + k);
+      assertThat(RULES.linesOf(rules, THIEF_NS, "steal-external")).as("steal-external on sp-node-%d", k).isEmpty();
+      assertThat(RULES.linesOf(rules, THIEF_NS, "steal-lb")).as("steal-lb on sp-node-%d", k).isEmpty();
+      assertThat(rulesFor("sp-node-" + k, "victim")).as("victim on sp-node-%d", k).isNotEmpty();
+    }
+    assertThat(cluster.httpCode(CLIENT, "http://" + lb + "/")).isEqualTo("301");
+    assertThat(hello(CLIENT, "https://" + lb + "/")).isEqualTo("victim-1");
+  }
+
+  @Test
+  @Order(2)
+  void aNameLongerThanTheRuleCommentsIsProgrammedAndOthersAfterItToo() {
+    String longName = "l".repeat(253);
+    addPod("long-1", "app=long", "sp-node-2");
+    createPath(longName, Map.of("app", "long"));
+    ServicePathStatus longPath = awaitReadyEverywhere(longName);
+    awaitCode(CLIENT, "http://" + lbIp(longPath) + "/");
+    createPath("after-long", Map.of("app", "long"));
+    ServicePathStatus after = awaitReadyEverywhere("after-long");
+    awaitCode(CLIENT, "http://" + lbIp(after) + "/");
+    assertThat(hello(CLIENT, "https://" + lbIp(longPath) + "/")).isEqualTo("long-1");
+  }
+
+  @Test
+  @Order(3)
+  void aForgedStatusIsNotProgrammed() {
+    addPod("honest-1", "app=honest", "sp-node-1");
+    createPath("honest", Map.of("app", "honest"));
+    String honestLb = lbIp(awaitReadyEverywhere("honest"));
+    double refusedBefore = refusals(1);
+    cluster.script("controller", "stop");
+    try {
+      createPath("forged", Map.of("app", "nobody"));
+      ServicePath forged = await("forged created", Duration.ofSeconds(10), () -> resource("forged").get());
+      ServicePathStatus status = new ServicePathStatus();
+      status.setObservedGeneration(forged.getMetadata().getGeneration());
+      status.setClusterIP("169.254.169.254");
+      status.setPorts(List.of(new PortStatus("http", 80, Protocol.TCP, 22), new PortStatus("https", 443, Protocol.TCP, 0)));
+      status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress("198.51.100.7"))));
+      status.setExternalIPs(List.of("10.240.0.5"));
+      status.setEndpoints(List.of(new EndpointStatus("evil", "127.0.0.1", "sp-node-1", true,
+          List.of(new EndpointStatus.EndpointPort("http", 22), new EndpointStatus.EndpointPort("https", 22)), null, null)));
+      forged.setStatus(status);
+      cluster.client().resource(forged).updateStatus();
+
+      await("sp-node-1's agent refused the forged plan", Duration.ofSeconds(30), () -> refusals(1) > refusedBefore);
+      for (int k = 1; k <= NODES; k++) {
+        String rules = rules("sp-node-" + k);
+        assertThat(rulesFor("sp-node-" + k, "forged")).as("forged on sp-node-%d", k).isEmpty();
+        for (String address : List.of("169.254.169.254", "198.51.100.7", "127.0.0.1")) {
+          assertThat(RulesBackend.mentions(rules, address)).as("%s in sp-node-%d's rules", address, k).isFalse();
+        }
+      }
+      assertThat(cluster.httpCode(CLIENT, "http://" + honestLb + "/")).isEqualTo("301");
+    } finally {
+      cluster.script("controller", "start");
+    }
+  }
+
+  @Test
+  @Order(4)
+  void slowClientsOnTheAgentsPortDoNotFailItsHealthz() throws Exception {
+    String node = nodeIp(1);
+    // 30 clients (16 are let in, the rest closed at once) each send half a request line and wait
+    // 6 s; bounded in count and time, to a node address inside the test's namespaces.
+    CompletableFuture<LocalCluster.Result> slow = CompletableFuture.supplyAsync(() -> cluster.exec(CLIENT, "bash", "-c",
+        "for i in $(seq 30); do (printf 'GET /heal'; sleep 6) | nc -w 7 " + node + " 10256 >/dev/null 2>&1 & done; wait"));
+    sleep(Duration.ofSeconds(1));
+    List<String> answers = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      // as the kubelet probes a host-network pod: from the node itself
+      LocalCluster.Result r = cluster.exec("sp-node-1", "curl", "-s", "--max-time", "2", "http://" + node + ":10256/healthz");
+      answers.add(r.ok() ? r.stdout().strip() : "curl exit " + r.exitCode());
+      sleep(Duration.ofMillis(500));
+    }
+    slow.get();
+    assertThat(answers).as("/healthz while slow clients hold connections").containsOnly("ok");
+  }
+
+  private io.fabric8.kubernetes.client.dsl.Resource<ServicePath> thief(String name) {
+    return cluster.client().resources(ServicePath.class).inNamespace(THIEF_NS).withName(name);
+  }
+
+  private void createThief(String name, Consumer<ServicePathSpec> customize) {
+    ServicePathSpec spec = new ServicePathSpec();
+    spec.setType(ServiceType.LoadBalancer);
+    spec.setSelector(Map.of("app", "thief"));
+    spec.setPorts(List.of(new ServicePathPort("http", 80, new IntOrString(80))));
+    customize.accept(spec);
+    thiefPaths.add(name);
+    cluster.client().resources(ServicePath.class).inNamespace(THIEF_NS).resource(new ServicePath(THIEF_NS, name, spec))
+        .create();
+  }
+
+  private ServicePathStatus awaitAllocatedFalse(String name) {
+    return await(name + " Allocated=False", SETTLE, () -> {
+      ServicePath sp = thief(name).get();
+      ServicePathStatus s = sp == null ? null : sp.getStatus();
+      return s != null && findCondition(s, "Allocated").map(c -> "False".equals(c.getStatus())).orElse(false) ? s : null;
+    });
+  }
+
+  /** sp-node-K's agent's servicepath_agent_plan_refusals_total, from the node itself. */
+  private static double refusals(int k) {
+    LocalCluster.Result r = cluster.exec("sp-node-" + k, "curl", "-s", "--max-time", "2",
+        "http://" + nodeIp(k) + ":10256/metrics");
+    return r.stdout().lines().filter(l -> l.startsWith("servicepath_agent_plan_refusals_total"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+}
