@@ -27,6 +27,7 @@ public final class ControllerMain implements AutoCloseable {
   private final Operator operator;
   private final ProbeServer http;
   private final AtomicBoolean leader = new AtomicBoolean();
+  private final AtomicBoolean started = new AtomicBoolean();
 
   public ControllerMain(ControllerConfig config, KubernetesClient client) throws IOException {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -80,17 +81,30 @@ public final class ControllerMain implements AutoCloseable {
     http = new ProbeServer(
         ProbeServer.Settings.defaults(config.httpBindAddress(), config.httpPort()),
         registry::scrape,
-        () -> true,
+        this::isHealthy,
         () -> isReady(config.leaderElection()));
   }
 
   public void start() {
+    started.set(true);
     operator.start();
     LOG.info("servicepath controller started; metrics and probes on :{}", http.port());
   }
 
+  /**
+   * Alive unless the operator stopped itself after {@link #start}: java-operator-sdk stops it when
+   * an informer cannot start (a watch the RBAC forbids, for one), and the process lives on doing
+   * nothing; failing {@code /healthz} then makes the kubelet restart it, so it shows.
+   */
+  private boolean isHealthy() {
+    return !started.get() || operator.getRuntimeInfo().isStarted();
+  }
+
   /** A standby is ready to take over; the leader once its informers are synced and healthy. */
   private boolean isReady(boolean leaderElection) {
+    if (!isHealthy()) {
+      return false;
+    }
     if (leaderElection && !leader.get()) {
       return true;
     }

@@ -3,6 +3,12 @@ package io.servicepath.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -14,7 +20,12 @@ import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.testing.RealApiServer;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -91,6 +102,75 @@ class DeployedRbacIT {
         assertThat(events).extracting(Event::getType, Event::getReason)
             .contains(org.assertj.core.groups.Tuple.tuple("Warning", "LoadBalancerIPConflict"));
       }
+    }
+  }
+
+  @Test
+  @DisplayName("When the RBAC forbids a watch the controller needs (Nodes, as the shipped RBAC once did), then /healthz and /readyz fail instead of reporting a stopped operator as healthy")
+  void forbiddenWatchFailsTheProbes() throws Exception {
+    try (KubernetesClient admin = API.newClient()) {
+      try (InputStream in = Files.newInputStream(deployDir().resolve("namespaces.yaml"))) {
+        admin.load(in).serverSideApply();
+      }
+      List<HasMetadata> rbac;
+      try (InputStream in = Files.newInputStream(deployDir().resolve("controller-rbac.yaml"))) {
+        rbac = admin.load(in).items();
+      }
+      // The shipped ClusterRole less its rule on nodes, bound to an account of its own; the
+      // leader election Role as shipped, bound to it too.
+      ClusterRole role = rbac.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast)
+          .findFirst().orElseThrow();
+      role.getMetadata().setName("servicepath-controller-no-nodes");
+      role.setRules(role.getRules().stream().filter(r -> !r.getResources().contains("nodes")).toList());
+      admin.resource(role).serverSideApply();
+      admin.resource(new ServiceAccountBuilder().withNewMetadata().withName("no-nodes").withNamespace(NAMESPACE)
+          .endMetadata().build()).serverSideApply();
+      rbac.stream().filter(Role.class::isInstance).forEach(r -> admin.resource(r).serverSideApply());
+      admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("no-nodes").endMetadata()
+          .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+          .addNewSubject().withKind("ServiceAccount").withName("no-nodes").withNamespace(NAMESPACE).endSubject()
+          .build()).serverSideApply();
+      admin.resource(new RoleBindingBuilder().withNewMetadata().withName("no-nodes").withNamespace(NAMESPACE)
+          .endMetadata()
+          .withNewRoleRef("rbac.authorization.k8s.io", "Role", "servicepath-controller-leader-election")
+          .addNewSubject().withKind("ServiceAccount").withName("no-nodes").withNamespace(NAMESPACE).endSubject()
+          .build()).serverSideApply();
+      String token = admin.serviceAccounts().inNamespace(NAMESPACE).withName("no-nodes")
+          .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
+          .getStatus().getToken();
+
+      ControllerConfig config = ControllerConfig.from(new String[] {
+          "--http-bind-address=127.0.0.1", "--http-port=0", "--leader-election=true",
+          "--lease-namespace=" + NAMESPACE, "--lease-name=no-nodes", "--exit-on-lost-lease=false"}, Map.of());
+      try (KubernetesClient asController = clientWithToken(token);
+          ControllerMain controller = new ControllerMain(config, asController)) {
+        assertThat(probe(controller, "/healthz")).as("alive before start").isEqualTo(200);
+        try {
+          controller.start();
+        } catch (RuntimeException e) {
+          // without a leader to wait for, java-operator-sdk may throw here instead of stopping later
+        }
+        Eventually.await(WAIT, () -> probe(controller, "/healthz"), code -> code == 503, "/healthz 503");
+        assertThat(probe(controller, "/readyz")).isEqualTo(503);
+      }
+    }
+  }
+
+  /** One client, so that polls reuse one kept-alive connection (the probe server caps them per client). */
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static int probe(ControllerMain controller, String path) {
+    try {
+      HttpResponse<Void> r = HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + path))
+              .timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.discarding());
+      return r.statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
   }
 
