@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -280,6 +281,48 @@ class DeployManifestsIT {
           .hasMessageContaining(POLICY + ": an agent may write only the ServicePathNode named after its own node")
           .hasMessageContaining("its token is not bound to a pod on a node");
     }
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("Only the controller's ServiceAccount may write servicepaths/status, not the agents'; no role of deploy/ aggregates ServicePath rights into edit, admin or view")
+  void onlyTheControllerWritesStatus() throws Exception {
+    kubectl(rendered, "apply", "--server-side", "-f", "-");
+    String controller = "system:serviceaccount:servicepath-system:servicepath-controller";
+    String agent = "system:serviceaccount:" + AGENT_NAMESPACE + ":" + AGENT_ACCOUNT;
+    // the authorizer sees new bindings through its informers: wait until the controller's is in effect
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+    while (!allowed(controller, "patch", "servicepaths", "status")) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new AssertionError("the controller may not patch servicepaths/status after 30 s");
+      }
+      Thread.sleep(200);
+    }
+    assertThat(allowed(controller, "update", "servicepaths", "status")).as("the controller updates status").isTrue();
+    assertThat(allowed(agent, "patch", "servicepaths", "status")).as("an agent patches status").isFalse();
+    assertThat(allowed(agent, "update", "servicepaths", "status")).as("an agent updates status").isFalse();
+    assertThat(allowed("someone", "patch", "servicepaths", "status")).as("any authenticated user").isFalse();
+    // The edit, admin and view roles are filled by aggregation (kube-controller-manager, not run
+    // here): what matters is that nothing of deploy/ offers itself to them.
+    assertThat(objects()).filteredOn(o -> o.getKind().equals("ClusterRole"))
+        .isNotEmpty()
+        .allSatisfy(role -> assertThat(role.getMetadata().getLabels() == null ? Map.<String, String>of()
+                : role.getMetadata().getLabels())
+            .as("labels of ClusterRole %s", role.getMetadata().getName())
+            .doesNotContainKeys("rbac.authorization.k8s.io/aggregate-to-edit",
+                "rbac.authorization.k8s.io/aggregate-to-admin", "rbac.authorization.k8s.io/aggregate-to-view"));
+  }
+
+  /** A SubjectAccessReview in namespace default for a ServicePath resource. */
+  private static boolean allowed(String user, String verb, String resource, String subresource) {
+    return admin.authorization().v1().subjectAccessReview().create(new SubjectAccessReviewBuilder()
+            .withNewSpec().withUser(user)
+            .withGroups(user.startsWith("system:serviceaccount:")
+                ? List.of("system:serviceaccounts", "system:authenticated") : List.of("system:authenticated"))
+            .withNewResourceAttributes().withNamespace("default").withGroup("servicepath.io")
+            .withResource(resource).withSubresource(subresource).withVerb(verb).endResourceAttributes()
+            .endSpec().build())
+        .getStatus().getAllowed();
   }
 
   /** A binding takes effect once the API server's policy informer has seen it; wait for that. */
