@@ -24,7 +24,7 @@ class DispatchTreeTest {
     List<PortBinding> bindings = new ArrayList<>();
     for (int i = 0; i < 30_000; i++) {
       String clusterIP = "10.0." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
-      String lbIP = "192.0." + (2 + (i >> 8) % 100) + "." + (i & 0xFF);
+      String lbIP = "203.0." + (113 + (i >> 8) % 100) + "." + (i & 0xFF);
       PortPlan plan = new PortPlan(new PortKey("ns" + random.nextInt(100), "svc" + i, "http"), 1, "TCP", 80,
           clusterIP, i < 2700 ? 30000 + i : 0, List.of(lbIP), List.of(), List.of(), Mode.USERSPACE, null,
           PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,

@@ -52,7 +52,7 @@ class PlanGuardTest {
   @DisplayName("LB and external IPs outside their ranges, and endpoints at loopback, link-local, multicast, broadcast, 0/8, this node or a bad port, are left out one by one")
   void partsLeftOut() {
     PortPlan hostile = plan("10.0.0.7", 31000,
-        List.of("203.0.113.9", "192.0.2.1"), List.of("198.51.100.3", "10.240.0.5"),
+        List.of("203.0.113.9", "198.51.100.200"), List.of("198.51.100.3", "10.240.0.5"),
         List.of(endpoint("10.244.2.5", 80), endpoint("127.0.0.1", 80), endpoint("169.254.169.254", 80),
             endpoint("224.0.0.1", 80), endpoint("255.255.255.255", 80), endpoint("0.0.0.0", 80),
             endpoint(NODE_IP, 22), endpoint("10.244.2.6", 0), endpoint("fe80::1", 80)));
@@ -63,7 +63,7 @@ class PlanGuardTest {
     assertThat(kept.endpoints()).extracting(Endpoint::ip).containsExactly("10.244.2.5");
     assertThat(kept.clusterIP()).isEqualTo("10.0.0.7");
     assertThat(g.refusals()).hasSize(10)
-        .contains("load balancer IP 192.0.2.1 is outside the configured ranges",
+        .contains("load balancer IP 198.51.100.200 is outside the configured ranges",
             "external IP 10.240.0.5 is outside the configured ranges",
             "endpoint 10.240.0.4:22 (pod-10.240.0.4) is this node's own address",
             "endpoint 10.244.2.6:0 (pod-10.244.2.6) has port 0",
@@ -73,7 +73,7 @@ class PlanGuardTest {
   @Test
   @DisplayName("OPEN lets everything through as the same object, loopback endpoints too (for tests of other parts)")
   void open() {
-    PortPlan loopback = plan("10.0.0.7", 22, List.of("192.0.2.1"), List.of(), List.of(endpoint("127.0.0.1", 8080)));
+    PortPlan loopback = plan("10.0.0.7", 22, List.of("198.51.100.200"), List.of(), List.of(endpoint("127.0.0.1", 8080)));
     PlanGuard.Guarded g = PlanGuard.OPEN.guard(loopback);
     assertThat(g.refusals()).isEmpty();
     assertThat(g.plan()).containsSame(loopback);
