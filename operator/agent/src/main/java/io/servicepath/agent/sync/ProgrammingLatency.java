@@ -41,14 +41,20 @@ final class ProgrammingLatency {
     this.started = clock.instant();
   }
 
-  /** {@code paths} were all programmed at {@code now}: one sample per path with a trigger time not yet measured. */
+  /**
+   * {@code paths} were all programmed at {@code now}: one sample per path with a trigger time not
+   * yet measured. Runs on every sync over every path, so an unchanged path costs one lookup by a
+   * string its object already holds (no key is built), and forgetting deleted paths is done only
+   * when more are remembered than listed.
+   */
   void programmed(List<ServicePath> paths, Instant now) {
-    Set<String> present = new HashSet<>();
     for (ServicePath path : paths) {
-      String key = path.getMetadata().getNamespace() + "/" + path.getMetadata().getName();
-      present.add(key);
       String trigger = path.getStatus() == null ? null : path.getStatus().getLastChangeTriggerTime();
-      if (trigger == null || trigger.equals(measured.get(key))) {
+      if (trigger == null) {
+        continue;
+      }
+      String key = key(path);
+      if (trigger.equals(measured.get(key))) {
         continue;
       }
       measured.put(key, trigger);
@@ -64,7 +70,17 @@ final class ProgrammingLatency {
       Duration took = Duration.between(at, now);
       timer.record(took.isNegative() ? Duration.ZERO : took);
     }
-    measured.keySet().retainAll(present);
+    if (measured.size() > paths.size()) {
+      Set<String> present = new HashSet<>();
+      paths.forEach(p -> present.add(key(p)));
+      measured.keySet().retainAll(present);
+    }
+  }
+
+  /** The path's uid (one string per object, its hash cached); namespace/name for an object without. */
+  private static String key(ServicePath path) {
+    String uid = path.getMetadata().getUid();
+    return uid != null ? uid : path.getMetadata().getNamespace() + "/" + path.getMetadata().getName();
   }
 
   private static Duration[] buckets() {
