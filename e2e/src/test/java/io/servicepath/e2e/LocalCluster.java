@@ -4,13 +4,11 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The local cluster of {@code e2e/local-cluster} (real kube-apiserver, nodes, client and pods as
@@ -151,31 +149,8 @@ final class LocalCluster implements AutoCloseable {
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
     pb.environment().put("SP_STATE_DIR", stateDir.toString());
-    long start = System.nanoTime();
-    try {
-      Path out = Files.createTempFile(stateDir, "cmd", ".out");
-      Path err = Files.createTempFile(stateDir, "cmd", ".err");
-      try {
-        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          p.descendants().forEach(ProcessHandle::destroyForcibly);
-          p.destroyForcibly();
-          p.waitFor();
-          return new Result(-1, Files.readString(out), "timed out after " + timeout + "; " + Files.readString(err),
-              Duration.ofNanos(System.nanoTime() - start));
-        }
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-            Files.readString(err, StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - start));
-      } finally {
-        Files.deleteIfExists(out);
-        Files.deleteIfExists(err);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("running " + command, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted running " + command, e);
-    }
+    Commands.Outcome o = Commands.run(pb, stateDir, null, timeout);
+    return new Result(o.exitCode(), o.stdout(), o.stderr(), o.took());
   }
 
   /** Takes the cluster down: namespaces, veths, rules and processes. Logs stay in the state dir. */

@@ -1,6 +1,7 @@
 package io.servicepath.e2e.real;
 
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.servicepath.e2e.Commands;
 import io.servicepath.api.v1alpha1.ServicePath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -223,40 +224,8 @@ public final class RealCluster implements AutoCloseable {
     if (imagesDir != null) {
       env.put("SP_REAL_IMAGES_DIR", imagesDir);
     }
-    long start = System.nanoTime();
-    try {
-      Path out = Files.createTempFile(baseDir, "cmd", ".out");
-      Path err = Files.createTempFile(baseDir, "cmd", ".err");
-      try {
-        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (stdin == null) {
-          pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        }
-        Process p = pb.start();
-        if (stdin != null) {
-          try (var in = p.getOutputStream()) {
-            in.write(stdin.getBytes(StandardCharsets.UTF_8));
-          }
-        }
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-          p.descendants().forEach(ProcessHandle::destroyForcibly);
-          p.destroyForcibly();
-          p.waitFor();
-          return new Result(-1, Files.readString(out), "timed out after " + timeout + "; " + Files.readString(err),
-              Duration.ofNanos(System.nanoTime() - start));
-        }
-        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-            Files.readString(err, StandardCharsets.UTF_8), Duration.ofNanos(System.nanoTime() - start));
-      } finally {
-        Files.deleteIfExists(out);
-        Files.deleteIfExists(err);
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("running " + command, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted running " + command, e);
-    }
+    Commands.Outcome o = Commands.run(pb, baseDir, stdin, timeout);
+    return new Result(o.exitCode(), o.stdout(), o.stderr(), o.took());
   }
 
   /**
