@@ -4,41 +4,48 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
- * Requests one after another to one URL from one namespace, on a thread of its own, until
- * closed; remembers every request that did not answer the expected HTTP code.
+ * Requests one after another, on a thread of its own, until closed; remembers every request that
+ * did not answer the expected HTTP code. For the local and the real cluster alike: a request is
+ * whatever gives its HTTP code (or the curl failure), e.g. {@code cluster.httpCode(ns, url)}.
  */
-final class SteadyLoad implements AutoCloseable {
+public final class SteadyLoad implements AutoCloseable {
 
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicInteger requests = new AtomicInteger();
   private final List<String> failures = new CopyOnWriteArrayList<>();
   private final Thread thread;
 
-  private SteadyLoad(LocalCluster cluster, String namespace, String url, String expectedCode) {
+  private SteadyLoad(String name, Supplier<String> request, String expectedCode) {
     thread = new Thread(() -> {
       while (running.get()) {
         int n = requests.incrementAndGet();
-        String code = cluster.httpCode(namespace, url);
+        String code = request.get();
         if (!code.equals(expectedCode)) {
           failures.add("request " + n + ": " + code);
         }
       }
-    }, "steady-load " + url);
+    }, "steady-load " + name);
   }
 
-  static SteadyLoad start(LocalCluster cluster, String namespace, String url, String expectedCode) {
-    SteadyLoad load = new SteadyLoad(cluster, namespace, url, expectedCode);
+  /** Starts sending {@code request} until {@link #close}; {@code name} names the thread. */
+  public static SteadyLoad start(String name, Supplier<String> request, String expectedCode) {
+    SteadyLoad load = new SteadyLoad(name, request, expectedCode);
     load.thread.start();
     return load;
   }
 
-  int requests() {
+  static SteadyLoad start(LocalCluster cluster, String namespace, String url, String expectedCode) {
+    return start(url, () -> cluster.httpCode(namespace, url), expectedCode);
+  }
+
+  public int requests() {
     return requests.get();
   }
 
-  List<String> failures() {
+  public List<String> failures() {
     return List.copyOf(failures);
   }
 

@@ -2,6 +2,7 @@ package io.servicepath.e2e.real;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.servicepath.e2e.SteadyLoad;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,7 +43,7 @@ class AgentRolloutRealIT extends RealClusterScenarios {
         }
       }
     }, "rules-watcher");
-    try (SteadyLoad load = new SteadyLoad(CLIENT, "http://" + lb + "/", "301")) {
+    try (SteadyLoad load = steadyLoad(CLIENT, "http://" + lb + "/", "301")) {
       watcher.start();
       await("some looks before the update", Duration.ofSeconds(30), () -> looks.get() > 4);
       RealCluster.Result restart = cluster.kubectl("-n", AGENTS, "rollout", "restart", "daemonset/servicepath-agent");

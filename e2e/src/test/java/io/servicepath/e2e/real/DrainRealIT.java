@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.e2e.SteadyLoad;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class DrainRealIT extends RealClusterScenarios {
     assertThat(pods("drained").stream().map(l -> l.split(" ")[1])).as("before: one pod per node")
         .containsExactlyInAnyOrder("rc-node-1", "rc-node-2");
 
-    try (SteadyLoad load = new SteadyLoad(CLIENT, "http://" + lb + "/", "301")) {
+    try (SteadyLoad load = steadyLoad(CLIENT, "http://" + lb + "/", "301")) {
       RealCluster.Result drain = cluster.kubectl("drain", DRAINED, "--ignore-daemonsets", "--delete-emptydir-data",
           "--timeout=180s");
       try {

@@ -2,6 +2,7 @@ package io.servicepath.e2e.real;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.servicepath.e2e.SteadyLoad;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class KillUnderLoadRealIT extends RealClusterScenarios {
     String lb = lbIp(awaitReadyEverywhere("killed"));
     String[] victim = pods("killed").get(0).split(" "); // name node ip
 
-    try (SteadyLoad load = new SteadyLoad(CLIENT, "http://" + lb + "/", "301")) {
+    try (SteadyLoad load = steadyLoad(CLIENT, "http://" + lb + "/", "301")) {
       await("some requests before the kill", Duration.ofSeconds(30), () -> load.requests() > 10);
       String container = cluster.script("crictl", victim[1], "ps", "-q", "--name", "nginx",
           "--label", "io.kubernetes.pod.name=" + victim[0]).stdout().strip();

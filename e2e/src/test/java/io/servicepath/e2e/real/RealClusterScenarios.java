@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.e2e.SteadyLoad;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -187,41 +185,8 @@ abstract class RealClusterScenarios {
     }
   }
 
-  /**
-   * Requests one after another to one URL from one namespace, on a thread of its own, until
-   * closed; remembers every answer that was not the expected one (status code or body).
-   */
-  static final class SteadyLoad implements AutoCloseable {
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final AtomicInteger requests = new AtomicInteger();
-    private final List<String> failures = new CopyOnWriteArrayList<>();
-    private final Thread thread;
-
-    SteadyLoad(String namespace, String url, String expectedCode) {
-      thread = new Thread(() -> {
-        while (running.get()) {
-          int n = requests.incrementAndGet();
-          String code = cluster.httpCode(namespace, url);
-          if (!code.equals(expectedCode)) {
-            failures.add("request " + n + ": " + code);
-          }
-        }
-      }, "steady-load " + url);
-      thread.start();
-    }
-
-    int requests() {
-      return requests.get();
-    }
-
-    List<String> failures() {
-      return List.copyOf(failures);
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running.set(false);
-      thread.join(30_000);
-    }
+  /** Requests one after another to {@code url} from {@code namespace} until closed (see {@link SteadyLoad}). */
+  static SteadyLoad steadyLoad(String namespace, String url, String expectedCode) {
+    return SteadyLoad.start(url, () -> cluster.httpCode(namespace, url), expectedCode);
   }
 }

@@ -2,6 +2,7 @@ package io.servicepath.e2e.real;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.servicepath.e2e.SteadyLoad;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class RollingUpdateRealIT extends RealClusterScenarios {
     String lb = lbIp(awaitReadyEverywhere("rolled"));
     var before = pods("rolled");
 
-    try (SteadyLoad load = new SteadyLoad(CLIENT, "http://" + lb + "/", "301")) {
+    try (SteadyLoad load = steadyLoad(CLIENT, "http://" + lb + "/", "301")) {
       await("some requests before the update", Duration.ofSeconds(30), () -> load.requests() > 10);
       RealCluster.Result restart = cluster.kubectl("-n", ns, "rollout", "restart", "deployment/rolled");
       assertThat(restart.ok()).as("kubectl rollout restart: %s", restart).isTrue();
