@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
@@ -114,6 +115,10 @@ class ServicePathControllerIT {
   }
 
   static void reportAsAgent(String node, String nodeIP, ServicePath path, Health health) {
+    reportAsAgent(node, nodeIP, path, health, List.of());
+  }
+
+  static void reportAsAgent(String node, String nodeIP, ServicePath path, Health health, List<PortRefusal> refusals) {
     ServicePathNode report = new ServicePathNode(node, nodeIP);
     ServicePathNode existing = client.resource(report).get();
     if (existing == null) {
@@ -137,7 +142,7 @@ class ServicePathControllerIT {
       slice = client.resource(new ServicePathNodeSlice(node, 0)).create();
     }
     slice.setStatus(new ServicePathNodeSliceStatus(Map.of("default", Map.of(path.getMetadata().getName(),
-        new ProgrammedPath(path.getMetadata().getGeneration(), Map.of())))));
+        new ProgrammedPath(path.getMetadata().getGeneration(), Map.of(), refusals)))));
     client.resource(slice).updateStatus();
   }
 
@@ -221,6 +226,30 @@ class ServicePathControllerIT {
     String before = get("cloud-nginx").getMetadata().getResourceVersion();
     Thread.sleep(3000);
     assertThat(get("cloud-nginx").getMetadata().getResourceVersion()).isEqualTo(before);
+  }
+
+  @Test
+  @DisplayName("When an agent reports a port refused whole, then the path is not Ready with RefusedByNode naming node, port and why; when the refusal goes, Ready again")
+  void refusalInReportReachesStatus() throws Exception {
+    startController(false);
+    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
+    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
+    client.resource(Paths.cloudNginx()).create();
+    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
+        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy, List.of(new PortRefusal("http", false,
+        "nftables rejected the rules for this port; the agent's log on this node has the error")));
+
+    ServicePath refused = awaitCondition("cloud-nginx", Conditions.READY, "False");
+    Condition programmed = Conditions.find(refused.getStatus().getConditions(), Conditions.PROGRAMMED).orElseThrow();
+    assertThat(programmed.getReason()).isEqualTo("RefusedByNode");
+    assertThat(programmed.getMessage()).isEqualTo("programmed on 0 of 1 nodes; node sp-node-1 refused port http:"
+        + " nftables rejected the rules for this port; the agent's log on this node has the error");
+    assertThat(refused.getStatus().getNodes().programmed()).isZero();
+
+    reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
+    awaitCondition("cloud-nginx", Conditions.READY, "True");
   }
 
   @Test

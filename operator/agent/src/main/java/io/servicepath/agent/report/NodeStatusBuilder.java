@@ -3,8 +3,10 @@ package io.servicepath.agent.report;
 import io.servicepath.agent.health.HealthState;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
@@ -43,10 +45,21 @@ public final class NodeStatusBuilder {
 
   /**
    * Every programmed path with the generation programmed and, in Userspace mode, its proxy ports
-   * by port name; the reporter spreads them over the node's slices.
+   * by port name, and what of it was refused; the reporter spreads them over the node's slices. A
+   * path refused whole is listed too, with the generation the node looked at and its refusals,
+   * so that its status says why rather than waiting for this node forever.
    */
   public static Map<PathRef, ProgrammedPath> programmed(ProgrammedState programmed) {
     Map<PathRef, Long> generations = new TreeMap<>();
+    Map<PathRef, List<PortRefusal>> refusals = new TreeMap<>();
+    for (Refusal refusal : programmed.refusals()) {
+      PathRef path = new PathRef(refusal.key().namespace(), refusal.key().name());
+      generations.merge(path, refusal.generation(), Math::max);
+      List<PortRefusal> list = refusals.computeIfAbsent(path, p -> new ArrayList<>());
+      for (String reason : refusal.reasons()) {
+        list.add(new PortRefusal(refusal.key().portName(), !refusal.whole(), reason));
+      }
+    }
     Map<PathRef, Map<String, Integer>> proxyPorts = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
       PortKey key = binding.plan().key();
@@ -58,8 +71,30 @@ public final class NodeStatusBuilder {
       }
     }
     Map<PathRef, ProgrammedPath> paths = new TreeMap<>();
-    generations.forEach((path, generation) -> paths.put(path, new ProgrammedPath(generation, proxyPorts.get(path))));
+    generations.forEach((path, generation) -> paths.put(path,
+        new ProgrammedPath(generation, proxyPorts.get(path), bounded(refusals.get(path)))));
     return paths;
+  }
+
+  /**
+   * At most {@link PortRefusal#MAX_PER_PATH} refusals, whole ports first, in port order; when
+   * there are more, the last one says how many it stands for.
+   */
+  static List<PortRefusal> bounded(List<PortRefusal> refusals) {
+    if (refusals == null || refusals.isEmpty()) {
+      return List.of();
+    }
+    List<PortRefusal> sorted = new ArrayList<>(refusals);
+    sorted.sort(java.util.Comparator.comparing(PortRefusal::programmed).thenComparing(PortRefusal::port));
+    int max = PortRefusal.MAX_PER_PATH;
+    if (sorted.size() <= max) {
+      return sorted;
+    }
+    List<PortRefusal> kept = new ArrayList<>(sorted.subList(0, max - 1));
+    PortRefusal next = sorted.get(max - 1);
+    kept.add(new PortRefusal(next.port(), next.programmed(), (sorted.size() - max + 1)
+        + " more refusals, in the agent's log on this node; the first: " + next.message()));
+    return kept;
   }
 
   /** True when both say the same, {@code lastSyncTime} aside. */

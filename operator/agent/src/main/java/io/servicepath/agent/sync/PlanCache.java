@@ -1,6 +1,7 @@
 package io.servicepath.agent.sync;
 
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.api.v1alpha1.ServicePath;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,28 +36,30 @@ final class PlanCache {
     final String prefix;
     final String version;
     final List<PortPlan> plans;
+    final List<Refusal> refusals;
     long seen;
 
-    Mapped(String prefix, String version, List<PortPlan> plans) {
+    Mapped(String prefix, String version, List<PortPlan> plans, List<Refusal> refusals) {
       this.prefix = prefix;
       this.version = version;
       this.plans = plans;
+      this.refusals = refusals;
     }
   }
 
   private final PlanGuard guard;
-  private final java.util.function.BiConsumer<PortPlan, List<String>> refused;
+  private final java.util.function.Consumer<Refusal> refused;
 
   /** Maps every plan through {@link PlanGuard#OPEN}: nothing refused. */
   PlanCache() {
-    this(PlanGuard.OPEN, (plan, why) -> {});
+    this(PlanGuard.OPEN, refusal -> {});
   }
 
   /**
    * @param guard what of each plan may be programmed
    * @param refused told, each time a path is mapped again, of its plans' refusals
    */
-  PlanCache(PlanGuard guard, java.util.function.BiConsumer<PortPlan, List<String>> refused) {
+  PlanCache(PlanGuard guard, java.util.function.Consumer<Refusal> refused) {
     this.guard = guard;
     this.refused = refused;
   }
@@ -66,6 +69,7 @@ final class PlanCache {
   /** By {@link #prefix}: sorting by it sorts the plans by key (see {@link #prefix}). */
   private final TreeMap<String, Mapped> sorted = new TreeMap<>();
   private List<PortPlan> plans = List.of();
+  private List<Refusal> refusals = List.of();
   private long call;
 
   /** Every plan of {@code paths}, sorted by key; the same list as last time if nothing changed. */
@@ -80,9 +84,11 @@ final class PlanCache {
       Map<String, Mapped> inNamespace = byName.computeIfAbsent(namespace, n -> new HashMap<>());
       Mapped old = inNamespace.get(name);
       if (old == null || version == null || !version.equals(old.version)) {
-        List<PortPlan> mapped = sortedByKey(guarded(PlanMapper.plans(path)));
-        boolean same = old != null && old.plans.equals(mapped);
-        Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version, same ? old.plans : mapped);
+        List<Refusal> refused = new ArrayList<>();
+        List<PortPlan> mapped = sortedByKey(guarded(PlanMapper.plans(path), refused));
+        boolean same = old != null && old.plans.equals(mapped) && old.refusals.equals(refused);
+        Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version,
+            same ? old.plans : mapped, same ? old.refusals : List.copyOf(refused));
         changed |= !same;
         inNamespace.put(name, now);
         sorted.put(now.prefix, now);
@@ -97,18 +103,32 @@ final class PlanCache {
     }
     if (changed) {
       List<PortPlan> all = new ArrayList<>();
-      sorted.values().forEach(m -> all.addAll(m.plans));
+      List<Refusal> allRefusals = new ArrayList<>();
+      sorted.values().forEach(m -> {
+        all.addAll(m.plans);
+        allRefusals.addAll(m.refusals);
+      });
       plans = Collections.unmodifiableList(all);
+      refusals = Collections.unmodifiableList(allRefusals);
     }
     return plans;
   }
 
-  private List<PortPlan> guarded(List<PortPlan> plans) {
+  /** What the guard refused of the plans the last {@link #plans} call returned, in key order. */
+  List<Refusal> refusals() {
+    return refusals;
+  }
+
+  private List<PortPlan> guarded(List<PortPlan> plans, List<Refusal> refusals) {
     List<PortPlan> kept = null;
     for (int i = 0; i < plans.size(); i++) {
-      PlanGuard.Guarded g = guard.guard(plans.get(i));
+      PortPlan plan = plans.get(i);
+      PlanGuard.Guarded g = guard.guard(plan);
       if (!g.refusals().isEmpty()) {
-        refused.accept(plans.get(i), g.refusals());
+        Refusal refusal = new Refusal(plan.key(), plan.generation(), g.plan().isEmpty(), Refusal.Why.OUTSIDE_RANGES,
+            g.refusals());
+        refusals.add(refusal);
+        refused.accept(refusal);
       }
       if (kept == null && (g.plan().isEmpty() || g.plan().get() != plans.get(i))) {
         kept = new ArrayList<>(plans.subList(0, i));

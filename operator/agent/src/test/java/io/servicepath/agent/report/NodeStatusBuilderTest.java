@@ -7,8 +7,10 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
@@ -54,6 +56,48 @@ class NodeStatusBuilderTest {
             new ProgrammedPath(3, Map.of("http-server", 32855, "https-server", 32856))),
         Map.entry(new PathRef("default", "cloud-nginx-copy"), new ProgrammedPath(3, Map.of("http-server", 32857))));
     assertThat(status.getEndpoints()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("Refusals are reported with the path: a path refused whole is listed with the generation looked at, a part left out beside its proxy port")
+  void refusals() {
+    PortKey partly = new PortKey("default", "cloud-nginx", "http-server");
+    PortKey hostile = new PortKey("tenant", "forged", "http");
+    ProgrammedState state = new ProgrammedState(
+        List.of(new PortBinding(plan("default", "cloud-nginx", "http-server", 31234, Mode.USERSPACE, List.of(POD_1)), 32855)),
+        SYNCED,
+        List.of(
+            new Refusal(partly, 3, false, Refusal.Why.OUTSIDE_RANGES,
+                List.of("endpoint 127.0.0.1:80 (evil) is loopback, link-local, multicast, broadcast or in 0.0.0.0/8")),
+            new Refusal(hostile, 7, true, Refusal.Why.OUTSIDE_RANGES,
+                List.of("cluster IP 169.254.169.254 is outside the cluster IP range"))));
+
+    assertThat(NodeStatusBuilder.programmed(state)).containsExactly(
+        Map.entry(new PathRef("default", "cloud-nginx"), new ProgrammedPath(3, Map.of("http-server", 32855),
+            List.of(new PortRefusal("http-server", true,
+                "endpoint 127.0.0.1:80 (evil) is loopback, link-local, multicast, broadcast or in 0.0.0.0/8")))),
+        Map.entry(new PathRef("tenant", "forged"), new ProgrammedPath(7, Map.of(),
+            List.of(new PortRefusal("http", false, "cluster IP 169.254.169.254 is outside the cluster IP range")))));
+    assertThat(NodeStatusBuilder.programmed(state).get(new PathRef("tenant", "forged")).refusedAPort()).isTrue();
+  }
+
+  @Test
+  @DisplayName("At most 8 refusals per path, whole ports first; the last one says how many it stands for; messages are cut to 256 characters")
+  void refusalsBounded() {
+    List<Refusal> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      many.add(new Refusal(new PortKey("t", "many", "p" + (100 + i)), 1, i == 19, Refusal.Why.OUTSIDE_RANGES,
+          List.of("endpoint 127.0.0." + i + ":80 " + "x".repeat(300))));
+    }
+    List<PortRefusal> reported = NodeStatusBuilder.programmed(new ProgrammedState(List.of(), SYNCED, many))
+        .get(new PathRef("t", "many")).refusals();
+    assertThat(reported).hasSize(PortRefusal.MAX_PER_PATH);
+    assertThat(reported.get(0)).satisfies(r -> {
+      assertThat(r.programmed()).isFalse();
+      assertThat(r.port()).isEqualTo("p119");
+    });
+    assertThat(reported).allSatisfy(r -> assertThat(r.message()).hasSizeLessThanOrEqualTo(PortRefusal.MESSAGE_MAX));
+    assertThat(reported.get(7).message()).startsWith("13 more refusals, in the agent's log on this node; the first: ");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.servicepath.agent.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Mode;
 import io.servicepath.api.v1alpha1.ServicePath;
@@ -104,19 +105,31 @@ class PlanCacheTest {
   @Test
   @DisplayName("Plans go through the guard: a refused one is left out and its refusals are told once per change")
   void guarded() {
-    java.util.Map<String, List<String>> told = new java.util.HashMap<>();
+    List<Refusal> told = new ArrayList<>();
     PlanGuard guard = new PlanGuard(List.of("10.0.0.0/24"), 30000, 32767, List.of("203.0.113.0/24"), List.of(), "10.240.0.4");
-    PlanCache cache = new PlanCache(guard, (plan, why) -> told.merge(plan.key().comment(), why,
-        (a, b) -> { List<String> all = new ArrayList<>(a); all.addAll(b); return all; }));
+    PlanCache cache = new PlanCache(guard, told::add);
     ServicePath good = path("default", "good", new Random(3));
     ServicePath hostile = path("default", "hostile", new Random(4));
     hostile.getStatus().setClusterIP("169.254.169.254");
+    good.getMetadata().setResourceVersion("1");
+    hostile.getMetadata().setResourceVersion("1");
     assertThat(cache.plans(List.of(good, hostile))).extracting(p -> p.key().name()).containsOnly("good");
-    assertThat(told).isNotEmpty().allSatisfy((key, why) -> assertThat(key).startsWith("default/hostile:"));
-    assertThat(told.values()).allSatisfy(why -> assertThat(why).containsExactly("cluster IP 169.254.169.254 is outside the cluster IP range"));
+    assertThat(told).isNotEmpty().allSatisfy(refusal -> {
+      assertThat(refusal.key().comment()).startsWith("default/hostile:");
+      assertThat(refusal.whole()).isTrue();
+      assertThat(refusal.why()).isEqualTo(Refusal.Why.OUTSIDE_RANGES);
+      assertThat(refusal.reasons()).containsExactly("cluster IP 169.254.169.254 is outside the cluster IP range");
+    });
+    assertThat(cache.refusals()).containsExactlyElementsOf(told);
     int before = told.size();
     cache.plans(List.of(good, hostile));
     assertThat(told).hasSize(before);
+    assertThat(cache.refusals()).hasSize(before);
+    // Fixed: the refusal is gone from what the cache reports, and the path is planned.
+    hostile.getMetadata().setResourceVersion("fixed");
+    hostile.getStatus().setClusterIP("10.0.0.9");
+    assertThat(cache.plans(List.of(good, hostile))).extracting(p -> p.key().name()).contains("good", "hostile");
+    assertThat(cache.refusals()).isEmpty();
   }
 
   /** A path with one to three ports, some of whose names sort before others, Userspace or Kernel. */

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
@@ -88,15 +89,37 @@ public final class NodeReports {
     return new NodeReports(nodes, reports);
   }
 
+  /**
+   * How many nodes programmed the path's {@code generation} (or a later one) in full or in part; a
+   * node that refused one of its ports whole has not programmed it.
+   */
   public NodeSummary summary(String namespace, String name, long generation) {
     int programmed = 0;
     for (ReportIndex report : reports) {
       ProgrammedPath path = report.programmed(namespace, name);
-      if (path != null && path.generation() >= generation) {
+      if (path != null && path.generation() >= generation && !path.refusedAPort()) {
         programmed++;
       }
     }
     return new NodeSummary(programmed, nodes.size());
+  }
+
+  /** One node's refusal of a port of a path. */
+  public record NodeRefusal(String node, PortRefusal refusal) {}
+
+  /**
+   * What nodes refused of the path's {@code generation} (or a later one), by node name then as
+   * each node listed them.
+   */
+  public List<NodeRefusal> refusals(String namespace, String name, long generation) {
+    List<NodeRefusal> refusals = new ArrayList<>();
+    for (ReportIndex report : reports) {
+      ProgrammedPath path = report.programmed(namespace, name);
+      if (path != null && path.generation() >= generation) {
+        path.refusals().forEach(r -> refusals.add(new NodeRefusal(report.node(), r)));
+      }
+    }
+    return refusals;
   }
 
   public List<EndpointStatus> withHealth(List<EndpointStatus> endpoints) {

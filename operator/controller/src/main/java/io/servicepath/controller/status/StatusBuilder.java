@@ -60,7 +60,7 @@ public final class StatusBuilder {
     Conditions conditions = new Conditions(clock, generation, previous);
     allocated(conditions, allocation, held);
     hasEndpoints(conditions, status.getEndpoints());
-    programmed(conditions, nodes, spec.getMode().name());
+    programmed(conditions, nodes, reports.refusals(namespace, name, generation), spec.getMode().name());
     healthy(conditions, status.getEndpoints());
     ready(conditions);
     status.setConditions(conditions.build());
@@ -108,9 +108,18 @@ public final class StatusBuilder {
     }
   }
 
-  private static void programmed(Conditions c, NodeSummary nodes, String mode) {
+  private static void programmed(
+      Conditions c, NodeSummary nodes, List<NodeReports.NodeRefusal> refusals, String mode) {
+    List<NodeReports.NodeRefusal> whole = refusals.stream().filter(r -> !r.refusal().programmed()).toList();
     if (nodes.total() == 0) {
       c.set(Conditions.PROGRAMMED, "Unknown", "NoNodes", "no node and no agent report exists yet");
+    } else if (!whole.isEmpty()) {
+      c.set(Conditions.PROGRAMMED, false, "RefusedByNode",
+          "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes; " + describe(whole));
+    } else if (nodes.programmed() == nodes.total() && !refusals.isEmpty()) {
+      c.set(Conditions.PROGRAMMED, true, "PartlyRefused",
+          mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes, with parts left out: "
+              + describe(refusals));
     } else if (nodes.programmed() == nodes.total()) {
       c.set(Conditions.PROGRAMMED, true, "Programmed",
           mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes");
@@ -118,6 +127,23 @@ public final class StatusBuilder {
       c.set(Conditions.PROGRAMMED, false, "Pending",
           "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes");
     }
+  }
+
+  /**
+   * The first refusal in words, and how many more there are: {@code node sp-node-1 refused port
+   * http: cluster IP ... (and 2 more refusals on 2 nodes)}.
+   */
+  static String describe(List<NodeReports.NodeRefusal> refusals) {
+    NodeReports.NodeRefusal first = refusals.get(0);
+    StringBuilder out = new StringBuilder("node ").append(first.node())
+        .append(first.refusal().programmed() ? " left out of port " : " refused port ")
+        .append(first.refusal().port()).append(": ").append(first.refusal().message());
+    if (refusals.size() > 1) {
+      long nodes = refusals.subList(1, refusals.size()).stream().map(NodeReports.NodeRefusal::node).distinct().count();
+      out.append(" (and ").append(refusals.size() - 1).append(" more on ").append(nodes)
+          .append(nodes == 1 ? " node)" : " nodes)");
+    }
+    return out.toString();
   }
 
   private static void healthy(Conditions c, List<EndpointStatus> endpoints) {

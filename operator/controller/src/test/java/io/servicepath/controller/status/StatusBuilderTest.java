@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.NodeSummary;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
@@ -58,6 +59,54 @@ class StatusBuilderTest {
     slice.setStatus(new ServicePathNodeSliceStatus(
         Map.of("default", Map.of("cloud-nginx", new ProgrammedPath(generation, Map.of())))));
     return new Report(n, slice);
+  }
+
+  static Report refusing(String node, long generation, PortRefusal... refusals) {
+    Report report = report(node, generation);
+    report.slice().setStatus(new ServicePathNodeSliceStatus(
+        Map.of("default", Map.of("cloud-nginx", new ProgrammedPath(generation, Map.of(), List.of(refusals))))));
+    return report;
+  }
+
+  static String message(ServicePathStatus s, String type) {
+    return Conditions.find(s.getConditions(), type).orElseThrow().getMessage();
+  }
+
+  @Test
+  @DisplayName("When a node refused a port whole, then that node has not programmed the path and Programmed says why, naming node and port")
+  void refusedByNode() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(
+        report("sp-node-1", 1),
+        refusing("sp-node-2", 1, new PortRefusal("http", false,
+            "cluster IP 10.0.0.5:80/TCP is claimed by another path port too; neither is programmed on this node"))), T0);
+    assertThat(s.getNodes()).isEqualTo(new NodeSummary(1, 2));
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/RefusedByNode");
+    assertThat(message(s, Conditions.PROGRAMMED)).isEqualTo("programmed on 1 of 2 nodes; node sp-node-2 refused port http:"
+        + " cluster IP 10.0.0.5:80/TCP is claimed by another path port too; neither is programmed on this node");
+    assertThat(condition(s, Conditions.READY)).isEqualTo("False/RefusedByNode");
+  }
+
+  @Test
+  @DisplayName("When nodes left parts out (an endpoint), then the path is programmed and Ready, and Programmed says what was left out")
+  void partlyRefused() {
+    PortRefusal endpoint = new PortRefusal("http", true, "endpoint 10.240.0.4:80 (nginx-host) is this node's own address");
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(refusing("sp-node-1", 1, endpoint),
+        refusing("sp-node-2", 1, endpoint, new PortRefusal("https", true, "load balancer IP 203.0.113.9 is outside the configured ranges"))), T0);
+    assertThat(s.getNodes()).isEqualTo(new NodeSummary(2, 2));
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("True/PartlyRefused");
+    assertThat(message(s, Conditions.PROGRAMMED)).endsWith("node sp-node-1 left out of port http: endpoint 10.240.0.4:80"
+        + " (nginx-host) is this node's own address (and 2 more on 1 node)");
+    assertThat(condition(s, Conditions.READY)).isEqualTo("True/Ready");
+  }
+
+  @Test
+  @DisplayName("A refusal of an older generation does not count against the current one")
+  void oldRefusalIgnored() {
+    ServicePath path = Paths.cloudNginx();
+    path.getMetadata().setGeneration(2L);
+    ServicePathStatus s = build(path, List.of(report("sp-node-1", 2),
+        refusing("sp-node-2", 1, new PortRefusal("http", false, "cluster IP 10.9.9.9 is outside the cluster IP range"))), T0);
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/Pending");
   }
 
   static String condition(ServicePathStatus s, String type) {
