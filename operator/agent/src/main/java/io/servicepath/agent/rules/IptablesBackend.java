@@ -1,6 +1,7 @@
 package io.servicepath.agent.rules;
 
 import java.util.List;
+import java.util.Optional;
 
 /** {@link RuleRenderer} and {@link RuleSyncer}: our SP- chains applied with iptables-restore. */
 public final class IptablesBackend implements RulesBackend {
@@ -19,6 +20,17 @@ public final class IptablesBackend implements RulesBackend {
   @Override
   public SyncResult sync(String nodeIP, List<PortBinding> bindings) {
     return syncer.sync(RuleRenderer.render(nodeIP, bindings));
+  }
+
+  @Override
+  public Optional<String> check(String nodeIP, List<PortBinding> bindings) {
+    DesiredRules desired;
+    try {
+      desired = RuleRenderer.render(nodeIP, bindings);
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
+    return syncer.check(desired);
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +88,26 @@ public final class RuleSyncer {
       LOG.debug("Partial rule sync: {}", result);
     }
     return result;
+  }
+
+  /**
+   * Asks {@code iptables-restore --test} whether it would accept {@code desired} written in full;
+   * nothing is committed.
+   *
+   * @return empty when accepted, else iptables-restore's error
+   * @throws IptablesException when iptables-restore cannot be run
+   */
+  public Optional<String> check(DesiredRules desired) {
+    List<String> command = List.of("iptables-restore", "-w", "5", "--noflush", "--test");
+    String script = RestoreScript.build(desired.chains(), List.of(), desired.jumps());
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(command, script);
+    } catch (IOException e) {
+      throw new IptablesException(command, e);
+    }
+    return result.ok() ? Optional.empty()
+        : Optional.of("iptables-restore exit " + result.exitCode() + ": " + result.stderr().strip());
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.servicepath.agent.rules;
 
 import java.util.List;
+import java.util.Optional;
 
 /** Renders the nat rules for a node's path ports and applies them; iptables or nftables. */
 public interface RulesBackend {
@@ -15,6 +16,15 @@ public interface RulesBackend {
    * @throws RuntimeException when the command fails; the next sync is then a full one
    */
   SyncResult sync(String nodeIP, List<PortBinding> bindings);
+
+  /**
+   * Renders {@code bindings} in full and asks the rules tool whether it would accept them, without
+   * changing anything in the kernel ({@code nft -c}, {@code iptables-restore --test}).
+   *
+   * @return empty when accepted, else why not (the tool's error, or why rendering failed)
+   * @throws RuntimeException when the tool cannot be run at all
+   */
+  Optional<String> check(String nodeIP, List<PortBinding> bindings);
 
   /** False when our rules were flushed or deleted by someone else; the next sync is then full. */
   boolean canaryIntact();

@@ -8,6 +8,7 @@ import io.servicepath.agent.health.HealthProber;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.report.ProgrammedState;
 import io.servicepath.agent.rules.PortBinding;
@@ -18,6 +19,8 @@ import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -37,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * transaction of the rules backend (iptables-restore or nft), closes what is no longer used, points the prober at local endpoints and
  * hands the result to the reporter. A failed sync is retried; nothing is torn down because the
  * API server is away.
+ *
+ * <p>One path never holds up the others: what the {@link PlanGuard} refuses, plans whose
+ * addresses clash ({@link AddressClaims}) and ports whose rules the backend rejects (found by
+ * {@link TransactionBisect} when a transaction fails) are left out, and reported as refusals in
+ * the node's report, so in the path's status.
  */
 public final class SyncLoop implements AutoCloseable {
 
@@ -61,6 +69,8 @@ public final class SyncLoop implements AutoCloseable {
   private final Counter failures;
   private final AtomicInteger programmedPorts = new AtomicInteger();
   private final AtomicInteger conflicts = new AtomicInteger();
+  private final Map<Refusal.Why, AtomicInteger> refusedPorts = new EnumMap<>(Refusal.Why.class);
+  private final Map<Refusal.Why, Counter> refusalCounters = new EnumMap<>(Refusal.Why.class);
   private final ProgrammingLatency programmingLatency;
   /** The plans of the last successful sync, for metrics read at scrape time. */
   private volatile List<PortPlan> programmedPlans = List.of();
@@ -68,6 +78,11 @@ public final class SyncLoop implements AutoCloseable {
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
   private final PlanCache planCache;
+  private final AddressClaims addressClaims = new AddressClaims();
+  /** Ports whose rules the backend rejected, with the plan rejected: left out until their plan changes. */
+  private Map<PortKey, Rejected> rejected = new HashMap<>();
+  /** The clashes of the last sync, to log and count each new one once. */
+  private Set<Refusal> lastClashes = Set.of();
   /** The last sync's bindings, to log what changed; not their summaries: a string per path. */
   private Map<PortKey, PortBinding> lastBindings = Map.of();
   private boolean preferredPortsLoaded;
@@ -89,13 +104,23 @@ public final class SyncLoop implements AutoCloseable {
       MeterRegistry registry,
       Clock clock) {
     this.view = view;
-    Counter refusals = Counter.builder("servicepath.agent.plan.refusals")
-        .description("Addresses, ports or endpoints of a path's plan that the agent refused to program"
-            + " (outside its configured ranges)")
-        .register(registry);
-    this.planCache = new PlanCache(guard, (plan, why) -> {
-      refusals.increment(why.size());
-      LOG.warn("{}: not programmed: {}", plan.key(), String.join("; ", why));
+    for (Refusal.Why why : Refusal.Why.values()) {
+      refusalCounters.put(why, Counter.builder("servicepath.agent.plan.refusals")
+          .description("Addresses, ports or endpoints of a path's plan that the agent refused to program, by check:"
+              + " outside its configured ranges, claimed by two path ports, rejected by the rules backend")
+          .tag("reason", why.tag())
+          .register(registry));
+      AtomicInteger refused = new AtomicInteger();
+      refusedPorts.put(why, refused);
+      Gauge.builder("servicepath.agent.refused.ports", refused, AtomicInteger::get)
+          .description("Path ports the last sync left out whole or in part, by check")
+          .tag("reason", why.tag())
+          .register(registry);
+    }
+    this.planCache = new PlanCache(guard, refusal -> {
+      refusalCounters.get(refusal.why()).increment(refusal.reasons().size());
+      LOG.warn("{}: {}: {}", refusal.key(), refusal.whole() ? "not programmed" : "programmed in part",
+          String.join("; ", refusal.reasons()));
     });
     this.listeners = listeners;
     this.rules = rules;
@@ -200,9 +225,17 @@ public final class SyncLoop implements AutoCloseable {
     }
     loadPreferredPorts();
     List<ServicePath> paths = view.paths();
-    List<PortPlan> plans = planCache.plans(paths);
-    List<PortBinding> bindings = listeners.apply(plans);
-    SyncResult result = rules.sync(nodeIP, bindings);
+    AddressClaims.Split claims = addressClaims.split(planCache.plans(paths));
+    noteClashes(claims.refused());
+    List<PortPlan> plans = claims.kept();
+    List<PortBinding> bindings = withoutRejected(listeners.apply(plans));
+    SyncResult result;
+    try {
+      result = rules.sync(nodeIP, bindings);
+    } catch (RuntimeException failed) {
+      bindings = withoutOffenders(bindings, failed);
+      result = rules.sync(nodeIP, bindings);
+    }
     listeners.closeUnused(plans);
     watchLocalEndpoints(plans);
     Instant now = clock.instant();
@@ -213,7 +246,90 @@ public final class SyncLoop implements AutoCloseable {
     programmedPorts.set(bindings.size());
     conflicts.set(listeners.nodePortConflicts().size());
     logChanges(bindings, result);
-    reporter.programmed(new ProgrammedState(bindings, now));
+    List<Refusal> refusals = refusals(claims.refused());
+    reporter.programmed(new ProgrammedState(bindings, now, refusals));
+  }
+
+  /** A port left out because the backend rejected its rules, and the plan that was rejected. */
+  private record Rejected(PortPlan plan, Refusal refusal) {}
+
+  /**
+   * Leaves out bindings whose very plan the backend rejected before; a port whose plan changed
+   * since (a new object, see {@link PlanCache}) is tried again, and ports gone are forgotten.
+   */
+  private List<PortBinding> withoutRejected(List<PortBinding> bindings) {
+    if (rejected.isEmpty()) {
+      return bindings;
+    }
+    Map<PortKey, Rejected> still = new HashMap<>();
+    List<PortBinding> kept = new ArrayList<>(bindings.size());
+    for (PortBinding binding : bindings) {
+      Rejected was = rejected.get(binding.plan().key());
+      if (was != null && was.plan() == binding.plan()) {
+        still.put(binding.plan().key(), was);
+      } else {
+        kept.add(binding);
+      }
+    }
+    rejected = still;
+    return kept;
+  }
+
+  /**
+   * A transaction failed: bisects for the ports whose rules the backend rejects and leaves them
+   * out. Rethrows {@code failed} when all bindings pass a check together (a lock, a timeout:
+   * retried as before).
+   */
+  private List<PortBinding> withoutOffenders(List<PortBinding> bindings, RuntimeException failed) {
+    LOG.warn("{} transaction failed ({}); checking which path ports it fails for", rules.name(), failed.getMessage());
+    long started = System.nanoTime();
+    TransactionBisect.Result found = TransactionBisect.offenders(bindings, b -> rules.check(nodeIP, b));
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    if (found.offenders().isEmpty()) {
+      LOG.warn("All {} path ports pass {}'s check together ({} checks, {} ms): retrying as it is",
+          bindings.size(), rules.name(), found.checks(), millis);
+      throw failed;
+    }
+    Set<PortBinding> leftOut = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (TransactionBisect.Offender offender : found.offenders()) {
+      PortPlan plan = offender.binding().plan();
+      // The tool's error may quote another path's rule (two paths that fail only together), so
+      // it goes to this node's log, not into the path's status.
+      LOG.error("{}: not programmed, {} rejects its rules: {}", plan.key(), rules.name(), offender.error());
+      Refusal refusal = new Refusal(plan.key(), plan.generation(), true, Refusal.Why.REJECTED_BY_BACKEND,
+          List.of(rules.name() + " rejected the rules for this port; the agent's log on this node has the error"));
+      rejected.put(plan.key(), new Rejected(plan, refusal));
+      refusalCounters.get(Refusal.Why.REJECTED_BY_BACKEND).increment();
+      leftOut.add(offender.binding());
+    }
+    LOG.warn("Left out {} of {} path ports after {} checks ({} ms)", leftOut.size(), bindings.size(), found.checks(),
+        millis);
+    return bindings.stream().filter(b -> !leftOut.contains(b)).toList();
+  }
+
+  /** Logs and counts each clash once, when it first appears. */
+  private void noteClashes(List<Refusal> clashes) {
+    if (clashes.isEmpty() && lastClashes.isEmpty()) {
+      return;
+    }
+    for (Refusal clash : clashes) {
+      if (!lastClashes.contains(clash)) {
+        refusalCounters.get(Refusal.Why.CLAIMED_TWICE).increment();
+        LOG.warn("{}: not programmed: {}", clash.key(), String.join("; ", clash.reasons()));
+      }
+    }
+    lastClashes = Set.copyOf(clashes);
+  }
+
+  /** Every refusal of this sync, for the report and the gauges. */
+  private List<Refusal> refusals(List<Refusal> clashes) {
+    List<Refusal> all = new ArrayList<>(planCache.refusals());
+    all.addAll(clashes);
+    rejected.values().forEach(r -> all.add(r.refusal()));
+    Map<Refusal.Why, Integer> counts = new EnumMap<>(Refusal.Why.class);
+    all.forEach(r -> counts.merge(r.why(), 1, Integer::sum));
+    refusedPorts.forEach((why, gauge) -> gauge.set(counts.getOrDefault(why, 0)));
+    return all;
   }
 
   /** Once, before the first sync: reuse the proxy ports the previous run reported, which the rules still name. */

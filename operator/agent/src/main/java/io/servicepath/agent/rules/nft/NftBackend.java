@@ -6,6 +6,7 @@ import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * {@link NftRenderer} and {@link NftSyncer}: our own table {@code ip servicepath}, applied with
@@ -47,6 +48,17 @@ public final class NftBackend implements RulesBackend {
       state = null; // the syncer now wants a full sync, which renders everything again
       throw e;
     }
+  }
+
+  @Override
+  public Optional<String> check(String nodeIP, List<PortBinding> bindings) {
+    NftState fresh;
+    try {
+      fresh = NftState.build(nodeIP, bindings);
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
+    return syncer.check(fresh.ruleset());
   }
 
   @Override

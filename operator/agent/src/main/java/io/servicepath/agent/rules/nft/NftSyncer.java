@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,7 @@ public final class NftSyncer {
 
   private static final Logger LOG = LoggerFactory.getLogger(NftSyncer.class);
   static final List<String> APPLY = List.of("nft", "-f", "-");
+  static final List<String> CHECK = List.of("nft", "-c", "-f", "-");
 
   private final CommandRunner runner;
   private final SyncMetrics metrics;
@@ -104,6 +106,24 @@ public final class NftSyncer {
         partial.elementsChanged(), ruleCount, took);
     LOG.debug("Partial nftables sync: {}", result);
     return result;
+  }
+
+  /**
+   * Asks {@code nft -c} whether it would accept {@code desired} as a full sync; the kernel checks
+   * the whole transaction and commits nothing.
+   *
+   * @return empty when accepted, else nft's error
+   * @throws NftException when nft cannot be run
+   */
+  public Optional<String> check(NftRuleset desired) {
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(CHECK, desired.toText());
+    } catch (IOException e) {
+      throw new NftException(CHECK, e);
+    }
+    return result.ok() ? Optional.empty()
+        : Optional.of("nft exit " + result.exitCode() + ": " + result.stderr().strip());
   }
 
   /**
