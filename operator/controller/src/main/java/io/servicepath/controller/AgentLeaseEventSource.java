@@ -107,6 +107,12 @@ final class AgentLeaseEventSource extends AbstractEventSource<Void, ServicePath>
   }
 
   @Override
+  public io.javaoperatorsdk.operator.health.Status getStatus() {
+    return informer != null && informer.isRunning() && informer.isWatching()
+        ? io.javaoperatorsdk.operator.health.Status.HEALTHY : io.javaoperatorsdk.operator.health.Status.UNHEALTHY;
+  }
+
+  @Override
   public Set<Void> getSecondaryResources(ServicePath primary) {
     return Set.of();
   }

@@ -1,5 +1,6 @@
 package io.servicepath.controller;
 
+import io.servicepath.api.v1alpha1.AgentLeases;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
@@ -25,7 +26,8 @@ public record ControllerConfig(
     String leaseNamespace,
     String leaseName,
     String identity,
-    boolean exitOnLostLease) {
+    boolean exitOnLostLease,
+    String agentNamespace) {
 
   public static ControllerConfig from(String[] args, Map<String, String> env) {
     Map<String, String> values = new HashMap<>();
@@ -56,7 +58,9 @@ public record ControllerConfig(
         get.apply("lease-namespace", env.getOrDefault("POD_NAMESPACE", "servicepath-system")),
         get.apply("lease-name", "servicepath-controller"),
         get.apply("identity", env.getOrDefault("POD_NAME", hostName()) + "-" + UUID.randomUUID().toString().substring(0, 8)),
-        Boolean.parseBoolean(get.apply("exit-on-lost-lease", "true")));
+        Boolean.parseBoolean(get.apply("exit-on-lost-lease", "true")),
+        // Where the agents hold their Leases (their liveness).
+        get.apply("agent-namespace", AgentLeases.DEFAULT_NAMESPACE));
   }
 
   private static String hostName() {

@@ -71,7 +71,8 @@ public final class ControllerMain implements AutoCloseable {
     });
     Clock clock = Clock.systemUTC();
     String controllerName = operator
-        .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock)))
+        .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock),
+            config.agentNamespace()))
         .getConfiguration().getName();
     // java-operator-sdk makes these counters at the first failure or retry; made here (same name and
     // tag, so it counts into them), they read 0 until then and alerts on them see a series

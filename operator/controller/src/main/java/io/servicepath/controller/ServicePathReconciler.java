@@ -14,14 +14,14 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.servicepath.api.cache.WithoutManagedFields;
+import io.servicepath.api.v1alpha1.AgentLeases;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
-import io.servicepath.api.v1alpha1.ServicePathNode;
-import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.allocation.AllocationResult;
 import io.servicepath.controller.allocation.PathAllocator;
 import io.servicepath.controller.endpoints.EndpointResolver;
+import io.servicepath.controller.status.AgentLiveness;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.controller.status.NodeReports;
 import io.servicepath.controller.status.ReportIndex;
@@ -31,7 +31,6 @@ import io.servicepath.controller.status.TriggerTime;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -53,24 +52,29 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   public static final String NAME = "servicepath";
 
-  /** The finalizer earlier versions added; removed from paths being deleted so that they go. */
-  static final String LEGACY_FINALIZER = "servicepaths.servicepath.io/finalizer";
 
   private final PathAllocator allocator;
   private final Clock clock;
   private final AllocationEvents events;
-  private ReportFanOut fanOut;
   private final ReportIndexCache indexes = new ReportIndexCache();
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
-  private InformerEventSource<ServicePathNode, ServicePath> reports;
-  private InformerEventSource<ServicePathNodeSlice, ServicePath> slices;
+  private AgentReportsEventSource reports;
   private InformerEventSource<Node, ServicePath> nodes;
 
+  private final String agentNamespace;
+  private final AgentLiveness liveness = new AgentLiveness();
+
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
+    this(allocator, clock, events, AgentLeases.DEFAULT_NAMESPACE);
+  }
+
+  /** @param agentNamespace where the agents hold their Leases */
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace) {
     this.allocator = allocator;
     this.clock = clock;
     this.events = events;
+    this.agentNamespace = agentNamespace;
   }
 
   @Override
@@ -87,37 +91,13 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
         context);
     // Agents report in slices of up to 500 paths, and endpoint health in their ServicePathNode;
     // only the paths whose slice entries changed, or whose endpoints' observed health changed, are
-    // reconciled. Reconciles read reports with list(), never through getSecondaryResources: the
-    // primary-to-secondary mappers are there so that JOSDK calls the stateful fan-out once per event.
-    fanOut = new ReportFanOut(ips -> context.getPrimaryCache()
+    // reconciled (ReportFanOut, from each object before and after its change).
+    reports = new AgentReportsEventSource(context.getClient(), ips -> context.getPrimaryCache()
         .list(path -> path.getStatus() != null && path.getStatus().getEndpoints() != null
             && path.getStatus().getEndpoints().stream().anyMatch(e -> ips.contains(e.ip())))
         .map(ResourceID::fromResource)
         .collect(Collectors.toSet()),
         () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()));
-    reports = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(ServicePathNode.class, ServicePath.class)
-            .withItemStore(new WithoutManagedFields<>())
-            .withSecondaryToPrimaryMapper(fanOut::pathsToReconcile)
-            .withPrimaryToSecondaryMapper((ServicePath path) -> fanOut.reports())
-            .withOnUpdateFilter((next, previous) -> !sameObservations(next, previous))
-            .withOnDeleteFilter((report, finalStateUnknown) -> {
-              fanOut.deleted(report);
-              return true;
-            })
-            .build(),
-        context);
-    slices = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(ServicePathNodeSlice.class, ServicePath.class)
-            .withItemStore(new WithoutManagedFields<>())
-            .withSecondaryToPrimaryMapper(fanOut::pathsToReconcile)
-            .withPrimaryToSecondaryMapper((ServicePath path) -> fanOut.slices())
-            .withOnDeleteFilter((slice, finalStateUnknown) -> {
-              fanOut.deleted(slice);
-              return true;
-            })
-            .build(),
-        context);
     // A node joining or leaving changes every path's node count.
     nodes = new InformerEventSource<>(
         InformerEventSourceConfiguration.from(Node.class, ServicePath.class)
@@ -128,15 +108,10 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
             .withOnUpdateFilter((next, previous) -> false)
             .build(),
         context);
-    return List.of(pods, reports, slices, nodes);
-  }
-
-  /** Agents refresh {@code lastSyncTime} as a heartbeat; that alone changes no path's status. */
-  static boolean sameObservations(ServicePathNode a, ServicePathNode b) {
-    if (a.getStatus() == null || b.getStatus() == null) {
-      return a.getStatus() == b.getStatus();
-    }
-    return Objects.equals(a.getStatus().getEndpoints(), b.getStatus().getEndpoints());
+    // Agents' liveness: a path is reconciled when an agent starts or dies, not at every renewal.
+    AgentLeaseEventSource leases = new AgentLeaseEventSource(context.getClient(), agentNamespace, liveness,
+        () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()), clock);
+    return List.of(pods, reports, nodes, leases);
   }
 
   /** Every address of every node (Node status, and the node IP its agent reports): no external IP may be one. */
@@ -147,7 +122,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
         n.getStatus().getAddresses().forEach(a -> ips.add(a.getAddress()));
       }
     });
-    reports.list().forEach(r -> {
+    reports.reports().forEach(r -> {
       if (r.getSpec() != null && r.getSpec().getNodeIP() != null) {
         ips.add(r.getSpec().getNodeIP());
       }
@@ -157,7 +132,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   /** Each node's ServicePathNode and slices, indexed once per version (see {@link ReportIndexCache}). */
   private List<ReportIndex> nodeReports() {
-    List<ReportIndex> indexed = NodeReports.index(reports.list().toList(), slices.list().toList(), indexes::indexOf);
+    List<ReportIndex> indexed = NodeReports.index(reports.reports(), reports.slices(), indexes::indexOf);
     indexes.retainOnly(indexed.stream().map(ReportIndex::node).collect(Collectors.toSet()));
     return indexed;
   }
@@ -167,9 +142,6 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     rebuildOnce(context);
     if (context.isPrimaryResourceDeleted() || path.getMetadata().getDeletionTimestamp() != null) {
       allocator.release(PathAllocator.owner(path));
-      if (!context.isPrimaryResourceDeleted() && path.getMetadata().getFinalizers().contains(LEGACY_FINALIZER)) {
-        context.resourceOperations().removeFinalizer(LEGACY_FINALIZER);
-      }
       return UpdateControl.noUpdate();
     }
     String namespace = path.getMetadata().getNamespace();
@@ -177,7 +149,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path, nodeIPs());
     NodeReports nodeReports = NodeReports.indexed(
-        nodeReports(), NodeReports.countedNodes(nodes.list().toList()));
+        nodeReports(), NodeReports.countedNodes(nodes.list().toList()), liveness.live(clock.instant()));
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
     status.setLastChangeTriggerTime(TriggerTime.of(path, endpoints, selected, clock));
 

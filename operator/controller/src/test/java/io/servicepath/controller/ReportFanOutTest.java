@@ -13,18 +13,15 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+/** Which paths a report's change concerns, from the object before and after the change alone. */
 class ReportFanOutTest {
-
-  /** Path pI sends to the endpoint 10.244.1.I; there are 10 paths (the stand-in for the controller's path cache). */
-  private final ReportFanOut fanOut = new ReportFanOut(
-      ips -> ips.stream().map(ip -> path(Integer.parseInt(ip.substring("10.244.1.".length())))).collect(Collectors.toSet()),
-      () -> IntStream.range(0, 10).mapToObj(ReportFanOutTest::path).collect(Collectors.toSet()));
 
   /** Slice {@code index} of a node, with paths p{from}..p{to-1} in namespace ns, all at generation 1. */
   static ServicePathNodeSlice slice(String node, int index, int from, int to) {
@@ -54,61 +51,55 @@ class ReportFanOutTest {
     return new ResourceID("p" + i, "ns");
   }
 
+  /** Path pI sends to the endpoint 10.244.1.I; there are 10 paths (the stand-in for the controller's path cache). */
+  static Set<ResourceID> paths(ServicePathNode before, ServicePathNode after) {
+    return ReportFanOut.paths(before, after,
+        ips -> ips.stream().map(ip -> path(Integer.parseInt(ip.substring("10.244.1.".length())))).collect(Collectors.toSet()),
+        () -> IntStream.range(0, 10).mapToObj(ReportFanOutTest::path).collect(Collectors.toSet()));
+  }
+
   @Test
-  @DisplayName("When a slice is seen for the first time, then every path it names is reconciled")
-  void firstSlice() {
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 3))).containsExactlyInAnyOrder(path(0), path(1), path(2));
-    assertThat(fanOut.slices()).containsExactly(new ResourceID("sp-node-1-0"));
+  @DisplayName("When a slice appears or is deleted, then every path it names is reconciled")
+  void sliceAddedOrDeleted() {
+    assertThat(ReportFanOut.paths(null, slice("sp-node-1", 0, 0, 3))).containsExactlyInAnyOrder(path(0), path(1), path(2));
+    assertThat(ReportFanOut.paths(slice("sp-node-1", 0, 0, 2), null)).containsExactlyInAnyOrder(path(0), path(1));
+    assertThat(ReportFanOut.paths(null, new ServicePathNodeSlice("sp-node-1", 1))).isEmpty();
   }
 
   @Test
   @DisplayName("When a slice changes one path's generation and adds and drops paths, then only those are reconciled")
   void onePathChanged() {
-    fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 500));
     ServicePathNodeSlice next = slice("sp-node-1", 0, 1, 501);
     next.getStatus().getProgrammed().get("ns").put("p7", new ProgrammedPath(2, Map.of("http", 40007)));
-    assertThat(fanOut.pathsToReconcile(next)).containsExactlyInAnyOrder(path(0), path(7), path(500));
+    assertThat(ReportFanOut.paths(slice("sp-node-1", 0, 0, 500), next)).containsExactlyInAnyOrder(path(0), path(7), path(500));
   }
 
   @Test
-  @DisplayName("When slices are seen again unchanged, then nothing is reconciled; each is compared with itself")
+  @DisplayName("When a slice is written again unchanged, then nothing is reconciled; a new refusal in an entry is a change")
   void unchanged() {
-    fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 3));
-    fanOut.pathsToReconcile(slice("sp-node-1", 1, 3, 6));
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 3))).isEmpty();
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-2", 0, 0, 3))).hasSize(3);
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-1", 1, 3, 6))).isEmpty();
+    assertThat(ReportFanOut.paths(slice("sp-node-1", 0, 0, 3), slice("sp-node-1", 0, 0, 3))).isEmpty();
+    ServicePathNodeSlice refused = slice("sp-node-1", 0, 0, 3);
+    refused.getStatus().getProgrammed().get("ns").put("p1", new ProgrammedPath(1, Map.of("http", 40001),
+        List.of(new io.servicepath.api.v1alpha1.PortRefusal("http", true, "endpoint 10.240.0.4:80 (x) is this node's own address"))));
+    assertThat(ReportFanOut.paths(slice("sp-node-1", 0, 0, 3), refused)).containsExactly(path(1));
   }
 
   @Test
-  @DisplayName("When a slice is deleted and written again, then every path it names is reconciled both times")
-  void deletedAndRecreated() {
-    fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 2));
-    fanOut.deleted(slice("sp-node-1", 0, 0, 2));
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 2))).containsExactlyInAnyOrder(path(0), path(1));
-    assertThat(fanOut.slices()).isEmpty();
-    assertThat(fanOut.pathsToReconcile(slice("sp-node-1", 0, 0, 2))).containsExactlyInAnyOrder(path(0), path(1));
-  }
-
-  @Test
-  @DisplayName("When an endpoint's health changes, appears or goes, then the paths sending to it are reconciled")
+  @DisplayName("When an endpoint's health changes, appears or goes, then the paths sending to it are reconciled; lastSyncTime alone changes nothing")
   void endpointHealth() {
-    assertThat(fanOut.pathsToReconcile(report("sp-node-1", 5))).hasSize(10);
     ServicePathNode next = report("sp-node-1", 6);
     next.getStatus().getEndpoints().set(1, new ObservedEndpoint("10.244.1.1", 80, Health.Unhealthy, "refused"));
     next.getStatus().getEndpoints().remove(4);
-    assertThat(fanOut.pathsToReconcile(next)).containsExactlyInAnyOrder(path(1), path(4), path(5));
-    next.getStatus().setLastSyncTime("2026-11-26T01:00:00Z");
-    assertThat(fanOut.pathsToReconcile(next)).isEmpty();
-    assertThat(fanOut.reports()).containsExactly(new ResourceID("sp-node-1"));
+    assertThat(paths(report("sp-node-1", 5), next)).containsExactlyInAnyOrder(path(1), path(4), path(5));
+    ServicePathNode synced = report("sp-node-1", 5);
+    synced.getStatus().setLastSyncTime("2026-11-26T01:00:00Z");
+    assertThat(paths(report("sp-node-1", 5), synced)).isEmpty();
   }
 
   @Test
   @DisplayName("When a ServicePathNode appears or is deleted, then every path is reconciled (its slices count or stop counting)")
   void reportAddedAndDeleted() {
-    assertThat(fanOut.pathsToReconcile(report("sp-node-1", 2))).hasSize(10);
-    fanOut.deleted(report("sp-node-1", 2));
-    assertThat(fanOut.pathsToReconcile(report("sp-node-1", 2))).hasSize(10);
-    assertThat(fanOut.reports()).isEmpty();
+    assertThat(paths(null, report("sp-node-1", 2))).hasSize(10);
+    assertThat(paths(report("sp-node-1", 2), null)).hasSize(10);
   }
 }

@@ -4,12 +4,17 @@ import static io.servicepath.controller.Paths.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.Health;
 import io.servicepath.api.v1alpha1.PortStatus;
+import io.servicepath.api.v1alpha1.AgentLeases;
 import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePath;
@@ -71,6 +76,7 @@ class ServicePathControllerIT {
     controllers.clear();
     client.resources(ServicePath.class).inAnyNamespace().delete();
     client.resources(ServicePathNode.class).delete();
+    client.resources(Lease.class).inNamespace(AgentLeases.DEFAULT_NAMESPACE).delete();
     client.nodes().delete();
     // No kubelet confirms a graceful delete here: delete at once.
     client.pods().inNamespace("default").withGracePeriod(0).delete();
@@ -119,6 +125,7 @@ class ServicePathControllerIT {
   }
 
   static void reportAsAgent(String node, String nodeIP, ServicePath path, Health health, List<PortRefusal> refusals) {
+    renewLease(node, 3600);
     ServicePathNode report = new ServicePathNode(node, nodeIP);
     ServicePathNode existing = client.resource(report).get();
     if (existing == null) {
@@ -144,6 +151,47 @@ class ServicePathControllerIT {
     slice.setStatus(new ServicePathNodeSliceStatus(Map.of("default", Map.of(path.getMetadata().getName(),
         new ProgrammedPath(path.getMetadata().getGeneration(), Map.of(), refusals)))));
     client.resource(slice).updateStatus();
+  }
+
+  /** What an agent's AgentLease does: its Lease, named after and held by its node, renewed now. */
+  static void renewLease(String node, int seconds) {
+    client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(AgentLeases.DEFAULT_NAMESPACE).endMetadata().build()).serverSideApply();
+    Lease lease = new LeaseBuilder().withNewMetadata().withName(node).withNamespace(AgentLeases.DEFAULT_NAMESPACE)
+        .withLabels(AgentLeases.LABELS).endMetadata()
+        .withNewSpec().withHolderIdentity(node).withLeaseDurationSeconds(seconds)
+        .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC)).endSpec().build();
+    Lease existing = client.resource(lease).get();
+    if (existing == null) {
+      client.resource(lease).create();
+    } else {
+      existing.setSpec(lease.getSpec());
+      client.resource(existing).update();
+    }
+  }
+
+  @Test
+  @DisplayName("When an agent's Lease runs out, then its node no longer counts as programmed (AgentNotLive), and counts again once the agent renews")
+  void agentLeaseRunsOut() throws Exception {
+    startController(false);
+    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
+    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
+    client.resource(Paths.cloudNginx()).create();
+    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
+        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
+    awaitCondition("cloud-nginx", Conditions.READY, "True");
+    String version = get("cloud-nginx").getMetadata().getResourceVersion();
+
+    renewLease("sp-node-1", 4); // no renewal follows: 4 s later the agent counts as dead
+    ServicePath dead = awaitCondition("cloud-nginx", Conditions.READY, "False");
+    assertThat(Conditions.find(dead.getStatus().getConditions(), Conditions.PROGRAMMED).orElseThrow().getReason())
+        .isEqualTo("AgentNotLive");
+    assertThat(dead.getMetadata().getResourceVersion()).isNotEqualTo(version);
+
+    renewLease("sp-node-1", 3600);
+    awaitCondition("cloud-nginx", Conditions.READY, "True");
   }
 
   @Test
@@ -273,13 +321,11 @@ class ServicePathControllerIT {
   }
 
   @Test
-  @DisplayName("When a path is deleted, then it goes at once (no finalizer) and its addresses are free again; a finalizer left by an earlier version is removed")
+  @DisplayName("When a path is deleted, then it goes at once (no finalizer) and its addresses are free again")
   void deletedPathReleasesItsAddresses() throws Exception {
     ControllerMain controller = startController(false);
     client.resource(Paths.path("default", "a", ServiceType.NodePort, 80)).create();
-    ServicePath legacy = Paths.path("default", "legacy", ServiceType.NodePort, 80);
-    legacy.getMetadata().setFinalizers(List.of(ServicePathReconciler.LEGACY_FINALIZER));
-    client.resource(legacy).create();
+    client.resource(Paths.path("default", "legacy", ServiceType.NodePort, 80)).create();
     assertThat(awaitCondition("a", Conditions.ALLOCATED, "True").getMetadata().getFinalizers()).isEmpty();
     awaitCondition("legacy", Conditions.ALLOCATED, "True");
     Eventually.await(WAIT, () -> scrape(controller), m -> m.contains("servicepath_allocator_used{pool=\"node-port\",} 2.0")

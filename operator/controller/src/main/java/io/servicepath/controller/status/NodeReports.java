@@ -29,6 +29,7 @@ public final class NodeReports {
 
   private final List<ReportIndex> reports;
   private final Set<String> nodes;
+  private final Set<String> live;
 
   /**
    * Slices of a node without a ServicePathNode are left out, as the reconciler does.
@@ -36,13 +37,18 @@ public final class NodeReports {
    * @param nodes the nodes that count (see {@link #countedNodes}): one whose agent has not
    *     reported yet counts as not programmed; a report of a node not among them (its Node is
    *     gone, or not Ready) counts for nothing, so it never holds a path at Programmed=False
+   * @param live the nodes whose agent holds a live Lease ({@link AgentLiveness}): a report of an
+   *     agent that is not live counts as not programmed (its rules may be in place, but nobody
+   *     keeps them, nor its proxy, up to date)
    */
-  public NodeReports(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices, Collection<String> nodes) {
-    this(nodes, index(reports, slices, ReportIndex::of));
+  public NodeReports(List<ServicePathNode> reports, List<ServicePathNodeSlice> slices, Collection<String> nodes,
+      Collection<String> live) {
+    this(nodes, live, index(reports, slices, ReportIndex::of));
   }
 
-  private NodeReports(Collection<String> nodes, List<ReportIndex> reports) {
+  private NodeReports(Collection<String> nodes, Collection<String> live, List<ReportIndex> reports) {
     this.nodes = new TreeSet<>(nodes);
+    this.live = Set.copyOf(live);
     this.reports = reports.stream().filter(r -> this.nodes.contains(r.node())).toList();
   }
 
@@ -85,23 +91,38 @@ public final class NodeReports {
   }
 
   /** Reports indexed already (see {@link ReportIndexCache}). */
-  public static NodeReports indexed(List<ReportIndex> reports, Collection<String> nodes) {
-    return new NodeReports(nodes, reports);
+  public static NodeReports indexed(List<ReportIndex> reports, Collection<String> nodes, Collection<String> live) {
+    return new NodeReports(nodes, live, reports);
   }
 
   /**
-   * How many nodes programmed the path's {@code generation} (or a later one) in full or in part; a
-   * node that refused one of its ports whole has not programmed it.
+   * How many nodes programmed the path's {@code generation} (or a later one) in full or in part,
+   * with a live agent; a node that refused one of its ports whole has not programmed it.
    */
   public NodeSummary summary(String namespace, String name, long generation) {
     int programmed = 0;
     for (ReportIndex report : reports) {
       ProgrammedPath path = report.programmed(namespace, name);
-      if (path != null && path.generation() >= generation && !path.refusedAPort()) {
+      if (path != null && path.generation() >= generation && !path.refusedAPort() && live.contains(report.node())) {
         programmed++;
       }
     }
     return new NodeSummary(programmed, nodes.size());
+  }
+
+  /**
+   * The counted nodes that reported the path's {@code generation} but whose agent is not live:
+   * the reason they do not count as programmed.
+   */
+  public List<String> notLive(String namespace, String name, long generation) {
+    List<String> out = new ArrayList<>();
+    for (ReportIndex report : reports) {
+      ProgrammedPath path = report.programmed(namespace, name);
+      if (path != null && path.generation() >= generation && !live.contains(report.node())) {
+        out.add(report.node());
+      }
+    }
+    return out;
   }
 
   /** One node's refusal of a port of a path. */

@@ -60,7 +60,8 @@ public final class StatusBuilder {
     Conditions conditions = new Conditions(clock, generation, previous);
     allocated(conditions, allocation, held);
     hasEndpoints(conditions, status.getEndpoints());
-    programmed(conditions, nodes, reports.refusals(namespace, name, generation), spec.getMode().name());
+    programmed(conditions, nodes, reports.refusals(namespace, name, generation),
+        reports.notLive(namespace, name, generation), spec.getMode().name());
     healthy(conditions, status.getEndpoints());
     ready(conditions);
     status.setConditions(conditions.build());
@@ -108,14 +109,18 @@ public final class StatusBuilder {
     }
   }
 
-  private static void programmed(
-      Conditions c, NodeSummary nodes, List<NodeReports.NodeRefusal> refusals, String mode) {
+  private static void programmed(Conditions c, NodeSummary nodes, List<NodeReports.NodeRefusal> refusals,
+      List<String> notLive, String mode) {
     List<NodeReports.NodeRefusal> whole = refusals.stream().filter(r -> !r.refusal().programmed()).toList();
     if (nodes.total() == 0) {
       c.set(Conditions.PROGRAMMED, "Unknown", "NoNodes", "no node and no agent report exists yet");
     } else if (!whole.isEmpty()) {
       c.set(Conditions.PROGRAMMED, false, "RefusedByNode",
           "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes; " + describe(whole));
+    } else if (!notLive.isEmpty()) {
+      c.set(Conditions.PROGRAMMED, false, "AgentNotLive",
+          "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes; the agent on "
+              + String.join(", ", notLive) + " has not renewed its Lease in time (it may have stopped or lost the API server)");
     } else if (nodes.programmed() == nodes.total() && !refusals.isEmpty()) {
       c.set(Conditions.PROGRAMMED, true, "PartlyRefused",
           mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes, with parts left out: "

@@ -41,13 +41,17 @@ class StatusBuilderTest {
   record Report(ServicePathNode node, ServicePathNodeSlice slice) {}
 
   private ServicePathStatus build(ServicePath path, List<Report> reports, Clock clock) {
+    return build(path, reports, List.of("sp-node-1", "sp-node-2"), clock);
+  }
+
+  private ServicePathStatus build(ServicePath path, List<Report> reports, List<String> live, Clock clock) {
     AllocationResult allocation = allocator.allocate(path);
     List<EndpointStatus> eps = EndpointResolver.resolve(path.getSpec(), List.of(
         pod("default", "nginx-a", NGINX, "10.244.1.5", "sp-node-1", true),
         pod("default", "nginx-b", NGINX, "10.244.2.6", "sp-node-2", true)));
     return StatusBuilder.build(path, allocation, eps, new NodeReports(
         reports.stream().map(Report::node).toList(), reports.stream().map(Report::slice).toList(),
-        List.of("sp-node-1", "sp-node-2")), clock);
+        List.of("sp-node-1", "sp-node-2"), live), clock);
   }
 
   static Report report(String node, long generation, ObservedEndpoint... seen) {
@@ -100,6 +104,17 @@ class StatusBuilderTest {
   }
 
   @Test
+  @DisplayName("When a node reported the generation but its agent's Lease ran out, then that node does not count and Programmed names it")
+  void agentNotLive() {
+    ServicePathStatus s = build(Paths.cloudNginx(), List.of(report("sp-node-1", 1), report("sp-node-2", 1)),
+        List.of("sp-node-1"), T0);
+    assertThat(s.getNodes()).isEqualTo(new NodeSummary(1, 2));
+    assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("False/AgentNotLive");
+    assertThat(message(s, Conditions.PROGRAMMED)).startsWith("programmed on 1 of 2 nodes; the agent on sp-node-2 has not renewed its Lease");
+    assertThat(condition(s, Conditions.READY)).isEqualTo("False/AgentNotLive");
+  }
+
+  @Test
   @DisplayName("A refusal of an older generation does not count against the current one")
   void oldRefusalIgnored() {
     ServicePath path = Paths.cloudNginx();
@@ -141,7 +156,7 @@ class StatusBuilderTest {
   @DisplayName("When there is no node and no report, then Programmed is Unknown with NoNodes")
   void noNodes() {
     ServicePath path = Paths.cloudNginx();
-    ServicePathStatus s = StatusBuilder.build(path, allocator.allocate(path), List.of(), new NodeReports(List.of(), List.of(), List.of()), T0);
+    ServicePathStatus s = StatusBuilder.build(path, allocator.allocate(path), List.of(), new NodeReports(List.of(), List.of(), List.of(), List.of()), T0);
     assertThat(condition(s, Conditions.PROGRAMMED)).isEqualTo("Unknown/NoNodes");
   }
 

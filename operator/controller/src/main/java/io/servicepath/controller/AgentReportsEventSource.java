@@ -1,0 +1,132 @@
+package io.servicepath.controller;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.javaoperatorsdk.operator.OperatorException;
+import io.javaoperatorsdk.operator.health.Status;
+import io.javaoperatorsdk.operator.processing.event.Event;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
+import io.servicepath.api.cache.WithoutManagedFields;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The agents' reports (ServicePathNodes and their slices) as one event source. It owns their
+ * informers, so each change arrives with the object before and after it, and {@link ReportFanOut}
+ * decides from those two alone which paths it concerns: no state of its own, nothing that breaks
+ * if a mapper is called twice. Reconciles read the reports from {@link #reports()} and
+ * {@link #slices()}.
+ */
+final class AgentReportsEventSource extends AbstractEventSource<Void, ServicePath> {
+
+  private final KubernetesClient client;
+  private final Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps;
+  private final Supplier<Set<ResourceID>> allPaths;
+  private SharedIndexInformer<ServicePathNode> reports;
+  private SharedIndexInformer<ServicePathNodeSlice> slices;
+
+  /**
+   * @param pathsWithEndpointIps the paths that have an endpoint with one of these IPs
+   * @param allPaths every path
+   */
+  AgentReportsEventSource(KubernetesClient client, Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps,
+      Supplier<Set<ResourceID>> allPaths) {
+    super(Void.class, "agent-reports");
+    this.client = client;
+    this.pathsWithEndpointIps = pathsWithEndpointIps;
+    this.allPaths = allPaths;
+  }
+
+  @Override
+  public void start() {
+    reports = informer(ServicePathNode.class,
+        (before, after) -> ReportFanOut.paths(before, after, pathsWithEndpointIps, allPaths));
+    slices = informer(ServicePathNodeSlice.class, ReportFanOut::paths);
+    super.start();
+  }
+
+  /** Every ServicePathNode. */
+  List<ServicePathNode> reports() {
+    return reports.getStore().list();
+  }
+
+  /** Every ServicePathNodeSlice. */
+  List<ServicePathNodeSlice> slices() {
+    return slices.getStore().list();
+  }
+
+  private <T extends HasMetadata> SharedIndexInformer<T> informer(Class<T> type, BiFunction<T, T, Set<ResourceID>> fanOut) {
+    SharedIndexInformer<T> informer = client.resources(type).runnableInformer(0);
+    informer.itemStore(new WithoutManagedFields<>());
+    informer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T obj) {
+        fire(fanOut.apply(null, obj));
+      }
+
+      @Override
+      public void onUpdate(T before, T after) {
+        fire(fanOut.apply(before, after));
+      }
+
+      @Override
+      public void onDelete(T obj, boolean finalStateUnknown) {
+        fire(fanOut.apply(obj, null));
+      }
+    });
+    try {
+      informer.start().toCompletableFuture().get(2, TimeUnit.MINUTES);
+    } catch (ExecutionException | TimeoutException e) {
+      informer.close();
+      throw new OperatorException("cannot list and watch " + type.getSimpleName() + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OperatorException("interrupted while listing " + type.getSimpleName(), e);
+    }
+    return informer;
+  }
+
+  private void fire(Set<ResourceID> paths) {
+    // Before start() returns, JOSDK has not begun to reconcile: every path is reconciled then anyway.
+    if (isRunning()) {
+      paths.forEach(id -> getEventHandler().handleEvent(new Event(id)));
+    }
+  }
+
+  @Override
+  public Status getStatus() {
+    return healthy(reports) && healthy(slices) ? Status.HEALTHY : Status.UNHEALTHY;
+  }
+
+  private static boolean healthy(SharedIndexInformer<?> informer) {
+    return informer != null && informer.isRunning() && informer.isWatching();
+  }
+
+  @Override
+  public void stop() {
+    if (reports != null) {
+      reports.close();
+    }
+    if (slices != null) {
+      slices.close();
+    }
+    super.stop();
+  }
+
+  @Override
+  public Set<Void> getSecondaryResources(ServicePath primary) {
+    return Set.of();
+  }
+}
