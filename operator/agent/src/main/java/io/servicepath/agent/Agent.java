@@ -13,6 +13,7 @@ import io.servicepath.agent.proxy.ProxyMetrics;
 import io.servicepath.agent.proxy.ProxyServer;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
+import io.servicepath.agent.report.AgentLease;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.IptablesBackend;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One node's agent, wired: cluster view -> sync loop -> proxy, node ports, rules, prober ->
- * reporter. Closing it stops everything but leaves the rules in place.
+ * reporter, and its Lease (liveness). Closing it stops everything but leaves the rules in place.
  */
 public final class Agent implements AutoCloseable {
 
@@ -50,6 +51,7 @@ public final class Agent implements AutoCloseable {
   private final HealthProber prober;
   private final Listeners listeners;
   private final NodeReporter reporter;
+  private final AgentLease lease;
   private final SyncHealth syncHealth;
   private final RulesBackend rules;
   private final SyncLoop loop;
@@ -79,7 +81,9 @@ public final class Agent implements AutoCloseable {
     this.rules = backend(config.rulesBackend(), runner, syncMetrics(config.rulesBackend(), registry, clock));
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, rules.name(), health,
         view::ownNode, view::ownSlices, view::slicesSynced, ServicePathNodeSlice.CAPACITY,
-        config.reportInterval(), config.reportHeartbeat(), registry, clock);
+        config.reportInterval(), registry, clock);
+    this.lease = new AgentLease(client, config.leaseNamespace(), config.nodeName(), config.leaseDuration(), registry,
+        clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
         guard, registry, clock);
@@ -103,6 +107,7 @@ public final class Agent implements AutoCloseable {
     });
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
+    lease.start();
   }
 
   private List<PortPlan> programmedPlans() {
@@ -121,6 +126,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     LOG.info("Agent stopping: closing listeners, leaving the rules in place");
+    lease.close();
     view.close();
     loop.close();
     reporter.close();

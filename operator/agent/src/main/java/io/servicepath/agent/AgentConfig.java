@@ -20,7 +20,9 @@ import java.util.Map;
  * @param resyncPeriod how often everything is synced in full
  * @param debounce how long changes are gathered before one sync
  * @param reportInterval at most one ServicePathNode write per interval
- * @param reportHeartbeat {@code lastSyncTime} is refreshed this often even when nothing changed; 0 never
+ * @param leaseNamespace where the agent's Lease (its liveness, named after its node) lives: the
+ *     agent's own namespace ({@code POD_NAMESPACE} from the downward API) by default
+ * @param leaseDuration how long the Lease holds without renewal (renewed every quarter of it)
  * @param eventLoops proxy event loop threads; 0 = one per core
  * @param proxyTransport the proxy's Netty transport: io_uring, epoll or NIO; one this machine cannot
  *     load falls back to the next (io_uring, then epoll, then NIO)
@@ -41,7 +43,8 @@ public record AgentConfig(
     Duration resyncPeriod,
     Duration debounce,
     Duration reportInterval,
-    Duration reportHeartbeat,
+    String leaseNamespace,
+    Duration leaseDuration,
     int eventLoops,
     Transport.Kind proxyTransport,
     RulesBackendKind rulesBackend,
@@ -70,7 +73,8 @@ public record AgentConfig(
       new Option("resync-period", "SP_RESYNC_PERIOD", "30s"),
       new Option("debounce", "SP_DEBOUNCE", "100ms"),
       new Option("report-interval", "SP_REPORT_INTERVAL", "1s"),
-      new Option("report-heartbeat", "SP_REPORT_HEARTBEAT", "60s"),
+      new Option("lease-namespace", "POD_NAMESPACE", "servicepath-agent"),
+      new Option("lease-duration", "SP_LEASE_DURATION", "40s"),
       new Option("event-loops", "SP_EVENT_LOOPS", "0"),
       new Option("proxy-transport", "SP_PROXY_TRANSPORT", Transport.DEFAULT.flagValue()),
       new Option("rules-backend", "SP_RULES_BACKEND", "nftables"),
@@ -135,7 +139,8 @@ public record AgentConfig(
         resync,
         duration("debounce", values),
         duration("report-interval", values),
-        duration("report-heartbeat", values),
+        values.get("lease-namespace"),
+        leaseDuration(values),
         integer("event-loops", values),
         proxyTransport(values.get("proxy-transport")),
         rulesBackend(values.get("rules-backend")),
@@ -145,6 +150,16 @@ public record AgentConfig(
         nodePortRange(values.get("node-port-range"))[1],
         cidrs("load-balancer-pools", values.get("load-balancer-pools")),
         cidrs("external-ip-cidrs", values.get("external-ip-cidrs")));
+  }
+
+  /** At least 4 s (renewed every quarter of it), in whole seconds as a Lease holds it. */
+  private static Duration leaseDuration(Map<String, String> values) {
+    Duration d = duration("lease-duration", values);
+    if (d.toSeconds() < 4 || d.toMillis() % 1000 != 0) {
+      throw new IllegalArgumentException("--lease-duration must be whole seconds, at least 4s, got "
+          + values.get("lease-duration"));
+    }
+    return d;
   }
 
   /** Comma-separated IPv4 CIDRs; {@code none} for none. */

@@ -41,7 +41,12 @@ class AgentConfigTest {
         Map.of()).httpBindAddress()).isEqualTo("0.0.0.0");
     assertThat(config.resyncPeriod()).isEqualTo(Duration.ofSeconds(45));
     assertThat(config.debounce()).isEqualTo(Duration.ofMillis(100));
-    assertThat(config.reportHeartbeat()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(config.leaseDuration()).isEqualTo(Duration.ofSeconds(40));
+    assertThat(config.leaseNamespace()).isEqualTo("servicepath-agent");
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1"}, Map.of("POD_NAMESPACE", "agents"))
+        .leaseNamespace()).isEqualTo("agents");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--lease-duration=2s"}, Map.of())).hasMessageContaining("--lease-duration");
   }
 
   @Test

@@ -49,6 +49,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.servicepath.api.v1alpha1.AgentLeases;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -58,6 +60,7 @@ class AgentIT {
   @RegisterExtension static RealApiServer api = new RealApiServer();
 
   private static final String NODE = "sp-node-1";
+  private static final String LEASES = "servicepath-agent";
   private static final PortKey HTTP = new PortKey("default", "cloud-nginx", "http-server");
   private static final String BANNER = "HTTP/1.1 301 Moved Permanently";
 
@@ -78,9 +81,11 @@ class AgentIT {
     Node existing = client.nodes().withName(NODE).get();
     nodeUid = (existing != null ? existing : client.nodes().resource(new NodeBuilder()
         .withNewMetadata().withName(NODE).endMetadata().build()).create()).getMetadata().getUid();
+    client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(LEASES)
+        .endMetadata().build()).serverSideApply();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
-        Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ZERO, 1,
+        Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), LEASES, Duration.ofSeconds(8), 1,
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
         List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of());
     // The endpoints here are loopback servers, which the guard of a real agent refuses.
@@ -94,6 +99,36 @@ class AgentIT {
     client.close();
     backend.close();
     backendThread.join(5000);
+  }
+
+  @Test
+  @DisplayName("The agent holds its node's Lease and renews it every quarter of its duration; while nothing changes, its ServicePathNode and slices are not rewritten")
+  void leaseIsTheHeartbeat() throws Exception {
+    createKeeper();
+    await("the node's slice with the keeper", () -> Optional.ofNullable(
+            client.resources(ServicePathNodeSlice.class).withName(NODE + "-0").get())
+        .filter(slice -> slice.getStatus() != null && slice.getStatus().getProgrammed().containsKey("default")
+            && slice.getStatus().getProgrammed().get("default").containsKey("keeper")));
+    var leases = client.resources(Lease.class).inNamespace(LEASES).withName(NODE);
+    Lease first = await("the agent's Lease", () -> Optional.ofNullable(leases.get()));
+    assertThat(first.getSpec().getHolderIdentity()).isEqualTo(NODE);
+    assertThat(first.getSpec().getLeaseDurationSeconds()).isEqualTo(8);
+    assertThat(first.getMetadata().getLabels()).containsAllEntriesOf(AgentLeases.LABELS);
+    Thread.sleep(1500); // let the first report writes settle
+    String nodeVersion = client.resources(ServicePathNode.class).withName(NODE).get().getMetadata().getResourceVersion();
+    String sliceVersion = client.resources(ServicePathNodeSlice.class).withName(NODE + "-0").get()
+        .getMetadata().getResourceVersion();
+    String leaseVersion = leases.get().getMetadata().getResourceVersion();
+
+    Thread.sleep(6500); // three renewals at 2 s
+    Lease later = leases.get();
+    assertThat(later.getSpec().getRenewTime()).isAfter(first.getSpec().getRenewTime());
+    assertThat(Long.parseLong(later.getMetadata().getResourceVersion())).isGreaterThan(Long.parseLong(leaseVersion));
+    assertThat(client.resources(ServicePathNode.class).withName(NODE).get().getMetadata().getResourceVersion())
+        .isEqualTo(nodeVersion);
+    assertThat(client.resources(ServicePathNodeSlice.class).withName(NODE + "-0").get().getMetadata().getResourceVersion())
+        .isEqualTo(sliceVersion);
+    assertThat(registry.scrape()).containsPattern("servicepath_agent_lease_renewals_total\\{result=\"ok\",\\} [3-9]");
   }
 
   @Test
@@ -162,6 +197,9 @@ class AgentIT {
 
   /** A second path that stays, so that deleting cloud-nginx leaves something to program. */
   private void createKeeper() {
+    if (client.resources(ServicePath.class).inNamespace("default").withName("keeper").get() != null) {
+      return;
+    }
     ServicePathSpec spec = new ServicePathSpec();
     spec.setSelector(Map.of("app", "keeper"));
     spec.setPorts(new ArrayList<>(List.of(new ServicePathPort("web", 8080, new IntOrString(8080)))));

@@ -53,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * when someone else wrote the object; an object whose content did not change is not written.
  *
  * <p>Writes are debounced (at most one round per {@code minInterval}); {@code lastSyncTime} alone
- * never causes a write, except as a heartbeat every {@code heartbeat} (zero turns the heartbeat
- * off), so that a stalled agent shows in {@code kubectl get spn}.
+ * never causes a write. The agent's liveness is its {@link AgentLease}, not these objects: an idle
+ * node writes none of them.
  */
 public final class NodeReporter implements AutoCloseable {
 
@@ -72,7 +72,6 @@ public final class NodeReporter implements AutoCloseable {
   private final Supplier<List<ServicePathNodeSlice>> cachedSlices;
   private final BooleanSupplier slicesListed;
   private final Duration minInterval;
-  private final Duration heartbeat;
   private final Clock clock;
   private final Counter writes;
   private final Counter failures;
@@ -109,7 +108,6 @@ public final class NodeReporter implements AutoCloseable {
       BooleanSupplier slicesListed,
       int sliceCapacity,
       Duration minInterval,
-      Duration heartbeat,
       MeterRegistry registry,
       Clock clock) {
     this.client = client;
@@ -123,7 +121,6 @@ public final class NodeReporter implements AutoCloseable {
     this.slicesListed = slicesListed;
     this.assignment = new SliceAssignment(sliceCapacity);
     this.minInterval = minInterval;
-    this.heartbeat = heartbeat;
     this.clock = clock;
     this.writes = Counter.builder("servicepath.agent.report.writes")
         .description("ServicePathNode and ServicePathNodeSlice status writes").tag("result", "ok").register(registry);
@@ -134,10 +131,6 @@ public final class NodeReporter implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    if (!heartbeat.isZero()) {
-      long tick = Math.max(1, heartbeat.toMillis() / 4);
-      executor.scheduleWithFixedDelay(this::heartbeatTick, tick, tick, TimeUnit.MILLISECONDS);
-    }
   }
 
   /** A sync succeeded: report what it programmed (written only if the content changed). */
@@ -192,12 +185,6 @@ public final class NodeReporter implements AutoCloseable {
     });
   }
 
-  private void heartbeatTick() {
-    if (programmed != null && !Duration.between(lastWriteAt, clock.instant()).minus(heartbeat).isNegative()) {
-      schedule(Duration.ZERO);
-    }
-  }
-
   /** Runs {@link #flush} after {@code delay}, but no sooner than {@code minInterval} after the last write. */
   private void schedule(Duration delay) {
     if (pending != null && !pending.isDone()) {
@@ -230,10 +217,7 @@ public final class NodeReporter implements AutoCloseable {
     }
     ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, rulesBackend, programmed, health.snapshot());
     NavigableMap<PathRef, ProgrammedPath> paths = sharing(NodeStatusBuilder.programmed(programmed), lastPaths);
-    boolean heartbeatDue = !heartbeat.isZero()
-        && !Duration.between(lastWriteAt, clock.instant()).minus(heartbeat).isNegative();
-    if (NodeStatusBuilder.sameContent(desired, lastWritten) && paths.equals(lastPaths)
-        && !slicesDisturbed && !heartbeatDue) {
+    if (NodeStatusBuilder.sameContent(desired, lastWritten) && paths.equals(lastPaths) && !slicesDisturbed) {
       return;
     }
     try {

@@ -22,7 +22,12 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.servicepath.testing.RealApiServer;
 import java.io.IOException;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -248,6 +253,24 @@ class DeployManifestsIT {
           .isInstanceOf(KubernetesClientException.class)
           .hasMessageContaining(POLICY);
 
+      // Its liveness: the Lease named after its node and held by it, created and renewed; another
+      // node's Lease, or its own name held by another node, denied.
+      Lease own = agent.resource(lease("sp-node-1", "sp-node-1")).create();
+      own.getSpec().setRenewTime(ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS));
+      assertThat(agent.resource(own).update().getSpec().getHolderIdentity()).isEqualTo("sp-node-1");
+      assertThatThrownBy(() -> agent.resource(lease("sp-node-2", "sp-node-2")).create())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY + ": an agent may write only the Lease named after its own node and held by it")
+          .hasMessageContaining("its node is sp-node-1, not sp-node-2");
+      Lease taken = agent.resources(Lease.class).inNamespace(AGENT_NAMESPACE).withName("sp-node-1").get();
+      taken.getSpec().setHolderIdentity("sp-node-2");
+      assertThatThrownBy(() -> agent.resource(taken).update())
+          .isInstanceOf(KubernetesClientException.class)
+          .hasMessageContaining(POLICY);
+      assertThatThrownBy(() -> agent.resource(lease("sp-node-2", "sp-node-1")).inNamespace("default").create())
+          .isInstanceOf(KubernetesClientException.class)
+          .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
+
       // ServicePaths: readable, never writable.
       GenericKubernetesResource path = admin.resource(Serialization.unmarshal("""
           apiVersion: servicepath.io/v1alpha1
@@ -326,6 +349,14 @@ class DeployManifestsIT {
   }
 
   /** A binding takes effect once the API server's policy informer has seen it; wait for that. */
+  /** An agent's Lease as AgentLease writes it. */
+  private static Lease lease(String name, String holder) {
+    return new LeaseBuilder().withNewMetadata().withName(name).withNamespace(AGENT_NAMESPACE)
+        .withLabels(AgentLeases.LABELS).endMetadata()
+        .withNewSpec().withHolderIdentity(holder).withLeaseDurationSeconds(40)
+        .withRenewTime(ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS)).endSpec().build();
+  }
+
   private static void awaitPolicyEnforced(KubernetesClient agent) throws InterruptedException {
     Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
     while (true) {
