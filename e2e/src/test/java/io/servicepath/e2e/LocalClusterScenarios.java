@@ -12,6 +12,7 @@ import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServiceType;
+import io.servicepath.testing.Eventually;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -268,19 +269,9 @@ abstract class LocalClusterScenarios {
     T get();
   }
 
-  /** Polls until {@code probe} gives non-null (or true), or fails with {@code what}. */
+  /** Polls until {@code probe} gives non-null (and not false), or fails with {@code what}. */
   static <T> T await(String what, Duration timeout, Probe<T> probe) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value = probe.get();
-      if (value != null && !Boolean.FALSE.equals(value)) {
-        return value;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + timeout.toSeconds() + " s: " + what);
-      }
-      sleep();
-    }
+    return Eventually.await(timeout, probe::get, value -> !Boolean.FALSE.equals(value), what);
   }
 
   static void sleep() {

@@ -7,6 +7,7 @@ import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.e2e.SteadyLoad;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.testing.Eventually;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -163,17 +164,7 @@ abstract class RealClusterScenarios {
   // --- waiting and load --------------------------------------------------------------------------
 
   static <T> T await(String what, Duration timeout, Supplier<T> probe) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      T value = probe.get();
-      if (value != null && !Boolean.FALSE.equals(value)) {
-        return value;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + timeout.toSeconds() + " s: " + what);
-      }
-      sleep(Duration.ofMillis(500));
-    }
+    return Eventually.await(timeout, probe::get, value -> !Boolean.FALSE.equals(value), what);
   }
 
   static void sleep(Duration d) {

@@ -49,6 +49,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import io.servicepath.testing.Eventually;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.servicepath.api.v1alpha1.AgentLeases;
 import org.junit.jupiter.api.Test;
@@ -253,20 +254,7 @@ class AgentIT {
   private final AtomicInteger backendErrors = new AtomicInteger();
 
   private static <T> T await(String what, Supplier<Optional<T>> probe) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      Optional<T> value = probe.get();
-      if (value.isPresent()) {
-        return value.get();
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while waiting for " + what, e);
-      }
-    }
-    throw new AssertionError("timed out waiting for " + what);
+    return Eventually.present(Duration.ofSeconds(30), probe, what);
   }
 
   /** Answers iptables-save with nothing and every other command with success, recording them all. */

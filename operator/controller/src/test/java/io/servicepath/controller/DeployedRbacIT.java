@@ -20,6 +20,7 @@ import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.testing.RealApiServer;
+import io.servicepath.testing.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

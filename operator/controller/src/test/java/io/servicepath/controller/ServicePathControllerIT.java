@@ -27,6 +27,7 @@ import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServiceType;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.testing.RealApiServer;
+import io.servicepath.testing.Eventually;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

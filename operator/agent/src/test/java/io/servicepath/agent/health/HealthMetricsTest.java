@@ -2,6 +2,8 @@ package io.servicepath.agent.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.servicepath.testing.Eventually;
+
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
@@ -100,12 +102,8 @@ class HealthMetricsTest {
     return registry.scrape().lines().filter(l -> l.startsWith("servicepath_endpoint_health_state{")).toList();
   }
 
-  private void awaitScrapeContains(String text) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!registry.scrape().contains(text)) {
-      assertThat(System.nanoTime()).as("%s within 5 s", text).isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private void awaitScrapeContains(String text) {
+    Eventually.until(Duration.ofSeconds(5), () -> registry.scrape().contains(text), text + " in a scrape");
   }
 
   private static Endpoint endpoint(String ip) {

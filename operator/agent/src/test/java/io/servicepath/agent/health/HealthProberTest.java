@@ -2,6 +2,8 @@ package io.servicepath.agent.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.servicepath.testing.Eventually;
+
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -75,11 +77,7 @@ class HealthProberTest {
     return new Endpoint("pod", "127.0.0.1", port, "node-a", true);
   }
 
-  private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("condition not met within 5 s").isLessThan(deadline);
-      Thread.sleep(10);
-    }
+  private static void awaitTrue(java.util.function.BooleanSupplier condition) {
+    Eventually.until(Duration.ofSeconds(5), condition, "the prober's state");
   }
 }
