@@ -57,6 +57,11 @@ public final class Eventually {
     await(timeout, condition::getAsBoolean, Boolean::booleanValue, what);
   }
 
+  /** Waits on purpose (to see that nothing happens meanwhile), failing the test if interrupted. */
+  public static void sleepFor(Duration duration) {
+    sleep(duration.toMillis(), "the end of a pause");
+  }
+
   private static void sleep(long millis, String what) {
     try {
       Thread.sleep(millis);
