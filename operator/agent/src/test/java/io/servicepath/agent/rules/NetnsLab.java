@@ -80,6 +80,42 @@ public final class NetnsLab implements AutoCloseable {
     return host.run(List.of("ip", "netns", "exec", ns, "nc", "-N", "-w", "2", address, String.valueOf(port)), "");
   }
 
+  /** What one short dial gave, and how long it took. */
+  public record Dial(CommandRunner.CommandResult result, Duration took) {
+    /**
+     * No answer within the connect timeout: the SYN was dropped. A refused or reset connection
+     * fails within milliseconds instead, and one that connects says something.
+     */
+    public boolean timedOut() {
+      return !result.ok() && result.stdout().isEmpty() && took.compareTo(Duration.ofMillis(900)) >= 0;
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + result.exitCode() + " after " + took.toMillis() + " ms, stdout '" + result.stdout().strip()
+          + "', stderr '" + result.stderr().strip() + "'";
+    }
+  }
+
+  /**
+   * Connects from {@code ns} to {@code address:port} with a 1 s connect timeout, from {@code
+   * sourcePort} (0: any).
+   */
+  public Dial dial(String ns, String address, int port, int sourcePort) throws IOException {
+    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns, "nc", "-N", "-w", "1"));
+    if (sourcePort > 0) {
+      command.addAll(List.of("-p", String.valueOf(sourcePort)));
+    }
+    command.addAll(List.of(address, String.valueOf(port)));
+    long start = System.nanoTime();
+    CommandRunner.CommandResult result = host.run(command, "");
+    return new Dial(result, Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  public Dial dial(String ns, String address, int port) throws IOException {
+    return dial(ns, address, port, 0);
+  }
+
   public CommandRunner.CommandResult inNode(String... command) throws IOException {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", node));
     full.addAll(List.of(command));
