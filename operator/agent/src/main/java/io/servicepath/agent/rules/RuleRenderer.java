@@ -24,7 +24,7 @@ public final class RuleRenderer {
       List.of(
           CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST,
           MARK_MASQ, MARK_DROP, MARK_REJECT, POSTROUTING);
-  private static final List<String> FIXED_FILTER = List.of(CANARY, FIREWALL);
+  private static final List<String> FIXED_FILTER = List.of(CANARY, FIREWALL, PROXY_GUARD);
   /** iptables' comment match takes at most 255 characters; a longer one fails the whole restore. */
   static final int COMMENT_MAX = 255;
   private static final String CANARY_TEXT = "-m comment --comment \"servicepath canary\" -j RETURN";
@@ -33,6 +33,8 @@ public final class RuleRenderer {
   private final Map<String, List<String>> nat = new HashMap<>();
   private final Map<String, List<DispatchTree.Entry>> portals = new HashMap<>();
   private final Map<String, List<DispatchTree.Entry>> nodePorts = new HashMap<>();
+  /** Proxy port -> its DROP rule in the guard tree, from the first path (in key order) using it. */
+  private final Map<Integer, DispatchTree.Entry> proxyPorts = new HashMap<>();
 
   private RuleRenderer(String nodeIP) {
     this.nodeIP = nodeIP;
@@ -76,6 +78,11 @@ public final class RuleRenderer {
     }
     for (String ip : nonNull(plan.externalIPs())) {
       addPortal(ip, portMatch + plan.port(), actions.external(), actions.hostExternal());
+    }
+    if (binding.proxyPort() > 0) {
+      // Whether or not the path has endpoints or won its addresses: the proxy listens there.
+      proxyPorts.putIfAbsent(binding.proxyPort(), new DispatchTree.Entry(binding.proxyPort(), List.of(
+          "-p tcp -m comment --comment " + comment + " -m tcp --dport " + binding.proxyPort() + " -j DROP")));
     }
     if (plan.nodePort() > 0) {
       String match = portMatch.substring(1) + plan.nodePort();
@@ -176,6 +183,8 @@ public final class RuleRenderer {
     nat.keySet().stream().filter(n -> !FIXED_NAT.contains(n)).sorted()
         .forEach(name -> chains.add(new Chain(NAT, name, nat.get(name))));
     chains.add(new Chain(FILTER, CANARY, List.of(line(CANARY, CANARY_TEXT))));
+    Map<String, List<String>> filter = new HashMap<>();
+    DispatchTree.build(PROXY_GUARD, ports("tcp", "SP-PG-"), List.copyOf(proxyPorts.values()), filter);
     chains.add(new Chain(FILTER, FIREWALL, List.of(
         line(FIREWALL, "-m comment --comment \"servicepath source ranges\" -m mark --mark "
             + DROP_MARK + "/" + DROP_MARK + " -j DROP"),
@@ -183,6 +192,9 @@ public final class RuleRenderer {
             + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with tcp-reset"),
         line(FIREWALL, "-m comment --comment \"servicepath no endpoints\" -m mark --mark "
             + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with icmp-port-unreachable"))));
+    chains.add(new Chain(FILTER, PROXY_GUARD, filter.get(PROXY_GUARD)));
+    filter.keySet().stream().filter(n -> !FIXED_FILTER.contains(n)).sorted()
+        .forEach(name -> chains.add(new Chain(FILTER, name, filter.get(name))));
     return new DesiredRules(chains, jumps());
   }
 
@@ -210,6 +222,11 @@ public final class RuleRenderer {
             NODEPORT_HOST),
         jump(NAT, "POSTROUTING", List.of(), "servicepath masquerade", POSTROUTING),
         jump(FILTER, "INPUT", List.of(), "servicepath firewall", FIREWALL),
+        // Two conntrack matches for "NEW and not DNAT" (--ctstate NEW,DNAT would mean "or");
+        // REDIRECT sets the DNAT status bit too. Only new connections enter: the replies to the
+        // node's own connections, whose ephemeral port may equal a proxy port, never do.
+        jump(FILTER, "INPUT", List.of("-p", "tcp", "-m", "conntrack", "--ctstate", "NEW",
+            "-m", "conntrack", "!", "--ctstate", "DNAT"), "servicepath proxy ports", PROXY_GUARD),
         jump(FILTER, "FORWARD", List.of(), "servicepath firewall", FIREWALL),
         jump(FILTER, "OUTPUT", List.of(), "servicepath firewall", FIREWALL));
   }

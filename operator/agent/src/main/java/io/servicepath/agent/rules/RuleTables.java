@@ -19,6 +19,11 @@ public final class RuleTables {
   public static final String MARK_DROP = "SP-MARK-DROP";
   public static final String MARK_REJECT = "SP-MARK-REJECT";
   public static final String FIREWALL = "SP-FIREWALL";
+  /**
+   * filter, from INPUT for new TCP connections without DNAT: drops those to a proxy port, which
+   * only our REDIRECT or DNAT may reach (a direct dial would skip the source ranges).
+   */
+  public static final String PROXY_GUARD = "SP-PROXY-GUARD";
   public static final String CANARY = "SP-CANARY";
 
   /** The rule that ends every chain checked by the canary probe; a flush removes it. */

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class DispatchTreeTest {
 
   @Test
-  @DisplayName("With 30,000 paths, every portal and node port is reached after a short walk")
+  @DisplayName("With 30,000 paths, every portal, node port and proxy port is reached after a short walk")
   void shortWalksReachEveryPath() {
     Random random = new Random(7);
     List<PortBinding> bindings = new ArrayList<>();
@@ -32,9 +32,9 @@ class DispatchTreeTest {
       bindings.add(new PortBinding(plan, 40000 + (i % 20000)));
     }
     Map<String, List<String>> chains = new HashMap<>();
-    RuleRenderer.render("10.240.0.4", bindings).chains().stream()
-        .filter(c -> c.table().equals("nat"))
-        .forEach(c -> chains.put(c.name(), c.rules()));
+    Map<String, List<String>> filter = new HashMap<>();
+    RuleRenderer.render("10.240.0.4", bindings).chains()
+        .forEach(c -> (c.table().equals("nat") ? chains : filter).put(c.name(), c.rules()));
 
     for (int i = 0; i < 30_000; i += 97) {
       String clusterIP = "10.0." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
@@ -46,6 +46,15 @@ class DispatchTreeTest {
       Walk walk = walk(chains, RuleTables.NODEPORT_HOST, 0, 30000 + i);
       assertThat(walk.target).isEqualTo("DNAT");
       assertThat(walk.rulesSeen).isLessThanOrEqualTo(3 * (DispatchTree.MAX_LEAF_RULES + 1));
+    }
+    // 20,000 proxy ports: each one is dropped after a short walk, and only those.
+    for (int port = 40000; port < 60000; port += 89) {
+      Walk walk = walk(filter, RuleTables.PROXY_GUARD, 0, port);
+      assertThat(walk.target).as("port %d", port).isEqualTo("DROP");
+      assertThat(walk.rulesSeen).isLessThanOrEqualTo(4 * (DispatchTree.MAX_LEAF_RULES + 1));
+    }
+    for (int port : List.of(22, 10250, 39999, 60000, 65535)) {
+      assertThat(walk(filter, RuleTables.PROXY_GUARD, 0, port).target).as("port %d", port).isNull();
     }
   }
 
@@ -67,7 +76,7 @@ class DispatchTreeTest {
         return new Walk(null, seen);
       }
       if (!next.startsWith("SP-PC-") && !next.startsWith("SP-NH-") && !next.startsWith("SP-NC-")
-          && !next.startsWith("SP-PH-")) {
+          && !next.startsWith("SP-PH-") && !next.startsWith("SP-PG-")) {
         return new Walk(next, seen);
       }
       chain = next;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.servicepath.agent.plan.PortKey;
+import io.servicepath.agent.plan.PortPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,6 +101,48 @@ class RuleRendererTest {
   }
 
   @Test
+  @DisplayName("New TCP connections that no REDIRECT or DNAT brought are dropped at the proxy ports, from INPUT only")
+  void proxyPortsGuarded() throws IOException {
+    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-source-ranges.yaml"));
+    DesiredRules rules = RuleRenderer.render(in.nodeIP(), in.bindings());
+
+    List<JumpRule> guardJumps = rules.jumps().stream()
+        .filter(j -> j.args().get(j.args().size() - 1).equals(RuleTables.PROXY_GUARD)).toList();
+    assertThat(guardJumps).singleElement().satisfies(j -> {
+      assertThat(j.table()).isEqualTo("filter");
+      assertThat(j.builtinChain()).isEqualTo("INPUT");
+      assertThat(j.argsText()).startsWith(
+          "-p tcp -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -m comment --comment \"servicepath proxy ports\"");
+    });
+    Chain guard = rules.chains().stream()
+        .filter(c -> c.table().equals("filter") && c.name().equals(RuleTables.PROXY_GUARD)).findFirst().orElseThrow();
+    // The Userspace path's proxy port only; the Kernel path has none.
+    assertThat(guard.rules()).containsExactly("-A SP-PROXY-GUARD -p tcp -m comment --comment "
+        + "\"default/cloud-nginx:http-server\" -m tcp --dport 32855 -j DROP");
+  }
+
+  @Test
+  @DisplayName("A proxy port is guarded when its path has no ready endpoints or lost its addresses, and once when paths share it")
+  void everyProxyPortGuardedOnce() throws IOException {
+    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-no-endpoints.yaml"));
+    List<PortBinding> bindings = new ArrayList<>(in.bindings());
+    PortBinding first = bindings.stream().filter(b -> b.proxyPort() > 0).findFirst().orElseThrow();
+    // Another path with the same addresses (it loses them to the first by name) and a port of its own.
+    bindings.add(new PortBinding(withKey(first.plan(), new PortKey("zz", "late", "http")), 40999));
+    bindings.add(new PortBinding(withKey(first.plan(), new PortKey("zz", "same", "http")), first.proxyPort()));
+    DesiredRules rules = RuleRenderer.render(in.nodeIP(), bindings);
+
+    List<String> guard = rules.chains().stream()
+        .filter(c -> c.table().equals("filter") && c.name().equals(RuleTables.PROXY_GUARD)).findFirst().orElseThrow()
+        .rules();
+    List<Integer> ports = bindings.stream().map(PortBinding::proxyPort).filter(p -> p > 0).distinct().sorted().toList();
+    assertThat(guard).hasSize(ports.size());
+    for (int port : ports) {
+      assertThat(guard).filteredOn(r -> r.contains("--dport " + port + " -j DROP")).hasSize(1);
+    }
+  }
+
+  @Test
   @DisplayName("A Userspace path without a proxy port is refused")
   void userspaceNeedsProxyPort() throws IOException {
     GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-clusterip.yaml"));
@@ -106,5 +150,10 @@ class RuleRendererTest {
     assertThatThrownBy(() -> RuleRenderer.render("10.240.0.4", List.of(binding)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("default/backend:grpc");
+  }
+
+  static PortPlan withKey(PortPlan p, PortKey key) {
+    return new PortPlan(key, p.generation(), p.protocol(), p.port(), p.clusterIP(), p.nodePort(), p.loadBalancerIPs(),
+        p.externalIPs(), p.sourceRanges(), p.mode(), p.affinityTimeout(), p.retry(), p.healthCheck(), p.endpoints());
   }
 }

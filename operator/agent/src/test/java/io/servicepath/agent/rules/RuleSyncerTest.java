@@ -119,7 +119,9 @@ class RuleSyncerTest {
     ChainNames b = ChainNames.of(new PortKey("default", "b", "http"), "tcp");
     assertThat(script)
         .contains(":" + b.service(), ":SP-PORTALS-CONTAINER", ":SP-NODEPORT-HOST")
-        .doesNotContain(":" + a.service(), "-I ", "SP-MARK-MASQ - [0:0]", "*filter", "-X ");
+        .doesNotContain(":" + a.service(), "-I ", "SP-MARK-MASQ - [0:0]", "SP-FIREWALL", "-X ");
+    // b left Userspace mode: its proxy port leaves the guard chain, which is now empty.
+    assertThat(script).endsWith("*filter\n:SP-PROXY-GUARD - [0:0]\nCOMMIT\n");
   }
 
   @Test
