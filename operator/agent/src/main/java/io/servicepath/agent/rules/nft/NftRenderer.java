@@ -51,7 +51,7 @@ public final class NftRenderer {
   /** Sets and maps in declaration order. */
   static final List<String> SETS = List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
       PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
-      NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, CANARY);
+      NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, PROXY_PORTS, CANARY);
 
   private NftRenderer() {}
 
@@ -90,8 +90,13 @@ public final class NftRenderer {
    */
   record Claim(String set, String key, String owner, List<Entry> entries, Dnat dnat, int endpoints) {}
 
-  /** Everything one path port may add to the table, its destinations in the order it claims them. */
-  record PathElements(PathId id, List<Claim> claims) {}
+  /**
+   * Everything one path port may add to the table, its destinations in the order it claims them.
+   *
+   * @param proxyPort the port its proxy listens on (0: none), guarded whether or not the path
+   *     holds any destination: the listener is there either way
+   */
+  record PathElements(PathId id, List<Claim> claims, int proxyPort) {}
 
   /**
    * The table for {@code bindings} on the node with address {@code nodeIP}.
@@ -145,7 +150,7 @@ public final class NftRenderer {
     if (plan.nodePort() > 0) {
       claims.add(nodePort(path, proto + " . " + plan.nodePort()));
     }
-    return new PathElements(PathId.of(binding), claims);
+    return new PathElements(PathId.of(binding), claims, Math.max(binding.proxyPort(), 0));
   }
 
   /** One path port as the renderer needs it. */
@@ -213,6 +218,9 @@ public final class NftRenderer {
     }
   }
 
+  /** The element of a set (no value, no comment). */
+  static final NftSet.Element NO_VALUE = new NftSet.Element(null, null);
+
   private static Entry owned(String set, String key, String value, String comment) {
     return new Entry(set, key, new NftSet.Element(value, comment), false);
   }
@@ -233,6 +241,9 @@ public final class NftRenderer {
     }
 
     void add(PathElements path) {
+      if (path.proxyPort() > 0) {
+        elements.get(PROXY_PORTS).putIfAbsent(String.valueOf(path.proxyPort()), NO_VALUE);
+      }
       for (Claim claim : path.claims()) {
         if (elements.get(claim.set()).containsKey(claim.key())) {
           continue;
@@ -272,6 +283,7 @@ public final class NftRenderer {
     sets.add(set(HAIRPIN, "type ipv4_addr . ipv4_addr ;", elements));
     sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;", elements));
     sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;", elements));
+    sets.add(set(PROXY_PORTS, "type inet_service ;", elements));
     sets.add(set(CANARY, "type mark ;", elements));
     return sets;
   }
@@ -301,6 +313,10 @@ public final class NftRenderer {
     chains.add(new NftChain(FIREWALL, "type filter hook prerouting priority dstnat - 10; policy accept;", List.of(
         DESTINATION + " @" + RANGED + " " + DESTINATION + " . ip saddr != @" + ALLOWED
             + " drop comment \"servicepath source ranges\"")));
+    // After NAT, so redirect and DNAT have set the status bit; ct state first, as most packets
+    // are of established connections (the node's own among them, whose port may be a proxy port).
+    chains.add(new NftChain(GUARD, "type filter hook input priority filter; policy accept;", List.of(
+        "ct state new ct status & dnat == 0 tcp dport @" + PROXY_PORTS + " drop comment \"servicepath proxy ports\"")));
     chains.add(new NftChain(PREROUTING, "type nat hook prerouting priority dstnat; policy accept;", List.of(
         DESTINATION + " vmap @" + PORTALS_CONTAINER,
         "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_CONTAINER)));

@@ -61,6 +61,8 @@ final class NftState {
   private final Map<String, LinkedHashMap<String, NftSet.Element>> elements = new LinkedHashMap<>();
   /** Hairpin pair -> number of rendered claims that put it. */
   private final Map<String, Integer> hairpinUses = new HashMap<>();
+  /** Proxy port -> number of paths with that port (one, but a port may pass between paths in one update). */
+  private final Map<String, Integer> proxyPortUses = new HashMap<>();
   /** Per DNAT chain kind: endpoint count -> number of rendered claims jumping to that chain. */
   private final Map<Dnat, TreeMap<Integer, Integer>> chainUses = new EnumMap<>(Dnat.class);
   /** During an update: set -> key -> its element before the update ({@link #NO_ELEMENT}: none). */
@@ -172,6 +174,9 @@ final class NftState {
   }
 
   private void claim(PathElements path) {
+    if (path.proxyPort() > 0 && proxyPortUses.merge(String.valueOf(path.proxyPort()), 1, Integer::sum) == 1) {
+      put(NftTable.PROXY_PORTS, String.valueOf(path.proxyPort()), NftRenderer.NO_VALUE);
+    }
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
       Claimant claimant = new Claimant(path.id(), i);
@@ -193,6 +198,9 @@ final class NftState {
 
   /** Takes back the claims of {@code path}, rendered from the binding it had until now. */
   private void withdraw(PathElements path) {
+    if (path.proxyPort() > 0 && decrement(proxyPortUses, String.valueOf(path.proxyPort()))) {
+      remove(NftTable.PROXY_PORTS, String.valueOf(path.proxyPort()));
+    }
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
       Destination destination = Destination.of(claim);

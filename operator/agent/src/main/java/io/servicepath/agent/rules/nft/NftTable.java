@@ -25,12 +25,16 @@ public final class NftTable {
   public static final String HAIRPIN = "hairpin";
   public static final String RANGED = "ranged-lbs";
   public static final String ALLOWED = "allowed-sources";
+  /** Every port a Userspace path's proxy listens on; the guard drops new connections to them without DNAT. */
+  public static final String PROXY_PORTS = "proxy-ports";
 
   // Base chains.
   public static final String PREROUTING = "prerouting";
   public static final String OUTPUT = "output";
   public static final String POSTROUTING = "postrouting";
   public static final String FIREWALL = "firewall";
+  /** filter, input: a new connection to a proxy port must have come through a redirect or DNAT. */
+  public static final String GUARD = "guard";
   // Shared regular chains.
   public static final String REJECT = "no-endpoints";
   public static final String USERSPACE = "userspace";

@@ -113,6 +113,28 @@ class NftRendererTest {
   }
 
   @Test
+  @DisplayName("Every Userspace proxy port is in the guard's set once, also without endpoints or addresses; the guard drops new connections without DNAT on input")
+  void proxyPortsGuarded() throws IOException {
+    GoldenInput in = GoldenInput.read(INPUTS.resolve("in-no-endpoints.yaml"));
+    List<PortBinding> bindings = new ArrayList<>(in.bindings());
+    PortBinding first = bindings.stream().filter(b -> b.proxyPort() > 0).findFirst().orElseThrow();
+    // Another path with the same addresses (it loses them to the first by name) and a port of its own.
+    bindings.add(new PortBinding(withKey(first.plan(), new PortKey("zz", "late", "http")), 40999));
+    bindings.add(new PortBinding(withKey(first.plan(), new PortKey("zz", "same", "http")), first.proxyPort()));
+    bindings.add(kernel("kernel", "10.0.0.9", 30009, 1));
+
+    NftRuleset ruleset = NftRenderer.render(in.nodeIP(), bindings);
+
+    assertThat(set(ruleset, NftTable.PROXY_PORTS).elements().keySet())
+        .containsExactlyInAnyOrder(String.valueOf(first.proxyPort()), "40999");
+    assertThat(set(ruleset, NftTable.PROXY_PORTS).type()).isEqualTo("type inet_service ;");
+    NftChain guard = ruleset.chains().stream().filter(c -> c.name().equals(NftTable.GUARD)).findFirst().orElseThrow();
+    assertThat(guard.hook()).isEqualTo("type filter hook input priority filter; policy accept;");
+    assertThat(guard.rules()).containsExactly(
+        "ct state new ct status & dnat == 0 tcp dport @proxy-ports drop comment \"servicepath proxy ports\"");
+  }
+
+  @Test
   @DisplayName("A Userspace path without a proxy port is refused")
   void userspaceNeedsProxyPort() throws IOException {
     GoldenInput in = GoldenInput.read(INPUTS.resolve("in-clusterip.yaml"));
@@ -120,6 +142,11 @@ class NftRendererTest {
     assertThatThrownBy(() -> NftRenderer.render("10.240.0.4", List.of(binding)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("default/backend:grpc");
+  }
+
+  static PortPlan withKey(PortPlan p, PortKey key) {
+    return new PortPlan(key, p.generation(), p.protocol(), p.port(), p.clusterIP(), p.nodePort(), p.loadBalancerIPs(),
+        p.externalIPs(), p.sourceRanges(), p.mode(), p.affinityTimeout(), p.retry(), p.healthCheck(), p.endpoints());
   }
 
   static NftSet set(NftRuleset ruleset, String name) {

@@ -65,6 +65,40 @@ class NftStateTest {
   }
 
   @Test
+  @DisplayName("A proxy port stays in the guard's set while any path uses it, and moves with a path's new port in one partial sync")
+  void proxyPortsFollowPaths() {
+    PortBinding a = userspace("a", "10.0.0.1", 40001);
+    PortBinding b = userspace("b", "10.0.0.2", 40001);
+    NftState state = NftState.build(NODE, List.of(a, b));
+    assertThat(proxyPorts(state)).containsExactly("40001");
+
+    NftState.Changes oneLeft = state.update(List.of(b));
+    assertThat(oneLeft.partial().script()).doesNotContain("ip servicepath proxy-ports");
+    assertThat(proxyPorts(state)).containsExactly("40001");
+
+    NftState.Changes moved = state.update(List.of(userspace("b", "10.0.0.2", 40002)));
+    assertThat(moved.partial().script())
+        .contains("delete element ip servicepath proxy-ports {\n  40001\n}")
+        .contains("add element ip servicepath proxy-ports {\n  40002\n}");
+    assertThat(proxyPorts(state)).containsExactly("40002");
+
+    // Kernel mode: no proxy listens, nothing to guard.
+    PortBinding kernel = kernel("b", "10.0.0.2", 0, 1);
+    assertThat(state.update(List.of(kernel)).partial().script())
+        .contains("delete element ip servicepath proxy-ports {\n  40002\n}");
+    assertThat(proxyPorts(state)).isEmpty();
+    assertThat(state.ruleset()).isEqualTo(NftRenderer.render(NODE, List.of(kernel)));
+  }
+
+  private static List<String> proxyPorts(NftState state) {
+    return List.copyOf(NftRendererTest.set(state.ruleset(), NftTable.PROXY_PORTS).elements().keySet());
+  }
+
+  private static PortBinding userspace(String name, String clusterIP, int proxyPort) {
+    return new PortBinding(withMode(kernel(name, clusterIP, 0, 1).plan(), Mode.USERSPACE), proxyPort);
+  }
+
+  @Test
   @DisplayName("When a binding cannot be rendered, then the update throws and the state is unchanged")
   void failedRenderLeavesStateAlone() {
     List<PortBinding> paths = List.of(kernel("a", "10.0.0.1", 30001, 2));

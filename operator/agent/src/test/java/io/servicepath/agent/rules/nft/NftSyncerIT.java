@@ -14,6 +14,7 @@ import io.servicepath.agent.rules.ProcessCommandRunner;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -253,6 +254,77 @@ class NftSyncerIT {
     } finally {
       paths.remove(longName);
     }
+  }
+
+  @Test
+  @Order(14)
+  @DisplayName("A client dialling the node's IP at a proxy port is dropped (a timeout, not a reset), while the path's cluster IP, LB IP and node port reach the proxy")
+  void directDialToProxyPortDropped() throws IOException {
+    NftBackend backend = new NftBackend(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    backend.sync(NetnsLab.NODE_IP, paths);
+
+    // "ranged" keeps the client out of its LB IP; its proxy port must not be a way round that.
+    for (int port : List.of(PROXY_PORT, OTHER_PROXY_PORT)) {
+      NetnsLab.Dial direct = lab.dial(lab.client, NetnsLab.NODE_IP, port);
+      assertThat(direct.timedOut()).as("client -> node IP:%d: %s", port, direct).isTrue();
+    }
+    assertThat(lab.dial(lab.client, "203.0.113.11", 80).timedOut()).as("ranged LB IP from outside its ranges").isTrue();
+    assertThat(lab.connect(lab.client, "10.0.226.163", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+    assertThat(lab.connect(lab.client, "203.0.113.10", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, 31234).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.client, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
+    // Node-local clients: through the path's addresses (output DNAT) yes, straight to the port no.
+    assertThat(lab.connect(lab.node, "10.0.226.162", 80).stdout()).contains("proxy " + PROXY_PORT);
+    assertThat(lab.connect(lab.node, "203.0.113.11", 80).stdout()).contains("proxy " + OTHER_PROXY_PORT);
+    assertThat(lab.connect(lab.node, "127.0.0.1", 31234).stdout()).contains("proxy " + PROXY_PORT);
+    NetnsLab.Dial local = lab.dial(lab.node, NetnsLab.NODE_IP, PROXY_PORT);
+    assertThat(local.timedOut()).as("node -> node IP:%d: %s", PROXY_PORT, local).isTrue();
+  }
+
+  @Test
+  @Order(15)
+  @DisplayName("The guard's set follows proxy ports in the backend's partial syncs, only those ports, and never the node's own connections")
+  void guardFollowsProxyPorts() throws Exception {
+    int added = 32858;
+    lab.serve(lab.node, added, "proxy " + added);
+    NftBackend backend = new NftBackend(ProcessCommandRunner.inNetns(lab.node), SyncMetrics.NONE);
+    assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isTrue();
+    assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, added).stdout()).as("not a proxy port yet")
+        .contains("proxy " + added);
+
+    // 20 more proxy ports without listeners (a dial that gets through is refused at once), and one with.
+    List<PortBinding> more = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      more.add(path("more-" + i, "10.0.227." + (i + 1), 0, List.of(), List.of(), Mode.USERSPACE, true, 33000 + i));
+    }
+    more.add(path("added", "10.0.226.168", 0, List.of(), List.of(), Mode.USERSPACE, true, added));
+    paths.addAll(more);
+    try {
+      assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isFalse();
+      for (int port : List.of(added, 33000, 33007, 33019)) {
+        NetnsLab.Dial direct = lab.dial(lab.client, NetnsLab.NODE_IP, port);
+        assertThat(direct.timedOut()).as("client -> node IP:%d: %s", port, direct).isTrue();
+      }
+      for (int port : List.of(32999, 33020)) {
+        NetnsLab.Dial neighbour = lab.dial(lab.client, NetnsLab.NODE_IP, port);
+        assertThat(neighbour.timedOut()).as("client -> node IP:%d, not a proxy port: %s", port, neighbour).isFalse();
+        assertThat(neighbour.took()).isLessThan(Duration.ofMillis(500));
+      }
+      assertThat(lab.connect(lab.client, "10.0.226.168", 80).stdout()).contains("proxy " + added);
+      // The node's own connection from a port that is a proxy port: its replies are not new.
+      NetnsLab.Dial outgoing = lab.dial(lab.node, NetnsLab.POD_IP, 80, 33005);
+      assertThat(outgoing.result().stdout()).as("node from :33005 -> pod: %s", outgoing).contains("pod " + NetnsLab.POD_IP);
+    } finally {
+      paths.removeAll(more);
+    }
+
+    assertThat(backend.sync(NetnsLab.NODE_IP, paths).full()).isFalse();
+    assertThat(lab.mustInNode("nft", "list", "set", "ip", "servicepath", NftTable.PROXY_PORTS))
+        .contains(PROXY_PORT + ", " + OTHER_PROXY_PORT).doesNotContain(String.valueOf(added), "33000");
+    assertThat(lab.connect(lab.client, NetnsLab.NODE_IP, added).stdout()).as("no longer a proxy port")
+        .contains("proxy " + added);
+    NetnsLab.Dial still = lab.dial(lab.client, NetnsLab.NODE_IP, PROXY_PORT);
+    assertThat(still.timedOut()).as("client -> node IP:%d: %s", PROXY_PORT, still).isTrue();
   }
 
   /**
