@@ -9,6 +9,7 @@ import io.servicepath.api.v1alpha1.LoadBalancerStatus;
 import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.Protocol;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -158,6 +160,56 @@ class HostileTenantsE2EIT extends LocalClusterScenarios {
     }
     slow.get();
     assertThat(answers).as("/healthz while slow clients hold connections").containsOnly("ok");
+  }
+
+  /**
+   * The proxy listens on every address of the node, and the source ranges are checked on the way
+   * through the LB IP: a client left out of them that dials a node IP at the proxy port itself is
+   * dropped in the node's kernel (a connect timeout, not a reset), whichever path the port is
+   * for, while the path's own addresses keep working for whom they let in.
+   */
+  @Test
+  @Order(5)
+  void aClientOutsideTheSourceRangesDiallingTheProxyPortDirectlyIsDropped() {
+    addPod("fenced-1", "app=fenced", "sp-node-1");
+    createPath("fenced", Map.of("app", "fenced"), spec -> spec.setLoadBalancerSourceRanges(List.of("198.51.100.0/24")));
+    createPath("let-in", Map.of("app", "fenced"), spec -> spec.setLoadBalancerSourceRanges(List.of(CLIENT_IP + "/32")));
+    ServicePathStatus fenced = awaitReadyEverywhere("fenced");
+    ServicePathStatus letIn = awaitReadyEverywhere("let-in");
+    awaitCode(CLIENT, "http://" + lbIp(letIn) + "/");
+    awaitCode(CLIENT, "http://" + fenced.getClusterIP() + "/");
+    LocalCluster.Result lb = cluster.curl(CLIENT, "http://" + lbIp(fenced) + "/", Duration.ofSeconds(2));
+    assertThat(lb.stdout().strip()).as("fenced LB IP from %s, outside its ranges: %s", CLIENT_IP, lb).isEqualTo("000");
+
+    for (int k = 1; k <= NODES; k++) {
+      for (String path : List.of("fenced", "let-in")) {
+        int proxyPort = proxyPort(k, path, "http");
+        // curl: 28 is a timeout (the SYN dropped), 7 a refused or reset connection.
+        LocalCluster.Result direct = cluster.exec(CLIENT, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "--connect-timeout", "1", "--max-time", "2", "http://" + nodeIp(k) + ":" + proxyPort + "/");
+        assertThat(direct.exitCode()).as("%s's proxy port %d on sp-node-%d, dialled from %s: %s", path, proxyPort, k,
+            CLIENT_IP, direct).isEqualTo(28);
+      }
+    }
+    assertThat(cluster.httpCode(CLIENT, "http://" + lbIp(letIn) + "/")).as("let-in's LB IP").isEqualTo("301");
+    assertThat(hello(CLIENT, "https://" + lbIp(letIn) + "/")).isEqualTo("fenced-1");
+    assertThat(cluster.httpCode(CLIENT, "http://" + nodeIp(2) + ":" + nodePort(fenced, "http") + "/"))
+        .as("fenced's node port").isEqualTo("301");
+    assertThat(cluster.httpCode("sp-node-2", "http://" + fenced.getClusterIP() + "/")).as("fenced's cluster IP from sp-node-2")
+        .isEqualTo("301");
+  }
+
+  /** The proxy port that carries {@code port} of path {@code name} on sp-node-K, from the node's slices. */
+  private static int proxyPort(int k, String name, String port) {
+    return await("sp-node-" + k + "'s proxy port for " + name + ":" + port, Duration.ofSeconds(30), () ->
+        cluster.client().resources(ServicePathNodeSlice.class).list().getItems().stream()
+            .filter(s -> ("sp-node-" + k).equals(s.getSpec().getNodeName()))
+            .filter(s -> s.getStatus() != null && s.getStatus().getProgrammed() != null)
+            .map(s -> s.getStatus().getProgrammed().getOrDefault(NS, Map.of()).get(name))
+            .filter(Objects::nonNull)
+            .map(p -> p.proxyPorts().get(port))
+            .filter(Objects::nonNull)
+            .findFirst().orElse(null));
   }
 
   private io.fabric8.kubernetes.client.dsl.Resource<ServicePath> thief(String name) {
