@@ -196,18 +196,53 @@ class AgentIT {
     assertThat(runner.restores().get(runner.restores().size() - 1)).doesNotContain("default/cloud-nginx");
   }
 
+  @Test
+  @DisplayName("A Userspace port whose rules the backend rejects gets no listener, in that sync and the next: nothing would guard its proxy port")
+  void rejectedPortHasNoListener() throws IOException {
+    PortKey refusedHttp = new PortKey("default", "refused", "http-server");
+    runner.reject("\"default/refused:http-server\"");
+    ServicePath created = client.resource(new ServicePath("default", "refused", CloudNginx.spec())).create();
+    try {
+      created.setStatus(CloudNginx.status(List.of(
+          CloudNginx.endpoint("refused-1", "127.0.0.1", NODE, true, backend.getLocalPort(), backend.getLocalPort()))));
+      client.resource(created).updateStatus();
+
+      await("the port left out", () -> Optional.of(registry.scrape()).filter(s -> s.lines().anyMatch(l ->
+          l.startsWith("servicepath_agent_refused_ports{reason=\"rejected_by_backend\"") && l.endsWith(" 1.0"))));
+      await("no listener for the left-out port",
+          () -> agent.proxy().listener(refusedHttp).isEmpty() ? Optional.of(true) : Optional.empty());
+
+      // Another sync, for another path: the rejected plan, unchanged, is not listened for again.
+      createKeeper("keeper-b", "10.0.0.21");
+      await("keeper-b applied", () -> Optional.of(String.join("", runner.applied()))
+          .filter(all -> all.contains("-d 10.0.0.21/32")));
+      assertThat(agent.proxy().listener(refusedHttp)).isEmpty();
+      assertThat(agent.proxy().listeners()).extracting(l -> l.key())
+          .doesNotContain(refusedHttp).contains(new PortKey("default", "refused", "https-server"));
+      assertThat(String.join("", runner.applied())).doesNotContain("default/refused:http-server")
+          .contains("default/refused:https-server");
+    } finally {
+      client.resource(created).delete();
+      client.resources(ServicePath.class).inNamespace("default").withName("keeper-b").delete();
+    }
+  }
+
   /** A second path that stays, so that deleting cloud-nginx leaves something to program. */
   private void createKeeper() {
-    if (client.resources(ServicePath.class).inNamespace("default").withName("keeper").get() != null) {
+    createKeeper("keeper", "10.0.0.20");
+  }
+
+  private void createKeeper(String name, String clusterIP) {
+    if (client.resources(ServicePath.class).inNamespace("default").withName(name).get() != null) {
       return;
     }
     ServicePathSpec spec = new ServicePathSpec();
     spec.setSelector(Map.of("app", "keeper"));
     spec.setPorts(new ArrayList<>(List.of(new ServicePathPort("web", 8080, new IntOrString(8080)))));
-    ServicePath keeper = client.resource(new ServicePath("default", "keeper", spec)).create();
+    ServicePath keeper = client.resource(new ServicePath("default", name, spec)).create();
     ServicePathStatus status = new ServicePathStatus();
     status.setObservedGeneration(1L);
-    status.setClusterIP("10.0.0.20");
+    status.setClusterIP(clusterIP);
     status.setPorts(new ArrayList<>(List.of(new PortStatus("web", 8080, Protocol.TCP, 0))));
     keeper.setStatus(status);
     client.resource(keeper).updateStatus();
@@ -261,14 +296,32 @@ class AgentIT {
   private static final class RecordingRunner implements CommandRunner {
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<String> restores = new CopyOnWriteArrayList<>();
+    private final List<String> applied = new CopyOnWriteArrayList<>();
+    private volatile String rejected;
+
+    /** Fails every restore (applied or --test) whose input contains {@code text}, as for a rule the tool refuses. */
+    void reject(String text) {
+      rejected = text;
+    }
 
     @Override
     public CommandResult run(List<String> command, String stdin) {
       commands.add(String.join(" ", command));
       if (command.get(0).equals("iptables-restore")) {
         restores.add(stdin);
+        if (rejected != null && stdin.contains(rejected)) {
+          return new CommandResult(2, "", "iptables-restore: line 7 failed");
+        }
+        if (!command.contains("--test")) {
+          applied.add(stdin);
+        }
       }
       return new CommandResult(0, "", "");
+    }
+
+    /** The restores that were applied (not checks), and did not fail. */
+    List<String> applied() {
+      return List.copyOf(applied);
     }
 
     List<String> commands() {

@@ -228,15 +228,19 @@ public final class SyncLoop implements AutoCloseable {
     AddressClaims.Split claims = addressClaims.split(planCache.plans(paths));
     noteClashes(claims.refused());
     List<PortPlan> plans = claims.kept();
-    List<PortBinding> bindings = withoutRejected(listeners.apply(plans));
+    // A port the backend rejected gets no listener (nor node port) either: without its rules,
+    // nothing would guard its proxy port, and a direct dial would skip its source ranges.
+    List<PortPlan> listened = withoutRejected(plans);
+    List<PortBinding> bindings = listeners.apply(listened);
     SyncResult result;
     try {
       result = rules.sync(nodeIP, bindings);
     } catch (RuntimeException failed) {
       bindings = withoutOffenders(bindings, failed);
       result = rules.sync(nodeIP, bindings);
+      listened = withoutRejected(plans);
     }
-    listeners.closeUnused(plans);
+    listeners.closeUnused(listened);
     watchLocalEndpoints(plans);
     Instant now = clock.instant();
     programmingLatency.programmed(paths, now);
@@ -254,21 +258,21 @@ public final class SyncLoop implements AutoCloseable {
   private record Rejected(PortPlan plan, Refusal refusal) {}
 
   /**
-   * Leaves out bindings whose very plan the backend rejected before; a port whose plan changed
+   * Leaves out plans that the backend rejected before, the very objects; a port whose plan changed
    * since (a new object, see {@link PlanCache}) is tried again, and ports gone are forgotten.
    */
-  private List<PortBinding> withoutRejected(List<PortBinding> bindings) {
+  private List<PortPlan> withoutRejected(List<PortPlan> plans) {
     if (rejected.isEmpty()) {
-      return bindings;
+      return plans;
     }
     Map<PortKey, Rejected> still = new HashMap<>();
-    List<PortBinding> kept = new ArrayList<>(bindings.size());
-    for (PortBinding binding : bindings) {
-      Rejected was = rejected.get(binding.plan().key());
-      if (was != null && was.plan() == binding.plan()) {
-        still.put(binding.plan().key(), was);
+    List<PortPlan> kept = new ArrayList<>(plans.size());
+    for (PortPlan plan : plans) {
+      Rejected was = rejected.get(plan.key());
+      if (was != null && was.plan() == plan) {
+        still.put(plan.key(), was);
       } else {
-        kept.add(binding);
+        kept.add(plan);
       }
     }
     rejected = still;
