@@ -34,17 +34,28 @@ public final class EndpointHealth {
     return tracker == null || tracker.healthy;
   }
 
+  /**
+   * A probe or dial of {@code address} succeeded. Listeners hear of a flip to healthy, and of the
+   * first word on an address: until then no report has its health, so waiting for a flip would
+   * leave it out until something else made the report be written.
+   */
   public void recordSuccess(String address, HealthCheck thresholds) {
     Tracker tracker = byAddress.get(address);
     if (tracker != null && tracker.settled) {
       return;
     }
-    tracker = tracker(address);
-    notifyIfChanged(tracker.success(thresholds.healthyThreshold(), clock.instant()));
+    boolean[] created = new boolean[1];
+    tracker = tracker(address, created);
+    HealthState flipped = tracker.success(thresholds.healthyThreshold(), clock.instant());
+    notifyIfChanged(flipped != null || !created[0] ? flipped : tracker.snapshot());
   }
 
+  /** A probe or dial of {@code address} failed; listeners hear of a flip and of a first word, as above. */
   public void recordFailure(String address, HealthCheck thresholds, String error) {
-    notifyIfChanged(tracker(address).failure(thresholds.unhealthyThreshold(), error, clock.instant()));
+    boolean[] created = new boolean[1];
+    Tracker tracker = tracker(address, created);
+    HealthState flipped = tracker.failure(thresholds.unhealthyThreshold(), error, clock.instant());
+    notifyIfChanged(flipped != null || !created[0] ? flipped : tracker.snapshot());
   }
 
   public Optional<HealthState> state(String address) {
@@ -71,8 +82,12 @@ public final class EndpointHealth {
     listeners.remove(listener);
   }
 
-  private Tracker tracker(String address) {
-    return byAddress.computeIfAbsent(address, a -> new Tracker(a, clock.instant()));
+  /** The address's tracker; {@code created[0]} is set when this call made it. */
+  private Tracker tracker(String address, boolean[] created) {
+    return byAddress.computeIfAbsent(address, a -> {
+      created[0] = true;
+      return new Tracker(a, clock.instant());
+    });
   }
 
   private void notifyIfChanged(HealthState changed) {

@@ -35,7 +35,12 @@ class EndpointHealthTest {
     health.recordFailure(POD, TWO_UP_THREE_DOWN, "connection refused");
     health.recordFailure(POD, TWO_UP_THREE_DOWN, "connection refused");
     assertThat(health.isHealthy(POD)).isTrue();
-    assertThat(changes).isEmpty();
+    // The first word on the address is told (its health is reported from now on), not the second.
+    assertThat(changes).singleElement().satisfies(state -> {
+      assertThat(state.healthy()).isTrue();
+      assertThat(state.consecutiveFailures()).isEqualTo(1);
+    });
+    changes.clear();
 
     clock.advance(Duration.ofSeconds(5));
     health.recordFailure(POD, TWO_UP_THREE_DOWN, "connect timeout");
@@ -47,6 +52,15 @@ class EndpointHealthTest {
       assertThat(state.lastError()).isEqualTo("connect timeout");
       assertThat(state.lastChange()).isEqualTo(Instant.parse("2026-01-01T00:00:05Z"));
     });
+  }
+
+  @Test
+  void theFirstSuccessOnAnAddressIsToldOnceSoTheReportHasIt() {
+    health.recordSuccess(POD, TWO_UP_THREE_DOWN);
+    health.recordSuccess(POD, TWO_UP_THREE_DOWN);
+    health.recordSuccess("10.244.1.6:80", TWO_UP_THREE_DOWN);
+    assertThat(changes).extracting(HealthState::address).containsExactly(POD, "10.244.1.6:80");
+    assertThat(changes).allSatisfy(state -> assertThat(state.healthy()).isTrue());
   }
 
   @Test
@@ -72,8 +86,9 @@ class EndpointHealthTest {
     health.recordSuccess(POD, TWO_UP_THREE_DOWN);
 
     assertThat(health.isHealthy(POD)).isTrue();
-    assertThat(changes).extracting(HealthState::healthy).containsExactly(false, true);
-    assertThat(changes.get(1).lastError()).isEqualTo("x");
+    // The first word (healthy, one failure), the flip down, the flip up.
+    assertThat(changes).extracting(HealthState::healthy).containsExactly(true, false, true);
+    assertThat(changes.get(2).lastError()).isEqualTo("x");
   }
 
   @Test
