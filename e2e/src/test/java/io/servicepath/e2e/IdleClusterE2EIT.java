@@ -1,0 +1,96 @@
+package io.servicepath.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable;
+import io.servicepath.api.v1alpha1.AgentLeases;
+import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
+import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An idle cluster is idle: with paths Ready and nothing changing, nobody rewrites a ServicePath, a
+ * ServicePathNode or a slice; the agents' only writes are their Lease renewals, counted here per
+ * node per minute. The wait is {@code servicepath.e2e.idleMinutes} (5 by default), watched
+ * through the API server, so every write in it is seen.
+ */
+class IdleClusterE2EIT extends LocalClusterScenarios {
+
+  private static final Duration IDLE = Duration.ofMinutes(Long.getLong("servicepath.e2e.idleMinutes", 5));
+
+  @Test
+  void nothingButLeaseRenewalsWhileNothingChanges() throws Exception {
+    addPod("idle-1", "app=idle", "sp-node-1");
+    addPod("idle-2", "app=idle", "sp-node-2");
+    createPath("idle-a", Map.of("app", "idle"));
+    createPath("idle-b", Map.of("app", "idle"));
+    awaitReadyEverywhere("idle-a");
+    awaitReadyEverywhere("idle-b");
+    // Settled: each endpoint's health reported by the agent of its node (the first probe's word is
+    // reported at once) and folded into both paths' status.
+    for (String path : List.of("idle-a", "idle-b")) {
+      await(path + ": every endpoint Healthy", SETTLE, () -> {
+        var status = status(path);
+        return status != null && status.getEndpoints().size() == 2
+            && status.getEndpoints().stream().allMatch(e -> e.health() == Health.Healthy);
+      });
+    }
+    sleep(Duration.ofSeconds(5));
+
+    Map<String, AtomicInteger> writes = new ConcurrentHashMap<>();
+    List<Watch> watches = List.of(
+        watch(cluster.client().resources(ServicePath.class).inAnyNamespace(), "ServicePath", writes),
+        watch(cluster.client().resources(ServicePathNode.class), "ServicePathNode", writes),
+        watch(cluster.client().resources(ServicePathNodeSlice.class), "ServicePathNodeSlice", writes),
+        watch(cluster.client().resources(Lease.class).inNamespace(AgentLeases.DEFAULT_NAMESPACE), "Lease", writes));
+    try {
+      sleep(IDLE);
+    } finally {
+      watches.forEach(Watch::close);
+    }
+
+    double minutes = IDLE.toSeconds() / 60.0;
+    int renewals = writes.getOrDefault("Lease", new AtomicInteger()).get();
+    System.out.printf("Idle cluster, %d nodes, %.0f min: %d Lease renewals (%.1f per node per minute), other writes %s%n",
+        NODES, minutes, renewals, renewals / minutes / NODES, writes);
+    assertThat(writes).as("writes while idle, by kind").containsOnlyKeys("Lease");
+    // Every quarter of the 40 s: 6 per node per minute (one more or less at the window's edges).
+    assertThat(renewals / minutes / NODES).isBetween(5.0, 7.0);
+  }
+
+  /** Watches from the current list's resourceVersion on: only writes after now are events. */
+  private static <T extends HasMetadata> Watch watch(
+      FilterWatchListDeletable<T, ? extends KubernetesResourceList<T>, ?> resources, String kind,
+      Map<String, AtomicInteger> writes) {
+    String from = resources.list().getMetadata().getResourceVersion();
+    return resources.watch(new ListOptionsBuilder().withResourceVersion(from).build(), new Watcher<T>() {
+      @Override
+      public void eventReceived(Action action, T resource) {
+        if (action != Action.BOOKMARK) {
+          writes.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+          if (!kind.equals("Lease")) {
+            System.out.printf("Written while idle: %s %s %s%n", action, kind, resource.getMetadata().getName());
+          }
+        }
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {
+      }
+    });
+  }
+}
