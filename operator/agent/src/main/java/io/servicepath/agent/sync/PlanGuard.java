@@ -16,8 +16,9 @@ import java.util.Optional;
  * <p>Per plan (one port of one path): a cluster IP outside {@code --cluster-cidr} or a node port
  * outside {@code --node-port-range} refuses the whole plan; load balancer and external IPs
  * outside their configured CIDRs, and endpoints that are not ordinary unicast addresses of other
- * hosts (loopback, link-local, 0.0.0.0/8, multicast, broadcast, this node's IP, not IPv4) or whose
- * port is not 1-65535, are left out one by one. Every refusal is named, for the log and the metric
+ * hosts (loopback, link-local, 0.0.0.0/8, multicast, broadcast, this node's IP, not IPv4, not
+ * written as plain dotted decimal) or whose port is not 1-65535, are left out one by one. Every
+ * refusal is named, for the log and the metric
  * {@code servicepath_agent_plan_refusals_total}.
  */
 public final class PlanGuard {
@@ -93,12 +94,18 @@ public final class PlanGuard {
     if (ip.isEmpty()) {
       return Optional.of("is not an IPv4 address");
     }
+    // The renderers write an endpoint as given: another spelling of an address that passed here
+    // (10.240.0.04, 010.244.1.5, non-ASCII digits, a newline) makes iptables-restore refuse every
+    // rule of the node, or nft read another address (leading zeros are octal to it).
+    if (!Ipv4.format(ip.get()).equals(e.ip())) {
+      return Optional.of("is not written as four decimal numbers without leading zeros");
+    }
     long a = ip.get();
     long first = a >>> 24;
     if (first == 0 || first == 127 || first >= 224 || (a >>> 16) == ((169L << 8) | 254)) {
       return Optional.of("is loopback, link-local, multicast, broadcast or in 0.0.0.0/8");
     }
-    if (e.ip().equals(nodeIP)) {
+    if (ip.equals(Ipv4.parse(nodeIP))) {
       return Optional.of("is this node's own address");
     }
     return Optional.empty();

@@ -88,4 +88,16 @@ class PlanGuardTest {
     assertThat(kept.loadBalancerIPs()).isEmpty();
     assertThat(kept.externalIPs()).isEmpty();
   }
+  @Test
+  @DisplayName("An endpoint spelled otherwise than plain dotted decimal is left out: leading zeros (octal to nft; 10.240.0.04 is this node), spaces, a newline, non-ASCII digits")
+  void respelledEndpointsLeftOut() {
+    List<String> spellings = List.of("10.240.0.04", "010.244.1.5", "10.244.1.05", " 10.244.1.5", "10.244.1.5\n",
+        "\uFF11\uFF10.244.1.5", "\u0661\u0660.244.1.5");
+    List<Endpoint> endpoints = new java.util.ArrayList<>(spellings.stream().map(ip -> endpoint(ip, 80)).toList());
+    endpoints.add(endpoint("10.244.1.5", 80));
+    PlanGuard.Guarded g = guard.guard(plan("10.0.0.7", 0, List.of(), List.of(), endpoints));
+    assertThat(g.plan().orElseThrow().endpoints()).extracting(Endpoint::ip).containsExactly("10.244.1.5");
+    assertThat(g.refusals()).hasSize(spellings.size())
+        .allSatisfy(why -> assertThat(why).endsWith("is not written as four decimal numbers without leading zeros"));
+  }
 }
