@@ -122,7 +122,7 @@ public record AgentConfig(
     }
     String nodeIP = values.get("node-ip");
     if (!isIpv4(nodeIP)) {
-      throw new IllegalArgumentException("--node-ip must be an IPv4 address, got " + nodeIP);
+      throw new IllegalArgumentException("--node-ip must be an IPv4 address (no leading zeros), got " + nodeIP);
     }
     Duration resync = duration("resync-period", values);
     if (resync.isZero() || resync.isNegative()) {
@@ -264,8 +264,12 @@ public record AgentConfig(
     }
   }
 
+  /**
+   * Four decimal numbers 0-255 without leading zeros: the rules name the node as written, and nft
+   * reads 010 as octal (8) where iptables refuses it.
+   */
   private static boolean isIpv4(String text) {
-    if (!text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+    if (!text.matches("(0|[1-9]\\d{0,2})(\\.(0|[1-9]\\d{0,2})){3}")) {
       return false;
     }
     for (String octet : text.split("\\.")) {

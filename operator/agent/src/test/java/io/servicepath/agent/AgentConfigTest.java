@@ -56,6 +56,11 @@ class AgentConfigTest {
         .hasMessageContaining("--node-name");
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.240.0.400"}, Map.of()))
         .hasMessageContaining("--node-ip");
+    // Rendered as written: nft reads a leading zero as octal (010.240.0.4 is 8.240.0.4), iptables refuses it.
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=010.240.0.4"}, Map.of()))
+        .hasMessageContaining("--node-ip");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.240.0.04"}, Map.of()))
+        .hasMessageContaining("--node-ip");
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--nope=1"}, Map.of()))
         .hasMessageContaining("--nope");
     assertThatThrownBy(() -> AgentConfig.parse(
