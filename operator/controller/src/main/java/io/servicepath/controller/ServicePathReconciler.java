@@ -175,7 +175,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     }
     synchronized (this) {
       if (!rebuilt) {
-        allocator.rebuild(context.getPrimaryCache().list().toList());
+        allocator.rebuild(context.getPrimaryCache().list().toList(), nodeIPs());
         rebuilt = true;
       }
     }

@@ -67,6 +67,15 @@ public final class PathAllocator {
    * two paths stays with the older one, and the younger gets a new one at its next reconcile.
    */
   public synchronized void rebuild(List<ServicePath> paths) {
+    rebuild(paths, Set.of());
+  }
+
+  /**
+   * As {@link #rebuild(List)}; a recorded external IP that {@link #allocate} would refuse (outside
+   * the allowed CIDRs, in the cluster IP range or LB pool, one of {@code nodeIPs}) is not held: a
+   * status is not proof that the controller wrote it.
+   */
+  public synchronized void rebuild(List<ServicePath> paths, Set<String> nodeIPs) {
     clusterIPs.clear();
     nodePorts.clear();
     if (loadBalancerIPs != null) {
@@ -107,7 +116,8 @@ public final class PathAllocator {
         List<String> granted = status.getExternalIPs() == null ? List.of() : status.getExternalIPs();
         List<String> kept = new ArrayList<>();
         for (String ip : granted) {
-          boolean free = path.getSpec() != null && path.getSpec().getPorts().stream()
+          boolean free = ip != null && externalIPs.refusal(ip, nodeIPs).isEmpty()
+              && path.getSpec() != null && path.getSpec().getPorts().stream()
               .allMatch(p -> externalIPs.otherOwner(ip, p.getProtocol(), p.getPort(), owner).isEmpty());
           if (free) {
             kept.add(ip);

@@ -204,6 +204,23 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("After a restart an external IP a status records but allocate would refuse (outside the allow list, in the LB pool, a node's) is not held")
+  void rebuildHoldsOnlyAllowedExternalIPs() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24", List.of("0.0.0.0/0"));
+    ServicePath squatter = path("tenant-a", "squatter", ServiceType.ClusterIP, 22);
+    ServicePathStatus status = new ServicePathStatus();
+    status.setClusterIP("10.0.0.5");
+    // A status written by a hostile hand: an LB IP, a cluster IP, a node and one allowed address.
+    status.setExternalIPs(List.of("203.0.113.7", "10.0.0.9", "10.240.0.4", "198.51.100.10"));
+    squatter.setStatus(status);
+    allowing.rebuild(List.of(squatter), Set.of("10.240.0.4"));
+    assertThat(allowing.heldBy("tenant-a/squatter").orElseThrow().externalIPs()).containsExactly("198.51.100.10");
+    ServicePath other = path("tenant-b", "other", ServiceType.ClusterIP, 22);
+    other.getSpec().setExternalIPs(List.of("198.51.100.11"));
+    assertThat(allowing.allocate(other, Set.of("10.240.0.4")).failure()).isEmpty();
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
