@@ -97,7 +97,8 @@ public final class PathAllocator {
       Map<String, Integer> ports = new LinkedHashMap<>();
       for (PortStatus port : status.getPorts() == null ? List.<PortStatus>of() : status.getPorts()) {
         int np = port.nodePort();
-        if (np != 0 && nodePorts.contains(np) && nodePorts.claim(np, owner)) {
+        // A status recording one node port for two ports of the path was not written by the controller.
+        if (np != 0 && !ports.containsValue(np) && nodePorts.contains(np) && nodePorts.claim(np, owner)) {
           ports.put(port.name(), np);
         }
       }

@@ -221,6 +221,21 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("After a restart a node port that a status records for two ports of the path is held for the first only")
+  void rebuildHoldsANodePortForOnePort() {
+    ServicePath p = path("tenant-a", "twice", ServiceType.NodePort, 80, 443);
+    ServicePathStatus status = new ServicePathStatus();
+    status.setClusterIP("10.0.0.5");
+    status.setPorts(List.of(new PortStatus("p80", 80, Protocol.TCP, 30005), new PortStatus("p443", 443, Protocol.TCP, 30005)));
+    p.setStatus(status);
+    allocator.rebuild(List.of(p));
+    assertThat(allocator.heldBy("tenant-a/twice").orElseThrow().nodePorts()).containsExactly(Map.entry("p80", 30005));
+    Allocation reconciled = allocator.allocate(p).held().orElseThrow();
+    assertThat(reconciled.nodePorts()).containsEntry("p80", 30005).hasSize(2);
+    assertThat(reconciled.nodePorts().get("p443")).isNotEqualTo(30005);
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
