@@ -38,15 +38,24 @@ record Ipv4Range(String cidr, int network, int prefix) {
     return lastHost() - firstHost() + 1;
   }
 
+  /**
+   * The address of four decimal octets in their one spelling (ASCII digits, no sign, no leading
+   * zero): the allocator keys what it holds by that text, and agents read other spellings as the
+   * same address (non-ASCII digits) or another one (leading zeros, octal to nft).
+   */
   static int toInt(String ip) {
-    String[] octets = ip.split("\\.");
+    String[] octets = ip.split("\\.", -1);
     if (octets.length != 4) {
       throw new IllegalArgumentException("not an IPv4 address: " + ip);
     }
     int value = 0;
     for (String octet : octets) {
+      if (octet.isEmpty() || octet.length() > 3 || (octet.length() > 1 && octet.charAt(0) == '0')
+          || !octet.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        throw new IllegalArgumentException("not an IPv4 address: " + ip);
+      }
       int o = Integer.parseInt(octet);
-      if (o < 0 || o > 255) {
+      if (o > 255) {
         throw new IllegalArgumentException("not an IPv4 address: " + ip);
       }
       value = value << 8 | o;

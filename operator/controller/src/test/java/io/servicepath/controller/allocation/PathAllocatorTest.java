@@ -236,6 +236,29 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("An address in another spelling (non-ASCII digits, leading zeros, a sign, a trailing dot) is no IPv4 address to the allocator: a recorded one is not held")
+  void otherSpellingsAreNotAddresses() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, null, List.of("0.0.0.0/0"));
+    ServicePath holder = path("tenant-a", "holder", ServiceType.ClusterIP, 80);
+    holder.getSpec().setExternalIPs(List.of("198.51.100.5"));
+    assertThat(allowing.allocate(holder).failure()).isEmpty();
+    ServicePath squatter = path("tenant-b", "squatter", ServiceType.ClusterIP, 80);
+    squatter.getMetadata().setCreationTimestamp("2026-01-01T00:00:00Z");
+    holder.getMetadata().setCreationTimestamp("2026-06-01T00:00:00Z");
+    ServicePathStatus status = new ServicePathStatus();
+    status.setClusterIP("10.0.0.9");
+    status.setExternalIPs(List.of("\u0661\u0669\u0668.51.100.5", "198.51.100.05", "+198.51.100.5", "198.51.100.5."));
+    squatter.setStatus(status);
+    ServicePathStatus held = new ServicePathStatus();
+    held.setClusterIP(allowing.heldBy("tenant-a/holder").orElseThrow().clusterIP());
+    held.setExternalIPs(List.of("198.51.100.5"));
+    holder.setStatus(held);
+    allowing.rebuild(List.of(squatter, holder));
+    assertThat(allowing.heldBy("tenant-b/squatter").orElseThrow().externalIPs()).isEmpty();
+    assertThat(allowing.heldBy("tenant-a/holder").orElseThrow().externalIPs()).containsExactly("198.51.100.5");
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
