@@ -89,6 +89,11 @@ final class ExternalIPs {
     return holder == null || holder.equals(owner) ? Optional.empty() : Optional.of(holder);
   }
 
+  /** True when {@code owner} holds {@code ip:protocol:port}. */
+  boolean heldBy(String ip, Protocol protocol, int port, String owner) {
+    return owner.equals(owners.get(key(ip, protocol, port)));
+  }
+
   /** Makes {@code owner} hold exactly these IPs on these ports, giving back what it held before. */
   void hold(String owner, List<String> ips, List<ServicePathPort> ports) {
     release(owner);

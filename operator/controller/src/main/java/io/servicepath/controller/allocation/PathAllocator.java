@@ -141,7 +141,8 @@ public final class PathAllocator {
 
   /**
    * Gives the path what its spec asks for, keeping what it already holds where still wanted. On
-   * failure nothing new is kept and what the path held before stays held.
+   * failure nothing new is kept and what the path held before stays held; the result then gives
+   * it less the external IPs it does not hold on every port of its spec now.
    */
   public synchronized AllocationResult allocate(ServicePath path) {
     return allocate(path, Set.of());
@@ -189,7 +190,7 @@ public final class PathAllocator {
             allocateNodePort(owner, name, requested, previous, ports, kept, undo);
         if (failure.isPresent()) {
           undo.forEach(Runnable::run);
-          return AllocationResult.failed(Optional.ofNullable(before), failure.get());
+          return AllocationResult.failed(programmable(before, owner, spec), failure.get());
         }
       }
     }
@@ -197,7 +198,7 @@ public final class PathAllocator {
     String lb = null;
     if (spec.getType() == ServiceType.LoadBalancer && loadBalancerIPs == null) {
       undo.forEach(Runnable::run);
-      return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+      return AllocationResult.failed(programmable(before, owner, spec), new AllocationFailure(
           AllocationFailure.LOAD_BALANCER_POOL_NOT_CONFIGURED,
           "no load balancer pool is configured (controller option --load-balancer-pool or"
               + " SP_LOAD_BALANCER_POOL); the path waits for one"));
@@ -208,7 +209,7 @@ public final class PathAllocator {
       if (requested != null && !requested.isEmpty()) {
         if (!loadBalancerIPs.contains(requested)) {
           undo.forEach(Runnable::run);
-          return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+          return AllocationResult.failed(programmable(before, owner, spec), new AllocationFailure(
               AllocationFailure.LOAD_BALANCER_IP_OUT_OF_POOL,
               "spec.loadBalancerIP " + requested + " is outside the pool " + loadBalancerIPs.cidr()));
         }
@@ -216,7 +217,7 @@ public final class PathAllocator {
           Optional<String> other = loadBalancerIPs.ownerOf(requested);
           if (other.isPresent()) {
             undo.forEach(Runnable::run);
-            return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+            return AllocationResult.failed(programmable(before, owner, spec), new AllocationFailure(
                 AllocationFailure.LOAD_BALANCER_IP_CONFLICT,
                 "spec.loadBalancerIP " + requested + " is already used by " + describe(other.get(), owner)));
           }
@@ -230,7 +231,7 @@ public final class PathAllocator {
         Optional<String> ip = loadBalancerIPs.allocate(owner);
         if (ip.isEmpty()) {
           undo.forEach(Runnable::run);
-          return AllocationResult.failed(Optional.ofNullable(before), new AllocationFailure(
+          return AllocationResult.failed(programmable(before, owner, spec), new AllocationFailure(
               AllocationFailure.LOAD_BALANCER_IP_EXHAUSTED,
               "no free load balancer IP in " + loadBalancerIPs.cidr()));
         }
@@ -253,7 +254,7 @@ public final class PathAllocator {
       }
       if (refusal.isPresent()) {
         undo.forEach(Runnable::run);
-        return AllocationResult.failed(Optional.ofNullable(before), refusal.get());
+        return AllocationResult.failed(programmable(before, owner, spec), refusal.get());
       }
     }
     externalIPs.hold(owner, external, spec.getPorts());
@@ -269,6 +270,23 @@ public final class PathAllocator {
     }
     held.put(owner, now);
     return AllocationResult.ok(now);
+  }
+
+  /**
+   * What a path whose allocation failed goes on with, as its status records it: all it held,
+   * less the external IPs it does not hold on every port of its spec now. Agents program an
+   * external IP on every port of the spec; after a refused change of ports, the old ports' grant
+   * must not carry over to new ports that another path may hold.
+   */
+  private Optional<Allocation> programmable(Allocation before, String owner, ServicePathSpec spec) {
+    if (before == null || before.externalIPs().isEmpty()) {
+      return Optional.ofNullable(before);
+    }
+    List<String> external = before.externalIPs().stream()
+        .filter(ip -> spec.getPorts().stream().allMatch(p -> externalIPs.heldBy(ip, p.getProtocol(), p.getPort(), owner)))
+        .toList();
+    return Optional.of(external.size() == before.externalIPs().size() ? before
+        : new Allocation(before.clusterIP(), before.nodePorts(), before.loadBalancerIP(), external));
   }
 
   private Optional<AllocationFailure> allocateNodePort(

@@ -259,6 +259,24 @@ class PathAllocatorTest {
   }
 
   @Test
+  @DisplayName("When a refused spec change moves a path to ports on which another path holds its external IP, the result (its status) no longer grants it that IP")
+  void refusedPortChangeGrantsNoExternalIPOnNewPorts() {
+    PathAllocator allowing = new PathAllocator("10.0.0.0/16", 30000, 32767, "203.0.113.0/24", List.of("198.51.100.0/24"));
+    ServicePath a = path("tenant-a", "a", ServiceType.ClusterIP, 80);
+    a.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    ServicePath b = path("tenant-b", "b", ServiceType.ClusterIP, 443);
+    b.getSpec().setExternalIPs(List.of("198.51.100.10"));
+    assertThat(allowing.allocate(a).failure()).isEmpty();
+    assertThat(allowing.allocate(b).failure()).isEmpty();
+    a.getSpec().setPorts(path("tenant-a", "a", ServiceType.ClusterIP, 443).getSpec().getPorts());
+    AllocationResult refused = allowing.allocate(a);
+    assertThat(refused.failure()).get().extracting(AllocationFailure::reason).isEqualTo(AllocationFailure.EXTERNAL_IP_CONFLICT);
+    // Agents program status.externalIPs on the spec's ports: 198.51.100.10:443 is b's.
+    assertThat(refused.held().orElseThrow().externalIPs()).isEmpty();
+    assertThat(allowing.heldBy("tenant-a/a").orElseThrow().externalIPs()).as("still held on port 80").containsExactly("198.51.100.10");
+  }
+
+  @Test
   @DisplayName("When a requested LB IP is someone else's, then LoadBalancerIPConflict")
   void loadBalancerIPConflict() {
     ServicePath a = path("d", "a", ServiceType.LoadBalancer, 80);
