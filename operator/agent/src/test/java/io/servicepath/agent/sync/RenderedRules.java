@@ -55,14 +55,24 @@ final class RenderedRules {
         r.iptablesRule(chain.name(), rule);
       }
     }
+    r.proxyTargets.removeAll(r.guarded);
+    r.proxyTargets.forEach(port -> r.violations.add("proxy port " + port + " is a target but not in SP-PROXY-GUARD"));
     return new Reading(r.owners, r.violations);
   }
+
+  /** Proxy ports the rules send packets to, and those the proxy-port guard drops direct connections to. */
+  private final Set<String> proxyTargets = new TreeSet<>();
+  private final Set<String> guarded = new TreeSet<>();
 
   private void iptablesRule(String chain, String rule) {
     if (rule.contains("\"servicepath dispatch\"") || rule.contains("\"servicepath canary\"")) {
       return;
     }
     List<String> tokens = List.of(rule.split(" "));
+    if (chain.equals("SP-PROXY-GUARD") || chain.startsWith("SP-PG-")) {
+      guarded.add(after(tokens, "--dport"));
+      return;
+    }
     String comment = comment(rule);
     PortKey owner = comment == null ? null : byComment.get(comment);
     boolean portal = chain.startsWith("SP-PORTALS-") || chain.startsWith("SP-PC-") || chain.startsWith("SP-PH-");
@@ -95,12 +105,18 @@ final class RenderedRules {
       String ip = to.substring(0, colon);
       if (!ip.equals(nodeIP)) {
         checkEndpoint(ip, rule);
-      } else if (owner != null && !to.substring(colon + 1).equals(String.valueOf(proxyPorts.get(owner)))) {
+      } else {
+        proxyTargets.add(to.substring(colon + 1));
+      }
+      if (ip.equals(nodeIP) && owner != null && !to.substring(colon + 1).equals(String.valueOf(proxyPorts.get(owner)))) {
         violations.add("DNAT to the node on another path's proxy port: " + rule);
       }
       checkPort(to.substring(colon + 1), 1, 65535, rule);
     }
     String redirect = after(tokens, "--to-ports");
+    if (redirect != null) {
+      proxyTargets.add(redirect);
+    }
     if (redirect != null && owner != null && !redirect.equals(String.valueOf(proxyPorts.get(owner)))) {
       violations.add("REDIRECT to another path's proxy port: " + rule);
     }
@@ -127,6 +143,15 @@ final class RenderedRules {
       if (!ips[0].equals(ips[1])) {
         r.violations.add("hairpin pair of two addresses: " + pair);
       }
+    }
+    Set<String> guardedPorts = sets.get("proxy-ports").elements().keySet();
+    for (String map : List.of("portal-proxy-ports", "nodeport-proxy-ports", "portal-proxy-host", "nodeport-proxy-host")) {
+      sets.get(map).elements().values().forEach(element -> {
+        String port = element.value().substring(element.value().lastIndexOf(' ') + 1);
+        if (!guardedPorts.contains(port)) {
+          r.violations.add("proxy port " + port + " is a target (" + map + ") but not in proxy-ports");
+        }
+      });
     }
     for (String key : sets.get("ranged-lbs").elements().keySet()) {
       if (!portalOwners.containsKey(key)) {
