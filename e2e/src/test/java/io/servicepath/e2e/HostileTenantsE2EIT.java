@@ -1,6 +1,7 @@
 package io.servicepath.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -14,6 +15,8 @@ import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.api.v1alpha1.ServiceType;
+import io.servicepath.api.v1alpha1.PortRefusal;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,9 +140,39 @@ class HostileTenantsE2EIT extends LocalClusterScenarios {
         }
       }
       assertThat(cluster.httpCode(CLIENT, "http://" + honestLb + "/")).isEqualTo("301");
+      // Each node says so in its report, for the path's status: both ports refused whole.
+      for (int k = 1; k <= NODES; k++) {
+        String node = "sp-node-" + k;
+        List<PortRefusal> refused = await(node + " reports the forged path's refusals", Duration.ofSeconds(30),
+            () -> reported(node, "forged").map(ProgrammedPath::refusals).filter(r -> !r.isEmpty()).orElse(null));
+        assertThat(refused).extracting(PortRefusal::port, PortRefusal::programmed)
+            .containsExactlyInAnyOrder(tuple("http", false), tuple("https", false));
+        assertThat(refused).extracting(PortRefusal::message)
+            .allSatisfy(m -> assertThat(m).isEqualTo("cluster IP 169.254.169.254 is outside the cluster IP range"));
+      }
     } finally {
       cluster.script("controller", "start");
     }
+    // The controller writes the path's own allocation back: programmed, nothing refused.
+    await("forged programmed everywhere with its own allocation", SETTLE, () -> {
+      ServicePathStatus now = status("forged");
+      return now != null && !"169.254.169.254".equals(now.getClusterIP()) && now.getNodes() != null
+          && now.getNodes().programmed() == NODES
+          && findCondition(now, "Programmed").map(c -> "Programmed".equals(c.getReason())).orElse(false);
+    });
+    for (int k = 1; k <= NODES; k++) {
+      assertThat(reported("sp-node-" + k, "forged").map(ProgrammedPath::refusals)).hasValue(List.of());
+    }
+  }
+
+  /** What {@code node}'s slices report of the path {@code name} in this class's namespace. */
+  private static java.util.Optional<ProgrammedPath> reported(String node, String name) {
+    return cluster.client().resources(ServicePathNodeSlice.class).withField("spec.nodeName", node).list().getItems()
+        .stream()
+        .filter(s -> s.getStatus() != null && s.getStatus().getProgrammed() != null)
+        .map(s -> s.getStatus().getProgrammed().getOrDefault(NS, Map.of()).get(name))
+        .filter(java.util.Objects::nonNull)
+        .findFirst();
   }
 
   @Test
