@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * connected costs the same epoll_ctl, later, and one more round of the loop. Reading pauses when
  * the kept bytes reach the write buffer's high water mark, so a dial that takes long does not
  * buffer without bound.
+ *
+ * <p>A connection over the path's or the node's limit of open connections ({@link NodeLimits}) is
+ * reset as soon as it is active, before anything is dialed or read; only an admitted connection
+ * counts, and its count is given back exactly once, when its channel goes inactive, however it
+ * ended (no endpoint, failed dials, idle timeout, a reset from either side, a close of the path).
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.Connector, Dial.Outcome {
 
@@ -36,6 +41,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
   private ChannelHandlerContext ctx;
   private IdleTimeout idle;
   private boolean relaying;
+  private boolean admitted;
   private List<Object> early;
   private long earlyBytes;
   private Object earlyEvent;
@@ -49,18 +55,42 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    NodeLimits.Refusal refusal = path.limits.admit(path.metrics);
+    if (refusal != null) {
+      refuse(refusal);
+      return;
+    }
+    admitted = true;
     idle = IdleTimeout.start(ctx.channel(), idleMillis);
-    path.metrics.connectionOpened();
     new Dial(path, ctx.channel(), this, this).start();
     ctx.fireChannelActive();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    idle.stop();
     releaseEarly();
-    path.metrics.connectionClosed();
+    if (admitted) {
+      admitted = false;
+      idle.stop();
+      path.limits.release(path.metrics);
+    }
     ctx.fireChannelInactive();
+  }
+
+  /** Resets a connection over a limit at once (no TIME_WAIT left on the node), counted by reason. */
+  private void refuse(NodeLimits.Refusal refusal) {
+    (refusal == NodeLimits.Refusal.PATH_LIMIT ? path.metrics.refusedPathLimit : path.metrics.refusedNodeLimit)
+        .increment();
+    if (path.limits.refusalLog.tryAcquire()) {
+      ProxyLimits limits = path.limits.limits;
+      LOG.warn("{}: resetting new connections over the {} ({} per path, {} per node; {} open on this path, {} on the"
+              + " node); servicepath_proxy_connections_refused_total counts them, this is logged at most every 10 s",
+          path.key, refusal == NodeLimits.Refusal.PATH_LIMIT ? "path's connection limit" : "node's connection limit",
+          limits.connectionsPerPath(), limits.connections(), path.metrics.active(), path.limits.connections.used());
+    } else if (LOG.isDebugEnabled()) {
+      LOG.debug("{}: {} reached, resetting {}", path.key, refusal.label, ctx.channel().remoteAddress());
+    }
+    reset(ctx.channel());
   }
 
   /** Bytes and FIN the client sends while the dial is on are kept for the relay. */

@@ -18,25 +18,37 @@ import java.util.concurrent.atomic.AtomicInteger;
  * tried remains; after that (in particular when every endpoint is unhealthy) the unhealthy ones are
  * tried too, in round robin order. Health may be stale or wrong (a probe from this node, a blip),
  * and a dial that may work is better than a refusal that surely fails. Affinity entries live
- * {@code affinityTimeout} after their last use; there are at most {@code maxAffinityEntries}, and
- * expired ones are swept at most once per timeout. Survives endpoint updates: an affine client
- * stays on its endpoint while that endpoint remains.
+ * {@code affinityTimeout} after their last use; there are at most {@code maxAffinityEntries} per
+ * path and at most what the node's {@link Quota} has left (shared by every path), and expired
+ * ones are swept at most once per timeout. A new client that finds either full is balanced round
+ * robin without an entry: entries already made are kept (evicting the oldest would let a client
+ * with many addresses push every other client off its endpoint). Survives endpoint updates: an
+ * affine client stays on its endpoint while that endpoint remains.
  */
 public final class EndpointPicker {
 
   private final EndpointHealth health;
   private final Clock clock;
   private final int maxAffinityEntries;
+  private final Quota nodeEntries;
   private final AtomicInteger next = new AtomicInteger();
   private final Map<InetAddress, Affinity> affinities = new ConcurrentHashMap<>();
   private volatile DialTarget[] targets = new DialTarget[0];
   private volatile long affinityMillis;
   private volatile long lastSweepMillis;
+  private volatile boolean closed;
 
+  /** With {@code maxAffinityEntries} and no node-wide limit. */
   public EndpointPicker(EndpointHealth health, Clock clock, int maxAffinityEntries) {
+    this(health, clock, maxAffinityEntries, new Quota(Integer.MAX_VALUE));
+  }
+
+  /** With {@code maxAffinityEntries}, each of which also takes one of {@code nodeEntries}. */
+  EndpointPicker(EndpointHealth health, Clock clock, int maxAffinityEntries, Quota nodeEntries) {
     this.health = health;
     this.clock = clock;
     this.maxAffinityEntries = maxAffinityEntries;
+    this.nodeEntries = nodeEntries;
   }
 
   /** Replaces the endpoint set; {@code affinityTimeout} null turns affinity off. */
@@ -44,8 +56,14 @@ public final class EndpointPicker {
     targets = endpoints.stream().map(DialTarget::of).toArray(DialTarget[]::new);
     affinityMillis = affinityTimeout == null ? 0 : Math.max(1, affinityTimeout.toMillis());
     if (affinityMillis == 0) {
-      affinities.clear();
+      forgetAll();
     }
+  }
+
+  /** The path is gone: its entries are dropped and give their share of the node's back. */
+  void close() {
+    closed = true;
+    forgetAll();
   }
 
   public int size() {
@@ -108,8 +126,17 @@ public final class EndpointPicker {
     if (now - lastSweepMillis > timeout || affinities.size() >= maxAffinityEntries) {
       sweep(now, timeout);
     }
-    if (affinities.size() < maxAffinityEntries || affinities.containsKey(client)) {
-      affinities.put(client, new Affinity(chosen.address(), now));
+    Affinity fresh = new Affinity(chosen.address(), now);
+    if (affinities.replace(client, fresh) != null) {
+      return; // the client had an entry (expired, or for an endpoint it could not use): no new one
+    }
+    if (affinities.size() >= maxAffinityEntries || !nodeEntries.tryAcquire()) {
+      return;
+    }
+    if (affinities.putIfAbsent(client, fresh) != null) {
+      nodeEntries.release(); // another loop made this client's entry at the same moment
+    } else if (closed) {
+      forget(client, fresh); // closed meanwhile: close() may have swept before this entry was in
     }
   }
 
@@ -118,7 +145,24 @@ public final class EndpointPicker {
       return;
     }
     lastSweepMillis = now;
-    affinities.values().removeIf(a -> now - a.lastUsedMillis > timeout);
+    for (Map.Entry<InetAddress, Affinity> entry : affinities.entrySet()) {
+      if (now - entry.getValue().lastUsedMillis > timeout) {
+        forget(entry.getKey(), entry.getValue());
+      }
+    }
+  }
+
+  private void forgetAll() {
+    for (Map.Entry<InetAddress, Affinity> entry : affinities.entrySet()) {
+      forget(entry.getKey(), entry.getValue());
+    }
+  }
+
+  /** Removes the entry if it is still this one; only the remove that succeeds gives the node's unit back. */
+  private void forget(InetAddress client, Affinity affinity) {
+    if (affinities.remove(client, affinity)) {
+      nodeEntries.release();
+    }
   }
 
   private static DialTarget find(DialTarget[] all, String address) {

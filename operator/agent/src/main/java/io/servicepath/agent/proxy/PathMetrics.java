@@ -22,6 +22,9 @@ final class PathMetrics {
   final LongAdder retries = new LongAdder();
   final LongAdder refusals = new LongAdder();
   final LongAdder splices = new LongAdder();
+  /** Connections reset at accept because this path, or the node, had its limit of open connections. */
+  final LongAdder refusedPathLimit = new LongAdder();
+  final LongAdder refusedNodeLimit = new LongAdder();
   /** Count what client and endpoint channels read, whether copied or spliced. */
   final CountingRecvAllocator clientReads = new CountingRecvAllocator(bytesToEndpoint);
   final CountingRecvAllocator endpointReads = new CountingRecvAllocator(bytesToClient);
@@ -34,6 +37,20 @@ final class PathMetrics {
   void connectionOpened() {
     opened.increment();
     active.incrementAndGet();
+  }
+
+  /**
+   * Counts a new connection open unless {@code limit} are open already: then nothing is counted
+   * and false returned. The open count doubles as the path's connection limit, so a connection
+   * costs no atomic operation more than before the limit.
+   */
+  boolean tryOpen(int limit) {
+    if (active.incrementAndGet() > limit) {
+      active.decrementAndGet();
+      return false;
+    }
+    opened.increment();
+    return true;
   }
 
   void connectionClosed() {

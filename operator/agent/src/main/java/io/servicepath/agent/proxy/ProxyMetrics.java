@@ -35,6 +35,11 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       new Family("servicepath_proxy_retries", "Connects retried on another endpoint", m -> m.retries.sum()),
       new Family("servicepath_proxy_refusals", "Client connections reset: no endpoint, or every attempt failed",
           m -> m.refusals.sum()));
+  /** Per path and {@code reason}: {@link NodeLimits.Refusal}'s labels. */
+  private static final String REFUSED = "servicepath_proxy_connections_refused";
+  private static final String REFUSED_HELP =
+      "Client connections reset at accept, before any dial: the path's or the node's limit of open connections";
+  private static final List<String> REFUSED_LABELS = List.of("path", "reason");
   private static final Family ACTIVE =
       new Family("servicepath_proxy_connections_active", "Client connections open", PathMetrics::active);
 
@@ -59,7 +64,7 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       return List.of(); // as with no meters: no empty families in the scrape
     }
     List<List<String>> labels = open.stream().map(m -> List.of(m.key.comment())).toList();
-    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 1);
+    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 2);
     for (Family family : COUNTERS) {
       CounterMetricFamily counter = new CounterMetricFamily(family.name, family.help, LABELS);
       for (int i = 0; i < open.size(); i++) {
@@ -67,6 +72,13 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       }
       families.add(counter);
     }
+    CounterMetricFamily refused = new CounterMetricFamily(REFUSED, REFUSED_HELP, REFUSED_LABELS);
+    for (int i = 0; i < open.size(); i++) {
+      String path = labels.get(i).get(0);
+      refused.addMetric(List.of(path, NodeLimits.Refusal.PATH_LIMIT.label), open.get(i).refusedPathLimit.sum());
+      refused.addMetric(List.of(path, NodeLimits.Refusal.NODE_LIMIT.label), open.get(i).refusedNodeLimit.sum());
+    }
+    families.add(refused);
     GaugeMetricFamily gauge = new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS);
     for (int i = 0; i < open.size(); i++) {
       gauge.addMetric(labels.get(i), ACTIVE.value.applyAsDouble(open.get(i)));
@@ -80,6 +92,7 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   public List<MetricFamilySamples> describe() {
     List<MetricFamilySamples> families = new ArrayList<>();
     COUNTERS.forEach(f -> families.add(new CounterMetricFamily(f.name, f.help, LABELS)));
+    families.add(new CounterMetricFamily(REFUSED, REFUSED_HELP, REFUSED_LABELS));
     families.add(new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS));
     return families;
   }

@@ -46,6 +46,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyMetrics metrics;
   private final Clock clock;
   private final BackendConnector connector;
+  private final NodeLimits limits;
   private final Map<PortKey, Open> open = new ConcurrentHashMap<>();
 
   public ProxyServer(ProxySettings settings, EndpointHealth health, ProxyMetrics metrics, Clock clock) {
@@ -64,9 +65,13 @@ public final class ProxyServer implements AutoCloseable {
       loops.add((EventLoop) loop);
     }
     this.connector = new BackendConnector(transport, settings);
-    LOG.info("Proxy started: {} transport, {} event loops, {} listening socket(s) per proxy port, splice {}",
+    this.limits = new NodeLimits(settings.limits().resolved());
+    ProxyLimits resolved = limits.limits;
+    LOG.info("Proxy started: {} transport, {} event loops, {} listening socket(s) per proxy port, splice {};"
+            + " at most {} connections ({} per path), {} affinity entries ({} per path)",
         transport.name(), settings.resolvedEventLoops(), listenerPerLoop() ? loops.size() : 1,
-        connector.splice().name().toLowerCase(java.util.Locale.ROOT));
+        connector.splice().name().toLowerCase(java.util.Locale.ROOT), resolved.connections(),
+        resolved.connectionsPerPath(), resolved.affinityEntries(), resolved.affinityEntriesPerPath());
   }
 
   /**
@@ -80,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
       existing.path.apply(plan);
       return existing.listener;
     }
-    ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, settings.maxAffinityEntries());
+    ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, limits);
     ProxyChannelInitializer initializer =
         new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
     List<Channel> servers = new ArrayList<>();
@@ -96,6 +101,7 @@ public final class ProxyServer implements AutoCloseable {
     } catch (BindException e) {
       servers.forEach(server -> server.close().awaitUninterruptibly());
       metrics.remove(path.metrics);
+      path.close();
       BindException failure = new BindException("cannot bind proxy port for " + plan.key() + " on " + e.getMessage());
       failure.initCause(e.getCause());
       throw failure;
@@ -161,6 +167,7 @@ public final class ProxyServer implements AutoCloseable {
     }
     closing.servers.forEach(server -> server.close().awaitUninterruptibly());
     metrics.remove(closing.path.metrics);
+    closing.path.close();
     LOG.info("{}: proxy port {} closed, {} connections left to drain",
         key, closing.listener.address(), closing.path.metrics.active());
   }
@@ -183,6 +190,21 @@ public final class ProxyServer implements AutoCloseable {
   public int activeConnections(PortKey key) {
     Open o = open.get(key);
     return o == null ? 0 : o.path.metrics.active();
+  }
+
+  /** The limits in force, {@link ProxyLimits#AUTO} resolved. */
+  public ProxyLimits limits() {
+    return limits.limits;
+  }
+
+  /** Connections open through every path now, those of closed paths that still drain included. */
+  public int activeConnections() {
+    return limits.connections.used();
+  }
+
+  /** ClientIP affinity entries of every open path now. */
+  int affinityEntries() {
+    return limits.affinityEntries.used();
   }
 
   /** The event loops, to share with the {@link io.servicepath.agent.health.HealthProber}. */

@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param eventLoops event loop threads; 0 means one per core
  * @param idleTimeout a proxied connection with no bytes either way for this long is closed
- * @param maxAffinityEntries ClientIP affinity entries kept per path at most
+ * @param limits connections and ClientIP affinity entries per path and per node ({@link ProxyLimits});
+ *     the proxy resolves {@link ProxyLimits#AUTO} connection limits when it starts
  * @param writeBufferHighWaterMark bytes queued towards one side before reading from the other stops
  * @param listenerPerLoop with epoll or io_uring and several loops, one SO_REUSEPORT listening socket per loop
  *     for each proxy port (fewer wakeups per connection, but loops x ports open files), else one
@@ -17,7 +18,7 @@ import java.time.Duration;
 public record ProxySettings(
     int eventLoops,
     Duration idleTimeout,
-    int maxAffinityEntries,
+    ProxyLimits limits,
     int backlog,
     int writeBufferLowWaterMark,
     int writeBufferHighWaterMark,
@@ -51,26 +52,31 @@ public record ProxySettings(
   public static final long OPEN_FILES_FOR_LISTENER_PER_LOOP = 65_536;
 
   public static ProxySettings defaults() {
-    return new ProxySettings(0, Duration.ofMinutes(15), 65_536, 1024, 8 * 1024, 32 * 1024, true, Splice.AUTO);
+    return new ProxySettings(0, Duration.ofMinutes(15), ProxyLimits.defaults(), 1024, 8 * 1024, 32 * 1024, true, Splice.AUTO);
   }
 
   public ProxySettings withEventLoops(int loops) {
-    return new ProxySettings(loops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
+    return new ProxySettings(loops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
         writeBufferHighWaterMark, listenerPerLoop, splice);
   }
 
   public ProxySettings withIdleTimeout(Duration timeout) {
-    return new ProxySettings(eventLoops, timeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
+    return new ProxySettings(eventLoops, timeout, limits, backlog, writeBufferLowWaterMark,
         writeBufferHighWaterMark, listenerPerLoop, splice);
   }
 
   public ProxySettings withListenerPerLoop(boolean perLoop) {
-    return new ProxySettings(eventLoops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
+    return new ProxySettings(eventLoops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
         writeBufferHighWaterMark, perLoop, splice);
   }
 
+  public ProxySettings withLimits(ProxyLimits proxyLimits) {
+    return new ProxySettings(eventLoops, idleTimeout, proxyLimits, backlog, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, listenerPerLoop, splice);
+  }
+
   public ProxySettings withSplice(Splice mode) {
-    return new ProxySettings(eventLoops, idleTimeout, maxAffinityEntries, backlog, writeBufferLowWaterMark,
+    return new ProxySettings(eventLoops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
         writeBufferHighWaterMark, listenerPerLoop, mode);
   }
 

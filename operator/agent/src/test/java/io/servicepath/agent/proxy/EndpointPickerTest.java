@@ -113,6 +113,72 @@ class EndpointPickerTest {
     assertThat(small.affinityEntries()).isEqualTo(1);
   }
 
+  /** Paths share the node's entries: each keeps at most its own share and what the node has left. */
+  @Test
+  void affinityEntriesOfAllPathsStopAtTheNodesLimitAndAreGivenBack() throws Exception {
+    Quota node = new Quota(6);
+    EndpointPicker a = new EndpointPicker(health, clock, 4, node);
+    EndpointPicker b = new EndpointPicker(health, clock, 4, node);
+    a.update(THREE, Duration.ofSeconds(10));
+    b.update(THREE, Duration.ofSeconds(10));
+
+    for (int i = 1; i <= 10; i++) {
+      a.pick(InetAddress.getByName("203.0.113." + i), List.of());
+    }
+    for (int i = 1; i <= 10; i++) {
+      b.pick(InetAddress.getByName("203.0.113." + i), List.of());
+    }
+    assertThat(a.affinityEntries()).isEqualTo(4);
+    assertThat(b.affinityEntries()).as("what the node had left").isEqualTo(2);
+    assertThat(node.used()).isEqualTo(6);
+
+    String sticky = b.pick(InetAddress.getByName("203.0.113.1"), List.of()).address();
+    assertThat(b.pick(InetAddress.getByName("203.0.113.1"), List.of()).address())
+        .as("clients with an entry keep their endpoint").isEqualTo(sticky);
+
+    a.close();
+    assertThat(node.used()).isEqualTo(2);
+    b.pick(InetAddress.getByName("203.0.113.9"), List.of());
+    assertThat(b.affinityEntries()).isEqualTo(3);
+
+    b.update(THREE, null);
+    assertThat(node.used()).as("affinity turned off").isZero();
+
+    b.update(THREE, Duration.ofSeconds(10));
+    b.pick(InetAddress.getByName("203.0.113.1"), List.of());
+    clock.advance(Duration.ofSeconds(11));
+    b.pick(InetAddress.getByName("203.0.113.2"), List.of());
+    assertThat(node.used()).as("the expired entry was swept, the new one made").isEqualTo(1);
+  }
+
+  /** Two event loops picking for many clients at once leave the node's count equal to the entries. */
+  @Test
+  void theNodesCountStaysExactWhenLoopsRace() throws Exception {
+    Quota node = new Quota(1_000);
+    EndpointPicker racing = new EndpointPicker(health, clock, 500, node);
+    racing.update(THREE, Duration.ofSeconds(10));
+    Runnable picks = () -> {
+      for (int i = 0; i < 2_000; i++) {
+        try {
+          racing.pick(InetAddress.getByAddress(new byte[] {10, 9, (byte) (i >> 8), (byte) i}), List.of());
+        } catch (java.net.UnknownHostException e) {
+          throw new AssertionError(e);
+        }
+        if (i % 100 == 0) {
+          clock.advance(Duration.ofSeconds(3));
+        }
+      }
+    };
+    Thread other = new Thread(picks);
+    other.start();
+    picks.run();
+    other.join();
+
+    assertThat(node.used()).isEqualTo(racing.affinityEntries());
+    racing.close();
+    assertThat(node.used()).isZero();
+  }
+
   private List<String> picks(int n) {
     return IntStream.range(0, n).mapToObj(i -> picker.pick(null, List.of()).address()).toList();
   }

@@ -72,6 +72,21 @@ class ProxyMetricsTest {
     assertThat(registry.scrape()).doesNotContain("servicepath_proxy_");
   }
 
+  /** Refusals at the limits, per path and reason. */
+  @Test
+  void refusalsHaveAReason() {
+    PathMetrics web = metrics.add(WEB);
+    web.refusedPathLimit.add(3);
+    web.refusedNodeLimit.increment();
+
+    assertThat(lines(registry.scrape())).contains(
+        "# HELP servicepath_proxy_connections_refused_total Client connections reset at accept, before any dial: the"
+            + " path's or the node's limit of open connections",
+        "# TYPE servicepath_proxy_connections_refused_total counter",
+        "servicepath_proxy_connections_refused_total{path=\"default/web:http\",reason=\"path_limit\",} 3.0",
+        "servicepath_proxy_connections_refused_total{path=\"default/web:http\",reason=\"node_limit\",} 1.0");
+  }
+
   /** A path reopened under the same key before the old one is removed keeps the new counts. */
   @Test
   void removingAReplacedPathLeavesItsSuccessor() {
