@@ -25,6 +25,8 @@ final class NodeLimits {
   final Quota affinityEntries;
   /** At most one warning about refused connections per interval, whichever path they were for. */
   final LogThrottle refusalLog = new LogThrottle(10_000);
+  /** At most one warning about accepts failing for want of descriptors per interval, whichever listener. */
+  final LogThrottle acceptLog = new LogThrottle(10_000);
 
   NodeLimits(ProxyLimits resolved) {
     this.limits = resolved;

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -17,7 +18,8 @@ import java.util.function.ToDoubleFunction;
  * {@code PrometheusMeterRegistry}; the names and help texts are the ones the Micrometer meters had
  * (Micrometer appends {@code _total} to counters, as {@link CounterMetricFamily} does here).
  *
- * <p>A path's samples appear when its proxy port opens and vanish when it closes.
+ * <p>A path's samples appear when its proxy port opens and vanish when it closes. The node's own
+ * counter, {@code servicepath_proxy_accept_backoffs_total}, is always there.
  */
 public final class ProxyMetrics extends Collector implements Collector.Describable {
 
@@ -43,7 +45,13 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   private static final Family ACTIVE =
       new Family("servicepath_proxy_connections_active", "Client connections open", PathMetrics::active);
 
+  private static final String BACKOFFS = "servicepath_proxy_accept_backoffs";
+  private static final String BACKOFFS_HELP =
+      "Pauses of a proxy port's accepting because the process or the system ran out of file descriptors";
+
   private final Map<PortKey, PathMetrics> paths = new ConcurrentHashMap<>();
+  /** Pauses of any proxy port's listener for want of descriptors ({@link AcceptBackoff}). */
+  final LongAdder acceptBackoffs = new LongAdder();
 
   /** New counts for a path port that is being opened; they are scraped until {@link #remove}. */
   PathMetrics add(PortKey key) {
@@ -59,12 +67,15 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
 
   @Override
   public List<MetricFamilySamples> collect() {
+    CounterMetricFamily backoffs = new CounterMetricFamily(BACKOFFS, BACKOFFS_HELP, List.of());
+    backoffs.addMetric(List.of(), acceptBackoffs.sum());
     List<PathMetrics> open = List.copyOf(paths.values());
     if (open.isEmpty()) {
-      return List.of(); // as with no meters: no empty families in the scrape
+      return List.of(backoffs); // as with no meters: no empty per-path families in the scrape
     }
     List<List<String>> labels = open.stream().map(m -> List.of(m.key.comment())).toList();
-    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 2);
+    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 3);
+    families.add(backoffs);
     for (Family family : COUNTERS) {
       CounterMetricFamily counter = new CounterMetricFamily(family.name, family.help, LABELS);
       for (int i = 0; i < open.size(); i++) {
@@ -91,6 +102,7 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   @Override
   public List<MetricFamilySamples> describe() {
     List<MetricFamilySamples> families = new ArrayList<>();
+    families.add(new CounterMetricFamily(BACKOFFS, BACKOFFS_HELP, List.of()));
     COUNTERS.forEach(f -> families.add(new CounterMetricFamily(f.name, f.help, LABELS)));
     families.add(new CounterMetricFamily(REFUSED, REFUSED_HELP, REFUSED_LABELS));
     families.add(new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS));

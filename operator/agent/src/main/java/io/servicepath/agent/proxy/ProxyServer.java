@@ -91,11 +91,11 @@ public final class ProxyServer implements AutoCloseable {
     List<Channel> servers = new ArrayList<>();
     try {
       if (!listenerPerLoop()) {
-        servers.add(bind(group, group, initializer, bindAddress, port));
+        servers.add(bind(group, group, initializer, plan.key(), bindAddress, port));
       } else {
         for (EventLoop loop : loops) {
           int boundPort = servers.isEmpty() ? port : ((InetSocketAddress) servers.get(0).localAddress()).getPort();
-          servers.add(bind(loop, loop, initializer, bindAddress, boundPort));
+          servers.add(bind(loop, loop, initializer, plan.key(), bindAddress, boundPort));
         }
       }
     } catch (BindException e) {
@@ -115,14 +115,17 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * Binds one listening socket; its connections are served on {@code children}. With SO_REUSEPORT
-   * when the transport has it, so that the other loops' listeners can share the port.
+   * when the transport has it, so that the other loops' listeners can share the port. Its accepts
+   * back off while descriptors run out ({@link AcceptBackoff}).
    */
   private Channel bind(
-      EventLoopGroup acceptor, EventLoopGroup children, ProxyChannelInitializer initializer,
+      EventLoopGroup acceptor, EventLoopGroup children, ProxyChannelInitializer initializer, PortKey key,
       InetAddress bindAddress, int port) throws BindException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(acceptor, children)
         .channel(transport.serverChannelClass())
+        // ahead of Netty's acceptor in the listening socket's pipeline, so that it sees accept errors first
+        .handler(new AcceptBackoff(key, metrics.acceptBackoffs, limits.acceptLog))
         .option(ChannelOption.SO_BACKLOG, settings.backlog())
         .option(ChannelOption.SO_REUSEADDR, true)
         // clients are read from the start, also while the endpoint is dialed (see ClientHandler)

@@ -69,22 +69,29 @@ class ProxyMetricsTest {
     String scrape = registry.scrape();
     assertThat(scrape).doesNotContain("default/web:http").contains("kube-system/dns:dns-tcp");
     metrics.remove(dns);
-    assertThat(registry.scrape()).doesNotContain("servicepath_proxy_");
+    assertThat(registry.scrape()).doesNotContain("path=").contains("servicepath_proxy_accept_backoffs_total 0.0");
   }
 
-  /** Refusals at the limits, per path and reason. */
+  /** Refusals at the limits per path and reason; the node's accept back-offs without labels, even with no path. */
   @Test
-  void refusalsHaveAReason() {
+  void refusalsHaveAReasonAndAcceptBackOffsAreCountedForTheNode() {
+    assertThat(lines(registry.scrape())).contains(
+        "# HELP servicepath_proxy_accept_backoffs_total Pauses of a proxy port's accepting because the process or the"
+            + " system ran out of file descriptors",
+        "# TYPE servicepath_proxy_accept_backoffs_total counter",
+        "servicepath_proxy_accept_backoffs_total 0.0");
     PathMetrics web = metrics.add(WEB);
     web.refusedPathLimit.add(3);
     web.refusedNodeLimit.increment();
+    metrics.acceptBackoffs.add(2);
 
     assertThat(lines(registry.scrape())).contains(
         "# HELP servicepath_proxy_connections_refused_total Client connections reset at accept, before any dial: the"
             + " path's or the node's limit of open connections",
         "# TYPE servicepath_proxy_connections_refused_total counter",
         "servicepath_proxy_connections_refused_total{path=\"default/web:http\",reason=\"path_limit\",} 3.0",
-        "servicepath_proxy_connections_refused_total{path=\"default/web:http\",reason=\"node_limit\",} 1.0");
+        "servicepath_proxy_connections_refused_total{path=\"default/web:http\",reason=\"node_limit\",} 1.0",
+        "servicepath_proxy_accept_backoffs_total 2.0");
   }
 
   /** A path reopened under the same key before the old one is removed keeps the new counts. */

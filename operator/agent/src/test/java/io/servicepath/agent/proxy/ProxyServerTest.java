@@ -216,7 +216,7 @@ class ProxyServerTest {
       for (int i = 0; i < 20; i++) {
         assertThat(somethingListensOn(listener.port())).isFalse();
       }
-      assertThat(registry.scrape()).doesNotContain("servicepath_proxy_");
+      assertThat(registry.scrape()).doesNotContain("path=");
     }
   }
 
