@@ -1,6 +1,5 @@
 package io.servicepath.agent;
 
-import com.sun.management.UnixOperatingSystemMXBean;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
@@ -9,6 +8,7 @@ import io.servicepath.agent.health.HealthMetrics;
 import io.servicepath.agent.health.HealthProber;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.proxy.NodePortHolder;
+import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxyMetrics;
 import io.servicepath.agent.proxy.ProxyServer;
 import io.servicepath.agent.proxy.ProxySettings;
@@ -27,7 +27,6 @@ import io.servicepath.agent.sync.PlanGuard;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
-import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
@@ -69,6 +68,7 @@ public final class Agent implements AutoCloseable {
     this.health = new EndpointHealth(clock);
     ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
         .withSplice(config.proxySplice())
+        .withLimits(config.proxyLimits())
         .forOpenFilesLimit(maxOpenFiles());
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
@@ -137,9 +137,7 @@ public final class Agent implements AutoCloseable {
 
   /** This process's open files limit, or unlimited where the JVM cannot tell. */
   static long maxOpenFiles() {
-    return ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-        ? unix.getMaxFileDescriptorCount()
-        : Long.MAX_VALUE;
+    return ProxyLimits.processOpenFilesLimit();
   }
 
   /** Only the active backend's metrics are registered, named after it. */

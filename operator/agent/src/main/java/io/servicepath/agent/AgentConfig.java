@@ -1,5 +1,6 @@
 package io.servicepath.agent;
 
+import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
 import java.net.InetAddress;
@@ -30,6 +31,11 @@ import java.util.Map;
  *     iptables-restore
  * @param proxySplice when the userspace proxy moves bytes with splice(2): {@code auto} (the default: a
  *     direction once it carries bulk data), {@code on} (every connection), {@code off}; epoll only
+ * @param proxyLimits the userspace proxy's limits: open connections per node
+ *     ({@code --proxy-max-connections}) and per path port ({@code --proxy-max-connections-per-path}),
+ *     {@code auto} by default (from the open files limit and the heap, see {@link ProxyLimits#autoConnections});
+ *     ClientIP affinity entries per node ({@code --proxy-max-affinity-entries}, 65,536) and per path
+ *     port ({@code --proxy-max-affinity-entries-per-path}, 4,096)
  * @param clusterCidrs, nodePortMin, nodePortMax, loadBalancerPools, externalIPCidrs the ranges the
  *     agent programs at all (see {@link io.servicepath.agent.sync.PlanGuard}): the same as the
  *     controller's; no load balancer pool and no external CIDR by default, as there
@@ -49,6 +55,7 @@ public record AgentConfig(
     Transport.Kind proxyTransport,
     RulesBackendKind rulesBackend,
     ProxySettings.Splice proxySplice,
+    ProxyLimits proxyLimits,
     List<String> clusterCidrs,
     int nodePortMin,
     int nodePortMax,
@@ -79,6 +86,12 @@ public record AgentConfig(
       new Option("proxy-transport", "SP_PROXY_TRANSPORT", Transport.DEFAULT.flagValue()),
       new Option("rules-backend", "SP_RULES_BACKEND", "nftables"),
       new Option("proxy-splice", "SP_PROXY_SPLICE", "auto"),
+      new Option("proxy-max-connections", "SP_PROXY_MAX_CONNECTIONS", "auto"),
+      new Option("proxy-max-connections-per-path", "SP_PROXY_MAX_CONNECTIONS_PER_PATH", "auto"),
+      new Option("proxy-max-affinity-entries", "SP_PROXY_MAX_AFFINITY_ENTRIES",
+          String.valueOf(ProxyLimits.DEFAULT_AFFINITY_ENTRIES)),
+      new Option("proxy-max-affinity-entries-per-path", "SP_PROXY_MAX_AFFINITY_ENTRIES_PER_PATH",
+          String.valueOf(ProxyLimits.DEFAULT_AFFINITY_ENTRIES_PER_PATH)),
       new Option("cluster-cidr", "SP_CLUSTER_CIDR", "10.0.0.0/16"),
       new Option("node-port-range", "SP_NODE_PORT_RANGE", "30000-32767"),
       new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
@@ -145,6 +158,11 @@ public record AgentConfig(
         proxyTransport(values.get("proxy-transport")),
         rulesBackend(values.get("rules-backend")),
         splice(values.get("proxy-splice")),
+        new ProxyLimits(
+            limit("proxy-max-connections", values, true),
+            limit("proxy-max-connections-per-path", values, true),
+            limit("proxy-max-affinity-entries", values, false),
+            limit("proxy-max-affinity-entries-per-path", values, false)),
         cidrs("cluster-cidr", values.get("cluster-cidr")),
         nodePortRange(values.get("node-port-range"))[0],
         nodePortRange(values.get("node-port-range"))[1],
@@ -261,6 +279,24 @@ public record AgentConfig(
       return Integer.parseInt(values.get(flag));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--" + flag + ": not a number: " + values.get(flag), e);
+    }
+  }
+
+  /** A positive number, or {@code auto} ({@link ProxyLimits#AUTO}) where {@code autoAllowed}. */
+  private static int limit(String flag, Map<String, String> values, boolean autoAllowed) {
+    String value = values.get(flag);
+    if (autoAllowed && value.equalsIgnoreCase("auto")) {
+      return ProxyLimits.AUTO;
+    }
+    try {
+      int n = Integer.parseInt(value);
+      if (n < 1) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + flag + " must be a positive number" + (autoAllowed ? " or auto" : "")
+          + ", got " + value, e);
     }
   }
 

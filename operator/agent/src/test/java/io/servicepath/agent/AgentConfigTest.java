@@ -3,6 +3,7 @@ package io.servicepath.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
 import java.time.Duration;
@@ -107,6 +108,27 @@ class AgentConfigTest {
         Map.of("SP_PROXY_SPLICE", "off")).proxySplice()).isEqualTo(ProxySettings.Splice.ON);
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-splice=yes"},
         Map.of())).hasMessageContaining("--proxy-splice");
+  }
+
+  @Test
+  @DisplayName("The proxy's limits are auto (connections) and 65,536 / 4,096 (affinity entries) unless flags or the environment say otherwise")
+  void proxyLimits() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of()).proxyLimits())
+        .isEqualTo(new ProxyLimits(ProxyLimits.AUTO, ProxyLimits.AUTO, 65_536, 4_096))
+        .isEqualTo(ProxyLimits.defaults());
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-max-connections=50000",
+        "--proxy-max-connections-per-path=2000", "--proxy-max-affinity-entries=1000",
+        "--proxy-max-affinity-entries-per-path=100"}, Map.of("SP_PROXY_MAX_CONNECTIONS", "7")).proxyLimits())
+        .isEqualTo(new ProxyLimits(50_000, 2_000, 1_000, 100));
+    assertThat(AgentConfig.parse(required, Map.of("SP_PROXY_MAX_CONNECTIONS_PER_PATH", "300",
+        "SP_PROXY_MAX_CONNECTIONS", "AUTO")).proxyLimits())
+        .isEqualTo(new ProxyLimits(ProxyLimits.AUTO, 300, 65_536, 4_096));
+    for (String bad : new String[] {"--proxy-max-connections=0", "--proxy-max-connections-per-path=-5",
+        "--proxy-max-affinity-entries=auto", "--proxy-max-affinity-entries-per-path=lots"}) {
+      assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", bad}, Map.of()))
+          .hasMessageContaining(bad.substring(0, bad.indexOf('=')));
+    }
   }
 
   @Test
