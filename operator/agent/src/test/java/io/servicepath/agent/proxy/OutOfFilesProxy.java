@@ -26,6 +26,19 @@ public final class OutOfFilesProxy {
 
   private OutOfFilesProxy() {}
 
+  /** Opens /dev/null until the open fails; how many it opened. */
+  private static int openAll(List<FileInputStream> files) {
+    int opened = 0;
+    try {
+      while (true) {
+        files.add(new FileInputStream("/dev/null"));
+        opened++;
+      }
+    } catch (IOException outOfFiles) {
+      return opened;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     int backendPort = Integer.parseInt(args[0]);
     Transport transport = Transport.of(Transport.Kind.parse(args[1]));
@@ -38,19 +51,23 @@ public final class OutOfFilesProxy {
       warmUp.setSoTimeout(5000);
       ProxyServerTest.roundTrip(warmUp, "warm-up");
     }
+    while (proxy.activeConnections() != 0) {
+      Thread.sleep(10);
+    }
     System.out.println("PORT " + port + " " + transport.name());
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
     List<FileInputStream> files = new ArrayList<>();
     for (String command; (command = commands.readLine()) != null; ) {
       switch (command) {
         case "exhaust" -> {
-          try {
-            while (true) {
-              files.add(new FileInputStream("/dev/null"));
-            }
-          } catch (IOException outOfFiles) {
-            System.out.println("EXHAUSTED " + files.size());
+          // again until two rounds 100 ms apart open nothing more: descriptors the warm-up's sockets
+          // held may be freed a moment late (io_uring closes asynchronously), and one freed would let
+          // the test's connection in, then fail its dial
+          for (int quiet = 0; quiet < 2; ) {
+            quiet = openAll(files) == 0 ? quiet + 1 : 0;
+            Thread.sleep(100);
           }
+          System.out.println("EXHAUSTED " + files.size());
         }
         case "status" -> System.out.println("STATUS " + metrics.acceptBackoffs.sum() + " " + proxy.activeConnections());
         case "release" -> {
