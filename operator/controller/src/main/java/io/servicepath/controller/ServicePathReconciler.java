@@ -27,6 +27,7 @@ import io.servicepath.controller.status.NodeReports;
 import io.servicepath.controller.status.ReportIndex;
 import io.servicepath.controller.status.ReportIndexCache;
 import io.servicepath.controller.status.StatusBuilder;
+import io.servicepath.controller.status.StatusFields;
 import io.servicepath.controller.status.TriggerTime;
 import java.time.Clock;
 import java.util.HashSet;
@@ -34,6 +35,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a ServicePath into its plan: pods by selector, allocated addresses, node reports
@@ -51,6 +54,7 @@ import java.util.stream.Collectors;
 public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   public static final String NAME = "servicepath";
+  private static final Logger LOG = LoggerFactory.getLogger(ServicePathReconciler.class);
 
 
   private final PathAllocator allocator;
@@ -159,6 +163,18 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     events.onAllocationChange(path, before, after.orElseThrow());
 
     if (status.equals(path.getStatus())) {
+      return UpdateControl.noUpdate();
+    }
+    Set<String> leftOver = StatusFields.leftOver(path.getStatus(), status);
+    if (!leftOver.isEmpty()) {
+      // Fields someone else wrote, which an apply of ours would not remove: replace the status whole.
+      LOG.warn("{}: status has {} that the controller does not set; replacing the status", PathAllocator.owner(path),
+          leftOver);
+      ServicePath replaced = new ServicePath();
+      replaced.setMetadata(path.getMetadata());
+      replaced.setSpec(path.getSpec());
+      replaced.setStatus(status);
+      context.resourceOperations().updatePrimaryStatus(replaced);
       return UpdateControl.noUpdate();
     }
     ServicePath patch = new ServicePath();

@@ -172,6 +172,28 @@ class ServicePathControllerIT {
   }
 
   @Test
+  @DisplayName("When someone else wrote fields into a path's status that the controller does not set (an external IP never granted), then the next reconcile replaces the status whole")
+  void foreignStatusFieldsAreRemoved() throws Exception {
+    ControllerMain controller = startController(false);
+    client.resource(Paths.path("default", "web", ServiceType.NodePort, 80)).create();
+    ServicePath allocated = awaitCondition("web", Conditions.ALLOCATED, "True");
+    assertThat(allocated.getStatus().getExternalIPs()).isNull();
+    controller.close();
+    controllers.remove(controller);
+
+    allocated.getStatus().setExternalIPs(List.of("198.51.100.9"));
+    allocated.getStatus().setLastChangeTriggerTime(null);
+    client.resource(allocated).updateStatus();
+    assertThat(get("web").getStatus().getExternalIPs()).containsExactly("198.51.100.9");
+
+    startController(false);
+    ServicePath fixed = Eventually.await(WAIT, () -> get("web"), p -> p.getStatus().getExternalIPs() == null,
+        "the forged external IP gone from status");
+    assertThat(fixed.getStatus().getClusterIP()).isEqualTo(allocated.getStatus().getClusterIP());
+    assertThat(Conditions.isTrue(fixed.getStatus().getConditions(), Conditions.ALLOCATED)).isTrue();
+  }
+
+  @Test
   @DisplayName("When an agent's Lease runs out, then its node no longer counts as programmed (AgentNotLive), and counts again once the agent renews")
   void agentLeaseRunsOut() throws Exception {
     startController(false);
