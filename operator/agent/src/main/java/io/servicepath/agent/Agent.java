@@ -81,7 +81,7 @@ public final class Agent implements AutoCloseable {
     this.rules = backend(config.rulesBackend(), runner, syncMetrics(config.rulesBackend(), registry, clock));
     this.reporter = new NodeReporter(client, config.nodeName(), config.nodeIP(), VERSION, rules.name(), health,
         view::ownNode, view::ownSlices, view::slicesSynced, ServicePathNodeSlice.CAPACITY,
-        config.reportInterval(), registry, clock);
+        config.reportInterval(), registry);
     this.lease = new AgentLease(client, config.leaseNamespace(), config.nodeName(), config.leaseDuration(), registry,
         clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,

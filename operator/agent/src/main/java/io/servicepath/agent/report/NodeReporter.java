@@ -5,24 +5,19 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.servicepath.agent.health.EndpointHealth;
+import io.servicepath.agent.run.PacedRunner;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -58,11 +53,10 @@ public final class NodeReporter implements AutoCloseable {
   private final BooleanSupplier slicesListed;
   private final ReportWriter writer;
   private final Duration minInterval;
-  private final Clock clock;
   private final Counter failures;
-  private final ScheduledExecutorService executor;
+  private final PacedRunner runner;
 
-  // Touched on the executor thread only.
+  // Touched on the runner's thread only.
   private final SliceAssignment assignment;
   private boolean seeded;
   private ProgrammedState programmed;
@@ -70,8 +64,6 @@ public final class NodeReporter implements AutoCloseable {
   private NavigableMap<PathRef, ProgrammedPath> lastPaths;
   /** A slice was changed or deleted by someone else: write the slices even if our paths did not change. */
   private boolean slicesDisturbed;
-  private Instant lastWriteAt = Instant.EPOCH;
-  private ScheduledFuture<?> pending;
 
   /**
    * @param cached the agent's informer copy of its own ServicePathNode, null when absent or not listed yet
@@ -90,8 +82,7 @@ public final class NodeReporter implements AutoCloseable {
       BooleanSupplier slicesListed,
       int sliceCapacity,
       Duration minInterval,
-      MeterRegistry registry,
-      Clock clock) {
+      MeterRegistry registry) {
     this.nodeName = nodeName;
     this.agentVersion = agentVersion;
     this.rulesBackend = rulesBackend;
@@ -100,70 +91,65 @@ public final class NodeReporter implements AutoCloseable {
     this.slicesListed = slicesListed;
     this.assignment = new SliceAssignment(sliceCapacity);
     this.minInterval = minInterval;
-    this.clock = clock;
     Counter writes = Counter.builder("servicepath.agent.report.writes")
         .description("ServicePathNode and ServicePathNodeSlice status writes").tag("result", "ok").register(registry);
     this.writer = new ReportWriter(client, nodeName, nodeIP, cached, cachedSlices, writes);
     this.failures = Counter.builder("servicepath.agent.report.writes")
         .description("ServicePathNode and ServicePathNodeSlice status writes").tag("result", "error").register(registry);
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "node-reporter");
-      t.setDaemon(true);
-      return t;
-    });
+    // At most one round of writes per minInterval; a failed round is tried again after RETRY.
+    this.runner = new PacedRunner("node-reporter", Duration.ZERO, RETRY, PacedRunner.Pace.atLeast(minInterval),
+        this::flush, e -> {
+          failures.increment();
+          LOG.warn("Cannot write ServicePathNode {} or its slices (retrying in {} s): {}",
+              nodeName, RETRY.toSeconds(), e.getMessage());
+        });
   }
 
   /** A sync succeeded: report what it programmed (written only if the content changed). */
   public void programmed(ProgrammedState state) {
-    executor.execute(() -> {
+    runner.execute(() -> {
       programmed = state;
-      schedule(Duration.ZERO);
+      runner.request();
     });
   }
 
   /** Endpoint health flipped; called from event loops, so it only schedules. */
   public void healthChanged() {
-    executor.execute(() -> schedule(Duration.ZERO));
+    runner.request();
   }
 
   /** The informer saw our object change or vanish; rewrite it unless it is what we wrote. */
   public void nodeChanged(ServicePathNode node) {
-    executor.execute(() -> {
+    runner.execute(() -> {
       if (writer.nodeChanged(node)) {
-        schedule(Duration.ZERO);
+        runner.request();
       }
     });
   }
 
   /** The informer saw one of our slices change ({@code deleted}: vanish); rewrite it unless it is what we wrote. */
   public void sliceChanged(ServicePathNodeSlice slice, boolean deleted) {
-    executor.execute(() -> {
+    runner.execute(() -> {
       if (writer.sliceChanged(slice, deleted)) {
         slicesDisturbed = true;
-        schedule(Duration.ZERO);
+        runner.request();
       }
     });
   }
 
-  /** Runs {@link #flush} after {@code delay}, but no sooner than {@code minInterval} after the last write. */
-  private void schedule(Duration delay) {
-    if (pending != null && !pending.isDone()) {
-      return;
-    }
-    Instant earliest = lastWriteAt.plus(minInterval);
-    long wait = Math.max(delay.toMillis(), Duration.between(clock.instant(), earliest).toMillis());
-    pending = executor.schedule(this::flush, Math.max(0, wait), TimeUnit.MILLISECONDS);
-  }
-
-  private void flush() {
-    pending = null;
+  /**
+   * One round of writes: what changed since the last round, or nothing; true when it wrote.
+   *
+   * @throws KubernetesClientException when a write fails (the runner tries the round again)
+   */
+  private boolean flush() {
     if (programmed == null) {
-      return;
+      return false;
     }
     if (!seeded) {
       if (!slicesListed.getAsBoolean()) {
-        schedule(WAIT_FOR_SLICES); // the slices found decide where each path stays
-        return;
+        runner.requestIn(WAIT_FOR_SLICES); // the slices found decide where each path stays
+        return false;
       }
       Map<Integer, List<PathRef>> existing = new HashMap<>();
       for (ServicePathNodeSlice slice : cachedSlices.get()) {
@@ -178,29 +164,22 @@ public final class NodeReporter implements AutoCloseable {
     ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, rulesBackend, programmed, health.snapshot());
     NavigableMap<PathRef, ProgrammedPath> paths = sharing(NodeStatusBuilder.programmed(programmed), lastPaths);
     if (NodeStatusBuilder.sameContent(desired, writer.lastWritten()) && paths.equals(lastPaths) && !slicesDisturbed) {
-      return;
+      return false;
     }
-    try {
-      ServicePathNode node = writer.writeNode(desired);
-      int slicesWritten = 0;
-      for (Map.Entry<Integer, Set<PathRef>> slice : assignment.assign(paths.keySet()).entrySet()) {
-        if (writer.writeSlice(node, slice.getKey(), new ServicePathNodeSliceStatus(nested(slice.getValue(), paths)))) {
-          slicesWritten++;
-        }
+    ServicePathNode node = writer.writeNode(desired);
+    int slicesWritten = 0;
+    for (Map.Entry<Integer, Set<PathRef>> slice : assignment.assign(paths.keySet()).entrySet()) {
+      if (writer.writeSlice(node, slice.getKey(), new ServicePathNodeSliceStatus(nested(slice.getValue(), paths)))) {
+        slicesWritten++;
       }
-      slicesDisturbed = false;
-      if (!paths.equals(lastPaths) || slicesWritten > 0) {
-        LOG.info("Reported ServicePathNode {}: {} paths programmed ({} slices written), {} endpoints observed",
-            nodeName, paths.size(), slicesWritten, desired.getEndpoints().size());
-      }
-      lastPaths = paths;
-      lastWriteAt = clock.instant();
-    } catch (KubernetesClientException e) {
-      failures.increment();
-      LOG.warn("Cannot write ServicePathNode {} or its slices (retrying in {} s): {}",
-          nodeName, RETRY.toSeconds(), e.getMessage());
-      schedule(RETRY);
     }
+    slicesDisturbed = false;
+    if (!paths.equals(lastPaths) || slicesWritten > 0) {
+      LOG.info("Reported ServicePathNode {}: {} paths programmed ({} slices written), {} endpoints observed",
+          nodeName, paths.size(), slicesWritten, desired.getEndpoints().size());
+    }
+    lastPaths = paths;
+    return true;
   }
 
   /**
@@ -239,6 +218,6 @@ public final class NodeReporter implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdownNow();
+    runner.close();
   }
 }

@@ -53,7 +53,7 @@ class NodeReporterIT {
     reporter = new NodeReporter(client, NODE, "10.240.0.7", "test", "nftables", new EndpointHealth(Clock.systemUTC()),
         () -> client.resources(ServicePathNode.class).withName(NODE).get(),
         () -> client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", NODE).list().getItems(),
-        () -> true, 2, Duration.ofMillis(50), registry, Clock.systemUTC());
+        () -> true, 2, Duration.ofMillis(50), registry);
   }
 
   @AfterEach
