@@ -1,19 +1,16 @@
 /**
- * The node agent's nat rules: {@link io.servicepath.agent.rules.RuleRenderer} computes them from
- * path ports, {@link io.servicepath.agent.rules.RuleSyncer} applies them with one {@code
- * iptables-restore --noflush} per sync.
+ * The node agent's nat rules, the part both backends share: the {@link
+ * io.servicepath.agent.rules.RulesBackend} contract the sync loop drives, what it is given ({@link
+ * io.servicepath.agent.rules.PortBinding}: a planned path port and its proxy port) and returns
+ * ({@link io.servicepath.agent.rules.SyncResult}), sync metrics ({@link
+ * io.servicepath.agent.rules.SyncMetrics}, {@link io.servicepath.agent.rules.MicrometerSyncMetrics}),
+ * how rules tools are run ({@link io.servicepath.agent.rules.CommandRunner}, {@link
+ * io.servicepath.agent.rules.ProcessCommandRunner}) and IPv4 parsing ({@link
+ * io.servicepath.agent.rules.Ipv4}).
  *
- * <p>Layout (nat): PREROUTING jumps to {@code SP-PORTALS-CONTAINER} and, for local destinations,
- * {@code SP-NODEPORT-CONTAINER}; OUTPUT to {@code SP-PORTALS-HOST} and {@code SP-NODEPORT-HOST}.
- * Each of these dispatches by destination address or port through {@code SP-PC-/PH-/NC-/NH-}
- * sub-chains of at most 16 rules per level, down to leaf rules commented {@code
- * namespace/name:port} that REDIRECT (Userspace, from outside), DNAT to the node IP and proxy port
- * (Userspace, from the node) or jump to {@code SP-SVC-<hash>} (Kernel: hairpin marks, then DNAT to
- * one endpoint with random probability). {@code SP-FW-<hash>} guards a load balancer IP with
- * source ranges. Packets to drop, reject or masquerade are marked in nat and handled by filter
- * {@code SP-FIREWALL} and nat {@code SP-POSTROUTING}, because nat may not DROP or REJECT.
- *
- * <p>Per-endpoint chains were tried and dropped: with iptables-nft, chain creation dominates restore
- * time (2,000 paths x 10 endpoints: 6.3 s with 22k chains, 0.9 s with the same rules in 2k chains).
+ * <p>The backends are subpackages: {@link io.servicepath.agent.rules.nftables} (the default, one
+ * table of our own written with {@code nft -f}) and {@link io.servicepath.agent.rules.iptables}
+ * ({@code SP-} chains written with {@code iptables-restore}). Where a packet is redirected is
+ * decided by each backend's renderer ({@code NftRenderer}, {@code IptablesRenderer}).
  */
 package io.servicepath.agent.rules;

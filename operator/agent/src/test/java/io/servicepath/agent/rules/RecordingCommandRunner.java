@@ -24,7 +24,8 @@ public final class RecordingCommandRunner implements CommandRunner {
     return answer.apply(call);
   }
 
-  List<Call> restores() {
+  /** The {@code iptables-restore} calls, in order. */
+  public List<Call> restores() {
     return calls.stream().filter(c -> c.command().get(0).equals("iptables-restore")).toList();
   }
 

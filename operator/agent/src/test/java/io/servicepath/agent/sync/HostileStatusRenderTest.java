@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.servicepath.agent.AgentConfig;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
-import io.servicepath.agent.rules.DesiredRules;
 import io.servicepath.agent.rules.PortBinding;
-import io.servicepath.agent.rules.RuleRenderer;
-import io.servicepath.agent.rules.nft.NftRenderer;
-import io.servicepath.agent.rules.nft.NftRuleset;
+import io.servicepath.agent.rules.iptables.DesiredRules;
+import io.servicepath.agent.rules.iptables.IptablesRenderer;
+import io.servicepath.agent.rules.nftables.NftRenderer;
+import io.servicepath.agent.rules.nftables.NftRuleset;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.testing.props.Hostile;
 import io.servicepath.testing.props.Props;
@@ -66,10 +66,10 @@ class HostileStatusRenderTest {
         .checkAssert((paths, nodeIP) -> {
           List<PortBinding> bindings = HostilePaths.bindings(new HostilePaths.Mapping(HostilePaths.guard()).plans(paths));
           if (io.servicepath.agent.rules.Ipv4.parse(nodeIP).isPresent()) {
-            RuleRenderer.render(nodeIP, bindings);
+            IptablesRenderer.render(nodeIP, bindings);
             NftRenderer.render(nodeIP, bindings);
           } else {
-            assertThatThrownBy(() -> RuleRenderer.render(nodeIP, bindings))
+            assertThatThrownBy(() -> IptablesRenderer.render(nodeIP, bindings))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node IP");
             assertThatThrownBy(() -> NftRenderer.render(nodeIP, bindings))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node IP");
@@ -83,7 +83,7 @@ class HostileStatusRenderTest {
           }
           String accepted = config.nodeIP();
           List<PortBinding> onNode = HostilePaths.bindings(new HostilePaths.Mapping(HostilePaths.guard(accepted)).plans(paths));
-          assertThat(RenderedRules.iptables(accepted, onNode, RuleRenderer.render(accepted, onNode)).violations())
+          assertThat(RenderedRules.iptables(accepted, onNode, IptablesRenderer.render(accepted, onNode)).violations())
               .as("iptables rules on node %s", accepted).isEmpty();
           assertThat(RenderedRules.nft(accepted, onNode, NftRenderer.render(accepted, onNode)).violations())
               .as("nft table on node %s", accepted).isEmpty();
@@ -99,7 +99,7 @@ class HostileStatusRenderTest {
         .allSatisfy(why -> assertThat(why).isNotBlank()));
     List<PortBinding> bindings = HostilePaths.bindings(plans);
 
-    DesiredRules iptables = RuleRenderer.render(HostilePaths.NODE_IP, bindings);
+    DesiredRules iptables = IptablesRenderer.render(HostilePaths.NODE_IP, bindings);
     NftRuleset nft = NftRenderer.render(HostilePaths.NODE_IP, bindings);
 
     RenderedRules.Reading fromIptables = RenderedRules.iptables(HostilePaths.NODE_IP, bindings, iptables);

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.CommandRunner;
-import io.servicepath.agent.rules.IptablesBackend;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.ProcessCommandRunner;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncMetrics;
-import io.servicepath.agent.rules.nft.NftBackend;
+import io.servicepath.agent.rules.iptables.IptablesBackend;
+import io.servicepath.agent.rules.nftables.NftBackend;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.testing.props.Props;
 import java.io.File;

@@ -1,11 +1,11 @@
 package io.servicepath.agent.sync;
 
 import io.servicepath.agent.plan.PortKey;
-import io.servicepath.agent.rules.Chain;
-import io.servicepath.agent.rules.DesiredRules;
 import io.servicepath.agent.rules.PortBinding;
-import io.servicepath.agent.rules.nft.NftRuleset;
-import io.servicepath.agent.rules.nft.NftSet;
+import io.servicepath.agent.rules.iptables.Chain;
+import io.servicepath.agent.rules.iptables.DesiredRules;
+import io.servicepath.agent.rules.nftables.NftRuleset;
+import io.servicepath.agent.rules.nftables.NftSet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

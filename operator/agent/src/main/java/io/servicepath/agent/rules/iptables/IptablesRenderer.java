@@ -1,0 +1,296 @@
+package io.servicepath.agent.rules.iptables;
+
+import static io.servicepath.agent.rules.iptables.IptablesTables.*;
+
+import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Mode;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.rules.Ipv4;
+import io.servicepath.agent.rules.PortBinding;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Pure function from node IP and path ports to the nat and filter rules this node should have.
+ *
+ * <p>Only IPv4 addresses are rendered; other addresses in a plan are left out.
+ */
+public final class IptablesRenderer {
+
+  private static final List<String> FIXED_NAT =
+      List.of(
+          CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST,
+          MARK_MASQ, MARK_DROP, MARK_REJECT, POSTROUTING);
+  private static final List<String> FIXED_FILTER = List.of(CANARY, FIREWALL, PROXY_GUARD);
+  /** iptables' comment match takes at most 255 characters; a longer one fails the whole restore. */
+  static final int COMMENT_MAX = 255;
+  private static final String CANARY_TEXT = "-m comment --comment \"servicepath canary\" -j RETURN";
+
+  private final String nodeIP;
+  private final Map<String, List<String>> nat = new HashMap<>();
+  private final Map<String, List<DispatchTree.Entry>> portals = new HashMap<>();
+  private final Map<String, List<DispatchTree.Entry>> nodePorts = new HashMap<>();
+  /** Proxy port -> its DROP rule in the guard tree, from the first path (in key order) using it. */
+  private final Map<Integer, DispatchTree.Entry> proxyPorts = new HashMap<>();
+
+  private IptablesRenderer(String nodeIP) {
+    this.nodeIP = nodeIP;
+  }
+
+  /**
+   * The desired rules for {@code bindings} on the node with address {@code nodeIP}.
+   *
+   * @throws IllegalArgumentException if the node IP is not IPv4 or a Userspace port has no proxy port
+   */
+  public static DesiredRules render(String nodeIP, List<PortBinding> bindings) {
+    if (Ipv4.parse(nodeIP).isEmpty()) {
+      throw new IllegalArgumentException("node IP is not an IPv4 address: " + nodeIP);
+    }
+    IptablesRenderer renderer = new IptablesRenderer(nodeIP.trim());
+    bindings.stream()
+        .sorted(Comparator.comparing((PortBinding b) -> b.plan().key()).thenComparing(b -> b.plan().protocol()))
+        .forEach(renderer::addPath);
+    return renderer.finish();
+  }
+
+  private void addPath(PortBinding binding) {
+    PortPlan plan = binding.plan();
+    String comment = quote(plan.key().comment(COMMENT_MAX));
+    String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
+    ChainNames names = ChainNames.of(plan.key(), proto);
+    Actions actions = plan.mode() == Mode.KERNEL
+        ? kernelActions(plan, names, comment, proto)
+        : userspaceActions(binding);
+    List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
+        .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
+    List<String> lbActions = actions.external();
+    if (!ranges.isEmpty() && !nonNull(plan.loadBalancerIPs()).isEmpty()) {
+      lbActions = List.of("-j " + names.firewall());
+      addFirewall(names.firewall(), ranges, "-p " + proto + " -m comment --comment " + comment, actions.external());
+    }
+    String portMatch = " -p " + proto + " -m comment --comment " + comment + " -m " + proto + " --dport ";
+    addPortal(plan.clusterIP(), portMatch + plan.port(), actions.service(), actions.hostService());
+    for (String ip : nonNull(plan.loadBalancerIPs())) {
+      addPortal(ip, portMatch + plan.port(), lbActions, actions.hostExternal());
+    }
+    for (String ip : nonNull(plan.externalIPs())) {
+      addPortal(ip, portMatch + plan.port(), actions.external(), actions.hostExternal());
+    }
+    if (binding.proxyPort() > 0) {
+      // Whether or not the path has endpoints or won its addresses: the proxy listens there.
+      proxyPorts.putIfAbsent(binding.proxyPort(), new DispatchTree.Entry(binding.proxyPort(), List.of(
+          "-p tcp -m comment --comment " + comment + " -m tcp --dport " + binding.proxyPort() + " -j DROP")));
+    }
+    if (plan.nodePort() > 0) {
+      String match = portMatch.substring(1) + plan.nodePort();
+      nodePorts.computeIfAbsent(proto + "/C", p -> new ArrayList<>())
+          .add(new DispatchTree.Entry(plan.nodePort(), rules(match, actions.external())));
+      nodePorts.computeIfAbsent(proto + "/H", p -> new ArrayList<>())
+          .add(new DispatchTree.Entry(plan.nodePort(), rules(match, actions.hostExternal())));
+    }
+  }
+
+  /**
+   * Rule tails ({@code -j ...}) that end a matched packet's lookup, by direction (from outside
+   * the node or from the node itself) and by kind of destination (cluster IP or external).
+   */
+  private record Actions(
+      List<String> service, List<String> external, List<String> hostService, List<String> hostExternal) {}
+
+  private Actions userspaceActions(PortBinding binding) {
+    if (binding.proxyPort() <= 0 || binding.proxyPort() > 65535) {
+      throw new IllegalArgumentException(
+          "Userspace path " + binding.plan().key() + " needs a proxy port, got " + binding.proxyPort());
+    }
+    if (binding.plan().readyEndpoints().isEmpty()) {
+      // The proxy would accept and then reset; refusing in the kernel tells the client at once.
+      List<String> reject = List.of("-j " + MARK_REJECT);
+      return new Actions(reject, reject, reject, reject);
+    }
+    List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
+    List<String> dnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort());
+    return new Actions(redirect, redirect, dnat, dnat);
+  }
+
+  private Actions kernelActions(PortPlan plan, ChainNames names, String comment, String proto) {
+    String service = names.service();
+    List<String> rules = chain(service);
+    List<Endpoint> ready = plan.readyEndpoints().stream()
+        .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
+    if (ready.isEmpty()) {
+      rules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
+    }
+    for (Endpoint endpoint : ready) {
+      rules.add(line(service, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
+    }
+    for (int i = 0; i < ready.size(); i++) {
+      rules.add(line(service, "-p " + proto + " -m comment --comment " + comment
+          + probability(ready.size() - i) + " -j DNAT --to-destination " + ready.get(i).address()));
+    }
+    List<String> jump = List.of("-j " + service);
+    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-j " + service);
+    return new Actions(jump, markAndJump, jump, markAndJump);
+  }
+
+  private void addFirewall(String firewall, List<String> ranges, String match, List<String> allowed) {
+    List<String> rules = chain(firewall);
+    List<String> sources = new ArrayList<>(ranges);
+    sources.add(nodeIP + "/32");
+    for (String source : sources) {
+      allowed.forEach(action -> rules.add(line(firewall, "-s " + source + " " + match + " " + action)));
+    }
+    rules.add(line(firewall, match + " -j " + MARK_DROP));
+  }
+
+  private static String probability(int left) {
+    return left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
+  }
+
+  private void addPortal(String ip, String match, List<String> containerActions, List<String> hostActions) {
+    Optional<Long> address = Ipv4.parse(ip);
+    if (address.isEmpty()) {
+      return;
+    }
+    String destination = "-d " + Ipv4.format(address.get()) + "/32" + match;
+    portals.computeIfAbsent("C", d -> new ArrayList<>())
+        .add(new DispatchTree.Entry(address.get(), rules(destination, containerActions)));
+    portals.computeIfAbsent("H", d -> new ArrayList<>())
+        .add(new DispatchTree.Entry(address.get(), rules(destination, hostActions)));
+  }
+
+  private static List<String> rules(String match, List<String> actions) {
+    return actions.stream().map(action -> match + " " + action).toList();
+  }
+
+  private DesiredRules finish() {
+    FIXED_NAT.forEach(this::chain);
+    DispatchTree.build(PORTALS_CONTAINER, addresses("SP-PC-"), portals.getOrDefault("C", List.of()), nat);
+    DispatchTree.build(PORTALS_HOST, addresses("SP-PH-"), portals.getOrDefault("H", List.of()), nat);
+    nodePorts.keySet().stream().sorted().forEach(key -> {
+      String proto = key.substring(0, key.indexOf('/'));
+      boolean container = key.endsWith("/C");
+      DispatchTree.build(container ? NODEPORT_CONTAINER : NODEPORT_HOST,
+          ports(proto, container ? "SP-NC-" : "SP-NH-"), nodePorts.get(key), nat);
+    });
+    List.of(CANARY, PORTALS_CONTAINER, PORTALS_HOST, NODEPORT_CONTAINER, NODEPORT_HOST)
+        .forEach(c -> chain(c).add(line(c, CANARY_TEXT)));
+    addMarks();
+    List<Chain> chains = new ArrayList<>();
+    FIXED_NAT.forEach(name -> chains.add(new Chain(NAT, name, nat.get(name))));
+    nat.keySet().stream().filter(n -> !FIXED_NAT.contains(n)).sorted()
+        .forEach(name -> chains.add(new Chain(NAT, name, nat.get(name))));
+    chains.add(new Chain(FILTER, CANARY, List.of(line(CANARY, CANARY_TEXT))));
+    Map<String, List<String>> filter = new HashMap<>();
+    DispatchTree.build(PROXY_GUARD, ports("tcp", "SP-PG-"), List.copyOf(proxyPorts.values()), filter);
+    chains.add(new Chain(FILTER, FIREWALL, List.of(
+        line(FIREWALL, "-m comment --comment \"servicepath source ranges\" -m mark --mark "
+            + DROP_MARK + "/" + DROP_MARK + " -j DROP"),
+        line(FIREWALL, "-p tcp -m comment --comment \"servicepath no endpoints\" -m mark --mark "
+            + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with tcp-reset"),
+        line(FIREWALL, "-m comment --comment \"servicepath no endpoints\" -m mark --mark "
+            + REJECT_MARK + "/" + REJECT_MARK + " -j REJECT --reject-with icmp-port-unreachable"))));
+    chains.add(new Chain(FILTER, PROXY_GUARD, filter.get(PROXY_GUARD)));
+    filter.keySet().stream().filter(n -> !FIXED_FILTER.contains(n)).sorted()
+        .forEach(name -> chains.add(new Chain(FILTER, name, filter.get(name))));
+    return new DesiredRules(chains, jumps());
+  }
+
+  private void addMarks() {
+    chain(MARK_MASQ).add(line(MARK_MASQ,
+        "-m comment --comment \"servicepath mark for masquerade\" -j MARK --or-mark " + MASQ_MARK));
+    chain(MARK_DROP).add(line(MARK_DROP,
+        "-m comment --comment \"servicepath mark for drop\" -j MARK --or-mark " + DROP_MARK));
+    chain(MARK_REJECT).add(line(MARK_REJECT,
+        "-m comment --comment \"servicepath mark for reject\" -j MARK --or-mark " + REJECT_MARK));
+    List<String> post = chain(POSTROUTING);
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -m mark ! --mark "
+        + MASQ_MARK + "/" + MASQ_MARK + " -j RETURN"));
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -j MARK --xor-mark " + MASQ_MARK));
+    post.add(line(POSTROUTING, "-m comment --comment \"servicepath masquerade\" -j MASQUERADE"));
+  }
+
+  private static List<JumpRule> jumps() {
+    return List.of(
+        jump(NAT, "PREROUTING", List.of(), "servicepath portals", PORTALS_CONTAINER),
+        jump(NAT, "PREROUTING", List.of("-m", "addrtype", "--dst-type", "LOCAL"), "servicepath node ports",
+            NODEPORT_CONTAINER),
+        jump(NAT, "OUTPUT", List.of(), "servicepath portals", PORTALS_HOST),
+        jump(NAT, "OUTPUT", List.of("-m", "addrtype", "--dst-type", "LOCAL"), "servicepath node ports",
+            NODEPORT_HOST),
+        jump(NAT, "POSTROUTING", List.of(), "servicepath masquerade", POSTROUTING),
+        jump(FILTER, "INPUT", List.of(), "servicepath firewall", FIREWALL),
+        // Two conntrack matches for "NEW and not DNAT" (--ctstate NEW,DNAT would mean "or");
+        // REDIRECT sets the DNAT status bit too. Only new connections enter: the replies to the
+        // node's own connections, whose ephemeral port may equal a proxy port, never do.
+        jump(FILTER, "INPUT", List.of("-p", "tcp", "-m", "conntrack", "--ctstate", "NEW",
+            "-m", "conntrack", "!", "--ctstate", "DNAT"), "servicepath proxy ports", PROXY_GUARD),
+        jump(FILTER, "FORWARD", List.of(), "servicepath firewall", FIREWALL),
+        jump(FILTER, "OUTPUT", List.of(), "servicepath firewall", FIREWALL));
+  }
+
+  private static JumpRule jump(String table, String builtin, List<String> match, String comment, String target) {
+    List<String> args = new ArrayList<>(match);
+    args.addAll(List.of("-m", "comment", "--comment", comment, "-j", target));
+    return new JumpRule(table, builtin, args);
+  }
+
+  private static DispatchTree.KeySpace addresses(String chainPrefix) {
+    return new DispatchTree.KeySpace() {
+      @Override
+      public int width() {
+        return 32;
+      }
+
+      @Override
+      public String match(long prefix, int length) {
+        return "-d " + Ipv4.format(prefix) + "/" + length;
+      }
+
+      @Override
+      public String chainName(long prefix, int length) {
+        return String.format(Locale.ROOT, "%s%08X-%d", chainPrefix, prefix, length);
+      }
+    };
+  }
+
+  private static DispatchTree.KeySpace ports(String proto, String chainPrefix) {
+    return new DispatchTree.KeySpace() {
+      @Override
+      public int width() {
+        return 16;
+      }
+
+      @Override
+      public String match(long prefix, int length) {
+        long last = prefix | ((1L << (16 - length)) - 1);
+        return "-p " + proto + " -m " + proto + " --dport " + prefix + ":" + last;
+      }
+
+      @Override
+      public String chainName(long prefix, int length) {
+        return String.format(Locale.ROOT, "%s%s-%04X-%d", chainPrefix, proto.toUpperCase(Locale.ROOT), prefix, length);
+      }
+    };
+  }
+
+  private List<String> chain(String name) {
+    return nat.computeIfAbsent(name, n -> new ArrayList<>());
+  }
+
+  private static String line(String chain, String rule) {
+    return "-A " + chain + " " + rule;
+  }
+
+  private static String quote(String comment) {
+    return "\"" + comment.replace("\"", "").replace("\\", "") + "\"";
+  }
+
+  private static List<String> nonNull(List<String> list) {
+    return list == null ? List.of() : list;
+  }
+}

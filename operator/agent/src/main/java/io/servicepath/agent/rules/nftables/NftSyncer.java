@@ -1,0 +1,162 @@
+package io.servicepath.agent.rules.nftables;
+
+import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.SyncMetrics;
+import io.servicepath.agent.rules.SyncResult;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies an {@link NftRuleset} with one {@code nft -f -} transaction per sync: on a full sync
+ * the whole table is replaced atomically (which also drops anything stale in it); otherwise only
+ * the chains and elements that changed since the last successful sync are written.
+ */
+public final class NftSyncer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NftSyncer.class);
+  static final List<String> APPLY = List.of("nft", "-f", "-");
+  static final List<String> CHECK = List.of("nft", "-c", "-f", "-");
+
+  private final CommandRunner runner;
+  private final SyncMetrics metrics;
+  private NftRuleset applied;
+  private boolean fullSyncNeeded = true;
+
+  public NftSyncer(CommandRunner runner, SyncMetrics metrics) {
+    this.runner = runner;
+    this.metrics = metrics;
+  }
+
+  /** Makes the next {@link #sync} replace the whole table. */
+  public synchronized void requestFullSync() {
+    fullSyncNeeded = true;
+  }
+
+  public synchronized boolean fullSyncNeeded() {
+    return fullSyncNeeded;
+  }
+
+  /**
+   * Brings our table to {@code desired}: in full on the first call, after a failure, a request or
+   * a missing canary; otherwise only what changed.
+   *
+   * @throws NftException with nft's stderr when the transaction fails (nothing of it is applied);
+   *     the next sync is then a full one
+   */
+  public synchronized SyncResult sync(NftRuleset desired) {
+    long start = System.nanoTime();
+    boolean full = fullSyncNeeded || applied == null;
+    fullSyncNeeded = true;
+    int written;
+    int deleted;
+    int elements;
+    if (full) {
+      apply(desired.toText());
+      written = desired.chains().size();
+      deleted = 0;
+      elements = desired.elementCount();
+    } else {
+      NftScript.Partial partial = NftScript.partial(applied, desired);
+      if (!partial.empty()) {
+        apply(partial.script());
+      }
+      written = partial.chainsWritten();
+      deleted = partial.chainsDeleted();
+      elements = partial.elementsChanged();
+    }
+    applied = desired;
+    fullSyncNeeded = false;
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.synced(took, Map.of("rules", desired.ruleCount(), "elements", desired.elementCount()));
+    SyncResult result = new SyncResult(full, written, deleted, 0, elements, desired.ruleCount(), took);
+    if (full) {
+      LOG.info("Full nftables sync: {}", result);
+    } else {
+      LOG.debug("Partial nftables sync: {}", result);
+    }
+    return result;
+  }
+
+  /**
+   * Applies a partial script that {@link NftState} computed from the table this syncer last wrote.
+   *
+   * @throws IllegalStateException if a full sync is needed: the caller must render everything
+   * @throws NftException as {@link #sync(NftRuleset)} does; the next sync is then a full one
+   */
+  public synchronized SyncResult sync(NftScript.Partial partial, int ruleCount, int elementCount) {
+    if (fullSyncNeeded) {
+      throw new IllegalStateException("a full nftables sync is needed");
+    }
+    long start = System.nanoTime();
+    fullSyncNeeded = true;
+    // The last ruleset no longer describes the table: a later sync(NftRuleset) must be full.
+    applied = null;
+    if (!partial.empty()) {
+      apply(partial.script());
+    }
+    fullSyncNeeded = false;
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    metrics.synced(took, Map.of("rules", ruleCount, "elements", elementCount));
+    SyncResult result = new SyncResult(false, partial.chainsWritten(), partial.chainsDeleted(), 0,
+        partial.elementsChanged(), ruleCount, took);
+    LOG.debug("Partial nftables sync: {}", result);
+    return result;
+  }
+
+  /**
+   * Asks {@code nft -c} whether it would accept {@code desired} as a full sync; the kernel checks
+   * the whole transaction and commits nothing.
+   *
+   * @return empty when accepted, else nft's error
+   * @throws NftException when nft cannot be run
+   */
+  public Optional<String> check(NftRuleset desired) {
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(CHECK, desired.toText());
+    } catch (IOException e) {
+      throw new NftException(CHECK, e);
+    }
+    return result.ok() ? Optional.empty()
+        : Optional.of("nft exit " + result.exitCode() + ": " + result.stderr().strip());
+  }
+
+  /**
+   * Checks that the canary set of our table still holds its element; when it does not (table
+   * deleted, ruleset flushed) the next sync is a full one.
+   */
+  public synchronized boolean canaryIntact() {
+    List<String> command = List.of("nft", "list", "set", NftTable.FAMILY, NftTable.NAME, NftTable.CANARY);
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(command, null);
+    } catch (IOException e) {
+      throw new NftException(command, e);
+    }
+    if (!result.ok() || !result.stdout().contains(NftTable.CANARY_ELEMENT)) {
+      LOG.warn("nftables canary set {} {} is gone or empty: next rule sync is a full one", NftTable.REF, NftTable.CANARY);
+      fullSyncNeeded = true;
+      return false;
+    }
+    return true;
+  }
+
+  private void apply(String script) {
+    CommandRunner.CommandResult result;
+    try {
+      result = runner.run(APPLY, script);
+    } catch (IOException e) {
+      metrics.restoreFailed();
+      throw new NftException(APPLY, e);
+    }
+    if (!result.ok()) {
+      metrics.restoreFailed();
+      throw new NftException(APPLY, result.exitCode(), result.stderr());
+    }
+  }
+}
