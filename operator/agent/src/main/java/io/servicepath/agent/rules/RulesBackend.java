@@ -13,7 +13,8 @@ public interface RulesBackend {
    * Brings the kernel to the rules for {@code bindings}: a full sync when one was requested or
    * the last one failed, else only what changed.
    *
-   * @throws RuntimeException when the command fails; the next sync is then a full one
+   * @throws RulesException when a rules command fails; the next sync is then a full one
+   * @throws IllegalArgumentException when a binding cannot be rendered (nothing is changed)
    */
   SyncResult sync(String nodeIP, List<PortBinding> bindings);
 
@@ -22,11 +23,15 @@ public interface RulesBackend {
    * changing anything in the kernel ({@code nft -c}, {@code iptables-restore --test}).
    *
    * @return empty when accepted, else why not (the tool's error, or why rendering failed)
-   * @throws RuntimeException when the tool cannot be run at all
+   * @throws RulesException when the tool cannot be run at all
    */
   Optional<String> check(String nodeIP, List<PortBinding> bindings);
 
-  /** False when our rules were flushed or deleted by someone else; the next sync is then full. */
+  /**
+   * False when our rules were flushed or deleted by someone else; the next sync is then full.
+   *
+   * @throws RulesException when the rules tool fails for another reason than missing rules
+   */
   boolean canaryIntact();
 
   /** Makes the next sync a full one. */

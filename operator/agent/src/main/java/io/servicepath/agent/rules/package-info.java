@@ -5,8 +5,8 @@
  * ({@link io.servicepath.agent.rules.SyncResult}), sync metrics ({@link
  * io.servicepath.agent.rules.SyncMetrics}, {@link io.servicepath.agent.rules.MicrometerSyncMetrics}),
  * how rules tools are run ({@link io.servicepath.agent.rules.CommandRunner}, {@link
- * io.servicepath.agent.rules.ProcessCommandRunner}) and IPv4 parsing ({@link
- * io.servicepath.agent.rules.Ipv4}).
+ * io.servicepath.agent.rules.ProcessCommandRunner}), the one exception a failed rules command raises ({@link
+ * io.servicepath.agent.rules.RulesException}) and IPv4 parsing ({@link io.servicepath.agent.rules.Ipv4}).
  *
  * <p>The backends are subpackages: {@link io.servicepath.agent.rules.nftables} (the default, one
  * table of our own written with {@code nft -f}) and {@link io.servicepath.agent.rules.iptables}

@@ -1,6 +1,7 @@
 package io.servicepath.agent.rules.iptables;
 
 import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import io.servicepath.agent.rules.iptables.IptablesTables.ChainRef;
@@ -49,7 +50,7 @@ public final class IptablesSyncer {
    * Brings the kernel to {@code desired}: a full sync on the first call, after a failure, a
    * request or a missing canary; otherwise only changed chains.
    *
-   * @throws IptablesException with the command's stderr when a read or the restore fails; the
+   * @throws RulesException with the command's stderr when a read or the restore fails; the
    *     next sync is then a full one
    */
   public synchronized SyncResult sync(DesiredRules desired) {
@@ -98,7 +99,7 @@ public final class IptablesSyncer {
    * nothing is committed.
    *
    * @return empty when accepted, else iptables-restore's error
-   * @throws IptablesException when iptables-restore cannot be run
+   * @throws RulesException when iptables-restore cannot be run
    */
   public Optional<String> check(DesiredRules desired) {
     List<String> command = List.of("iptables-restore", "-w", "5", "--noflush", "--test");
@@ -107,7 +108,7 @@ public final class IptablesSyncer {
     try {
       result = runner.run(command, script);
     } catch (IOException e) {
-      throw new IptablesException(command, e);
+      throw new RulesException(command, e);
     }
     return result.ok() ? Optional.empty()
         : Optional.of("iptables-restore exit " + result.exitCode() + ": " + result.stderr().strip());
@@ -117,7 +118,7 @@ public final class IptablesSyncer {
    * Checks that the canary rules at the end of our top chains are still there; when one is gone
    * (a flushed table or chain, deleted chains) the next sync is a full one.
    *
-   * @throws IptablesException when iptables fails for another reason than a missing rule
+   * @throws RulesException when iptables fails for another reason than a missing rule
    */
   public synchronized boolean canaryIntact() {
     for (ChainRef chain : IptablesTables.CANARY_CHAINS) {
@@ -158,7 +159,7 @@ public final class IptablesSyncer {
   private boolean ruleExists(List<String> check) {
     CommandRunner.CommandResult result = execute(check, null);
     if (result.exitCode() > 1) {
-      throw new IptablesException(check, result.exitCode(), result.stderr());
+      throw new RulesException(check, result.exitCode(), result.stderr());
     }
     return result.ok();
   }
@@ -170,18 +171,18 @@ public final class IptablesSyncer {
       result = runner.run(command, script);
     } catch (IOException e) {
       metrics.restoreFailed();
-      throw new IptablesException(command, e);
+      throw new RulesException(command, e);
     }
     if (!result.ok()) {
       metrics.restoreFailed();
-      throw new IptablesException(command, result.exitCode(), result.stderr());
+      throw new RulesException(command, result.exitCode(), result.stderr());
     }
   }
 
   private String run(List<String> command, String stdin) {
     CommandRunner.CommandResult result = execute(command, stdin);
     if (!result.ok()) {
-      throw new IptablesException(command, result.exitCode(), result.stderr());
+      throw new RulesException(command, result.exitCode(), result.stderr());
     }
     return result.stdout();
   }
@@ -190,7 +191,7 @@ public final class IptablesSyncer {
     try {
       return runner.run(command, stdin);
     } catch (IOException e) {
-      throw new IptablesException(command, e);
+      throw new RulesException(command, e);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.servicepath.agent.rules.nftables;
 
 import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.io.IOException;
@@ -45,7 +46,7 @@ public final class NftSyncer {
    * Brings our table to {@code desired}: in full on the first call, after a failure, a request or
    * a missing canary; otherwise only what changed.
    *
-   * @throws NftException with nft's stderr when the transaction fails (nothing of it is applied);
+   * @throws RulesException with nft's stderr when the transaction fails (nothing of it is applied);
    *     the next sync is then a full one
    */
   public synchronized SyncResult sync(NftRuleset desired) {
@@ -86,7 +87,7 @@ public final class NftSyncer {
    * Applies a partial script that {@link NftState} computed from the table this syncer last wrote.
    *
    * @throws IllegalStateException if a full sync is needed: the caller must render everything
-   * @throws NftException as {@link #sync(NftRuleset)} does; the next sync is then a full one
+   * @throws RulesException as {@link #sync(NftRuleset)} does; the next sync is then a full one
    */
   public synchronized SyncResult sync(NftScript.Partial partial, int ruleCount, int elementCount) {
     if (fullSyncNeeded) {
@@ -113,14 +114,14 @@ public final class NftSyncer {
    * the whole transaction and commits nothing.
    *
    * @return empty when accepted, else nft's error
-   * @throws NftException when nft cannot be run
+   * @throws RulesException when nft cannot be run
    */
   public Optional<String> check(NftRuleset desired) {
     CommandRunner.CommandResult result;
     try {
       result = runner.run(CHECK, desired.toText());
     } catch (IOException e) {
-      throw new NftException(CHECK, e);
+      throw new RulesException(CHECK, e);
     }
     return result.ok() ? Optional.empty()
         : Optional.of("nft exit " + result.exitCode() + ": " + result.stderr().strip());
@@ -136,7 +137,7 @@ public final class NftSyncer {
     try {
       result = runner.run(command, null);
     } catch (IOException e) {
-      throw new NftException(command, e);
+      throw new RulesException(command, e);
     }
     if (!result.ok() || !result.stdout().contains(NftTable.CANARY_ELEMENT)) {
       LOG.warn("nftables canary set {} {} is gone or empty: next rule sync is a full one", NftTable.REF, NftTable.CANARY);
@@ -152,11 +153,11 @@ public final class NftSyncer {
       result = runner.run(APPLY, script);
     } catch (IOException e) {
       metrics.restoreFailed();
-      throw new NftException(APPLY, e);
+      throw new RulesException(APPLY, e);
     }
     if (!result.ok()) {
       metrics.restoreFailed();
-      throw new NftException(APPLY, result.exitCode(), result.stderr());
+      throw new RulesException(APPLY, result.exitCode(), result.stderr());
     }
   }
 }

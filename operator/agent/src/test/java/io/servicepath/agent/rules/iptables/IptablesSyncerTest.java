@@ -10,6 +10,7 @@ import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RecordingCommandRunner;
+import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.time.Duration;
@@ -153,7 +154,7 @@ class IptablesSyncerTest {
         : new CommandRunner.CommandResult(call.command().contains("-C") ? 1 : 0, "", "");
 
     assertThatThrownBy(() -> syncer.sync(render(path("a", 30001, Mode.USERSPACE))))
-        .isInstanceOf(IptablesException.class)
+        .isInstanceOf(RulesException.class)
         .hasMessageContaining("line 7 failed");
     assertThat(metrics.failures).isEqualTo(1);
     assertThat(syncer.fullSyncNeeded()).isTrue();
@@ -195,7 +196,7 @@ class IptablesSyncerTest {
     runner.answer = call -> new CommandRunner.CommandResult(4, "", "Another app is currently holding the xtables lock");
 
     assertThatThrownBy(syncer::canaryIntact)
-        .isInstanceOf(IptablesException.class)
+        .isInstanceOf(RulesException.class)
         .hasMessageContaining("xtables lock");
   }
 

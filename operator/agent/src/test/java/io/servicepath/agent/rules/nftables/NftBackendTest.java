@@ -8,6 +8,7 @@ import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RecordingCommandRunner;
 import io.servicepath.agent.rules.RulesBackend;
+import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ class NftBackendTest {
     backend.sync(NODE, paths);
     runner.answer = call -> new CommandRunner.CommandResult(1, "", "Error: boom");
     paths.set(1, kernel("b", "10.0.0.2", 0, 3));
-    assertThatThrownBy(() -> backend.sync(NODE, paths)).isInstanceOf(NftException.class);
+    assertThatThrownBy(() -> backend.sync(NODE, paths)).isInstanceOf(RulesException.class);
 
     runner.answer = call -> new CommandRunner.CommandResult(0, "", "");
     runner.clear();

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RecordingCommandRunner;
+import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
 import java.util.ArrayList;
@@ -94,7 +95,7 @@ class NftSyncerTest {
     runner.answer = call -> new CommandRunner.CommandResult(1, "", "Error: No such file or directory");
 
     assertThatThrownBy(() -> syncer.sync(render(kernel("a", "10.0.0.1", 0, 3))))
-        .isInstanceOf(NftException.class).hasMessageContaining("No such file");
+        .isInstanceOf(RulesException.class).hasMessageContaining("No such file");
 
     runner.answer = call -> new CommandRunner.CommandResult(0, "", "");
     runner.clear();
