@@ -8,11 +8,23 @@ import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** A golden-file input: node IP and flat path ports, read from YAML or JSON. */
+/**
+ * A golden-file input: node IP and flat path ports, read from YAML or JSON. The layout is {@code
+ * src/test/resources/golden/in/<case>.yaml|json} (each input once) and {@code
+ * golden/<backend>/<case>.<ext>} (what each backend renders from it: {@code iptables/*.rules},
+ * {@code nftables/*.nft}).
+ */
 public record GoldenInput(String nodeIP, List<Port> ports) {
+
+  /** The golden files' root, relative to the agent module (Maven runs tests there). */
+  public static final Path ROOT = Path.of("src/test/resources/golden");
+  /** The inputs both backends render. */
+  public static final Path INPUTS = ROOT.resolve("in");
 
   /** One path port as written in the input files. */
   record Port(
@@ -37,6 +49,23 @@ public record GoldenInput(String nodeIP, List<Port> ports) {
           PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT, orEmpty(endpoints));
       return new PortBinding(plan, proxyPort);
     }
+  }
+
+  /** The inputs' file names ({@code clusterip.yaml}, ...), sorted. */
+  public static Stream<String> names() throws IOException {
+    try (Stream<Path> files = Files.list(INPUTS)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList().stream();
+    }
+  }
+
+  /** Reads the input {@code name} ({@code clusterip.yaml}) from {@link #INPUTS}. */
+  public static GoldenInput read(String name) throws IOException {
+    return read(INPUTS.resolve(name));
+  }
+
+  /** Where {@code backend}'s golden output for input {@code name} is: {@code golden/<backend>/<case><extension>}. */
+  public static Path output(String backend, String name, String extension) {
+    return ROOT.resolve(backend).resolve(name.substring(0, name.lastIndexOf('.')) + extension);
   }
 
   public static GoldenInput read(Path file) throws IOException {

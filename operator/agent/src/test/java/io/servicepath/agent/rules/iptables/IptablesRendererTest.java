@@ -25,25 +25,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Golden-file tests of {@link IptablesRenderer}; {@code -Dgolden.update=true} rewrites the outputs. */
 class IptablesRendererTest {
 
-  private static final Path GOLDEN = Path.of("src/test/resources/golden/rules");
-
   static Stream<String> cases() throws IOException {
-    try (Stream<Path> files = Files.list(GOLDEN)) {
-      return files.map(p -> p.getFileName().toString())
-          .filter(n -> n.startsWith("in-"))
-          .sorted()
-          .toList()
-          .stream();
-    }
+    return GoldenInput.names();
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   @DisplayName("Rendering each input gives its golden rules")
   void rendersGolden(String input) throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve(input));
+    GoldenInput in = GoldenInput.read(input);
     String actual = IptablesRenderer.render(in.nodeIP(), in.bindings()).toText();
-    Path expectedFile = GOLDEN.resolve("out-" + input.substring(3, input.lastIndexOf('.')) + ".rules");
+    Path expectedFile = GoldenInput.output("iptables", input, ".rules");
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(expectedFile, actual);
       return;
@@ -67,7 +59,7 @@ class IptablesRendererTest {
   @Test
   @DisplayName("When the input order changes, then the rules are the same")
   void deterministic() throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-dispatch-tree.json"));
+    GoldenInput in = GoldenInput.read("dispatch-tree.json");
     List<PortBinding> reversed = new ArrayList<>(in.bindings());
     java.util.Collections.reverse(reversed);
     assertThat(IptablesRenderer.render(in.nodeIP(), reversed).toText())
@@ -78,7 +70,7 @@ class IptablesRendererTest {
   @DisplayName("Every rule carries a comment and every chain name fits iptables' 28 characters")
   void commentsAndNames() throws IOException {
     for (String input : cases().toList()) {
-      GoldenInput in = GoldenInput.read(GOLDEN.resolve(input));
+      GoldenInput in = GoldenInput.read(input);
       DesiredRules rules = IptablesRenderer.render(in.nodeIP(), in.bindings());
       rules.chains().forEach(chain -> {
         assertThat(chain.name()).hasSizeLessThanOrEqualTo(28).startsWith("SP-");
@@ -90,7 +82,7 @@ class IptablesRendererTest {
   @Test
   @DisplayName("Every jump targets a chain that is rendered")
   void jumpsResolve() throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-source-ranges.yaml"));
+    GoldenInput in = GoldenInput.read("source-ranges.yaml");
     DesiredRules rules = IptablesRenderer.render(in.nodeIP(), in.bindings());
     Set<String> names = new HashSet<>();
     rules.chains().forEach(c -> names.add(c.table() + "/" + c.name()));
@@ -106,7 +98,7 @@ class IptablesRendererTest {
   @Test
   @DisplayName("New TCP connections that no REDIRECT or DNAT brought are dropped at the proxy ports, from INPUT only")
   void proxyPortsGuarded() throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-source-ranges.yaml"));
+    GoldenInput in = GoldenInput.read("source-ranges.yaml");
     DesiredRules rules = IptablesRenderer.render(in.nodeIP(), in.bindings());
 
     List<JumpRule> guardJumps = rules.jumps().stream()
@@ -127,7 +119,7 @@ class IptablesRendererTest {
   @Test
   @DisplayName("A proxy port is guarded when its path has no ready endpoints or lost its addresses, and once when paths share it")
   void everyProxyPortGuardedOnce() throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-no-endpoints.yaml"));
+    GoldenInput in = GoldenInput.read("no-endpoints.yaml");
     List<PortBinding> bindings = new ArrayList<>(in.bindings());
     PortBinding first = bindings.stream().filter(b -> b.proxyPort() > 0).findFirst().orElseThrow();
     // Another path with the same addresses (it loses them to the first by name) and a port of its own.
@@ -148,7 +140,7 @@ class IptablesRendererTest {
   @Test
   @DisplayName("A Userspace path without a proxy port is refused")
   void userspaceNeedsProxyPort() throws IOException {
-    GoldenInput in = GoldenInput.read(GOLDEN.resolve("in-clusterip.yaml"));
+    GoldenInput in = GoldenInput.read("clusterip.yaml");
     PortBinding binding = new PortBinding(in.bindings().get(0).plan(), 0);
     assertThatThrownBy(() -> IptablesRenderer.render("10.240.0.4", List.of(binding)))
         .isInstanceOf(IllegalArgumentException.class)

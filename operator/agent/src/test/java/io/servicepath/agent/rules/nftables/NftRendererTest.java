@@ -26,27 +26,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Golden-file tests of {@link NftRenderer} on the iptables renderer's inputs; {@code
+ * Golden-file tests of {@link NftRenderer} on the inputs both backends share; {@code
  * -Dgolden.update=true} rewrites the outputs.
  */
 class NftRendererTest {
 
-  private static final Path INPUTS = Path.of("src/test/resources/golden/rules");
-  private static final Path OUTPUTS = Path.of("src/test/resources/golden/nft");
-
   static Stream<String> cases() throws IOException {
-    try (Stream<Path> files = Files.list(INPUTS)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("in-")).sorted().toList().stream();
-    }
+    return GoldenInput.names();
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   @DisplayName("Rendering each input gives its golden nft script")
   void rendersGolden(String input) throws IOException {
-    GoldenInput in = GoldenInput.read(INPUTS.resolve(input));
+    GoldenInput in = GoldenInput.read(input);
     String actual = NftRenderer.render(in.nodeIP(), in.bindings()).toText();
-    Path expectedFile = OUTPUTS.resolve("out-" + input.substring(3, input.lastIndexOf('.')) + ".nft");
+    Path expectedFile = GoldenInput.output("nftables", input, ".nft");
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(expectedFile, actual);
       return;
@@ -63,7 +58,7 @@ class NftRendererTest {
   @Test
   @DisplayName("When the input order changes, then the script is the same")
   void deterministic() throws IOException {
-    GoldenInput in = GoldenInput.read(INPUTS.resolve("in-dispatch-tree.json"));
+    GoldenInput in = GoldenInput.read("dispatch-tree.json");
     List<PortBinding> reversed = new ArrayList<>(in.bindings());
     Collections.reverse(reversed);
     assertThat(NftRenderer.render(in.nodeIP(), reversed).toText())
@@ -73,7 +68,7 @@ class NftRendererTest {
   @Test
   @DisplayName("Every verdict goes to a rendered chain, and the number of chains does not grow with paths")
   void verdictsResolveAndChainsStayFew() throws IOException {
-    GoldenInput in = GoldenInput.read(INPUTS.resolve("in-dispatch-tree.json"));
+    GoldenInput in = GoldenInput.read("dispatch-tree.json");
     NftRuleset ruleset = NftRenderer.render(in.nodeIP(), in.bindings());
     Set<String> chains = ruleset.chains().stream().map(NftChain::name).collect(Collectors.toSet());
     ruleset.sets().forEach(s -> s.elements().values().stream()
@@ -115,7 +110,7 @@ class NftRendererTest {
   @Test
   @DisplayName("Every Userspace proxy port is in the guard's set once, also without endpoints or addresses; the guard drops new connections without DNAT on input")
   void proxyPortsGuarded() throws IOException {
-    GoldenInput in = GoldenInput.read(INPUTS.resolve("in-no-endpoints.yaml"));
+    GoldenInput in = GoldenInput.read("no-endpoints.yaml");
     List<PortBinding> bindings = new ArrayList<>(in.bindings());
     PortBinding first = bindings.stream().filter(b -> b.proxyPort() > 0).findFirst().orElseThrow();
     // Another path with the same addresses (it loses them to the first by name) and a port of its own.
@@ -137,7 +132,7 @@ class NftRendererTest {
   @Test
   @DisplayName("A Userspace path without a proxy port is refused")
   void userspaceNeedsProxyPort() throws IOException {
-    GoldenInput in = GoldenInput.read(INPUTS.resolve("in-clusterip.yaml"));
+    GoldenInput in = GoldenInput.read("clusterip.yaml");
     PortBinding binding = new PortBinding(in.bindings().get(0).plan(), 0);
     assertThatThrownBy(() -> NftRenderer.render("10.240.0.4", List.of(binding)))
         .isInstanceOf(IllegalArgumentException.class)
