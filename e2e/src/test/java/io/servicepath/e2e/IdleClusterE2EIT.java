@@ -19,20 +19,23 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * An idle cluster is idle: with paths Ready and nothing changing, nobody rewrites a ServicePath, a
  * ServicePathNode or a slice; the agents' only writes are their Lease renewals, counted here per
- * node per minute. The wait is {@code servicepath.e2e.idleMinutes} (5 by default), watched
- * through the API server, so every write in it is seen.
+ * node per minute. The wait is {@code servicepath.e2e.idleMinutes} (5 by default, at most 12 within
+ * the test's timeout), watched through the API server, so every write in it is seen.
  */
 class IdleClusterE2EIT extends LocalClusterScenarios {
 
   private static final Duration IDLE = Duration.ofMinutes(Long.getLong("servicepath.e2e.idleMinutes", 5));
 
   @Test
+  @Timeout(value = 15, unit = TimeUnit.MINUTES) // the 5 idle minutes (or idleMinutes) and setting up, not the suite's 3
   void nothingButLeaseRenewalsWhileNothingChanges() throws Exception {
     addPod("idle-1", "app=idle", "sp-node-1");
     addPod("idle-2", "app=idle", "sp-node-2");
