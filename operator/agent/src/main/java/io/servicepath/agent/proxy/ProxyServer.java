@@ -164,11 +164,14 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Closes the proxy port and drops the path's metrics from the scrape; open connections drain on their own. */
   public synchronized void close(PortKey key) {
-    Open closing = open.remove(key);
+    Open closing = open.get(key);
     if (closing == null) {
       return;
     }
     closing.servers.forEach(server -> server.close().awaitUninterruptibly());
+    // Only once every listening socket is closed: whoever sees the listener gone may take the
+    // port for closed (AgentIT connected in between and reached a socket still listening).
+    open.remove(key);
     metrics.remove(closing.path.metrics);
     closing.path.close();
     LOG.info("{}: proxy port {} closed, {} connections left to drain",
