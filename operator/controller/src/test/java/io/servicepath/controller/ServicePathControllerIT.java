@@ -121,6 +121,17 @@ class ServicePathControllerIT {
         name + " " + type + "=" + status);
   }
 
+  /** Node sp-node-1, a ready pod on it and the article's path, once the path's status lists the pod. */
+  static ServicePath cloudNginxOnOneNode() {
+    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
+        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
+    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
+    client.resource(Paths.cloudNginx()).create();
+    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
+        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    return path;
+  }
+
   static void reportAsAgent(String node, String nodeIP, ServicePath path, Health health) {
     reportAsAgent(node, nodeIP, path, health, List.of());
   }
@@ -197,12 +208,7 @@ class ServicePathControllerIT {
   @DisplayName("When an agent's Lease runs out, then its node no longer counts as programmed (AgentNotLive), and counts again once the agent renews")
   void agentLeaseRunsOut() throws Exception {
     startController(false);
-    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
-        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
-    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
-    client.resource(Paths.cloudNginx()).create();
-    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
-        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    ServicePath path = cloudNginxOnOneNode();
     reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
     awaitCondition("cloud-nginx", Conditions.READY, "True");
     String version = get("cloud-nginx").getMetadata().getResourceVersion();
@@ -303,12 +309,7 @@ class ServicePathControllerIT {
   @DisplayName("When an agent reports a port refused whole, then the path is not Ready with RefusedByNode naming node, port and why; when the refusal goes, Ready again")
   void refusalInReportReachesStatus() throws Exception {
     startController(false);
-    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
-        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
-    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
-    client.resource(Paths.cloudNginx()).create();
-    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
-        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    ServicePath path = cloudNginxOnOneNode();
     reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy, List.of(new PortRefusal("http", false,
         "nftables rejected the rules for this port; the agent's log on this node has the error")));
 
@@ -327,12 +328,7 @@ class ServicePathControllerIT {
   @DisplayName("When an agent's report is deleted, then its paths are no longer Programmed, and are again once it is written back unchanged")
   void deletedReportIsFollowed() throws Exception {
     startController(false);
-    client.nodes().resource(new io.fabric8.kubernetes.api.model.NodeBuilder()
-        .withNewMetadata().withName("sp-node-1").endMetadata().build()).create();
-    createPod("nginx-a", "10.244.1.5", "sp-node-1", true);
-    client.resource(Paths.cloudNginx()).create();
-    ServicePath path = Eventually.await(WAIT, () -> get("cloud-nginx"),
-        p -> p.getStatus() != null && p.getStatus().getEndpoints().size() == 1, "endpoint");
+    ServicePath path = cloudNginxOnOneNode();
     reportAsAgent("sp-node-1", "10.240.0.4", path, Health.Healthy);
     awaitCondition("cloud-nginx", Conditions.READY, "True");
 

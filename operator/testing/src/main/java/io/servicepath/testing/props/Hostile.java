@@ -16,7 +16,7 @@ import org.quicktheories.generators.Generate;
  * their length limits, odd ports and strings. Values that lie inside a range come from a few
  * addresses more often than from the rest, so that generated paths collide.
  *
- * <p>No address of 192.0.2.0/24 (the root namespace's own network in this project's tests).
+ * <p>No address of the root namespace's own network (see the brief): LB IPs are 203.0.113.0/24.
  */
 public final class Hostile {
 
