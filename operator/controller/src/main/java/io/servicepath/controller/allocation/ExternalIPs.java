@@ -1,5 +1,7 @@
 package io.servicepath.controller.allocation;
 
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import io.servicepath.api.v1alpha1.Protocol;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import java.util.ArrayList;
@@ -20,20 +22,17 @@ import java.util.Set;
  */
 final class ExternalIPs {
 
-  /** An IPv4 CIDR of any prefix, network and broadcast addresses included. */
-  record Cidr(String text, long network, long mask) {
+  /**
+   * An IPv4 CIDR of any prefix ({@code a.b.c.d} alone is a /32), network and broadcast addresses
+   * included, with the text it was configured as.
+   */
+  record Cidr(String text, Ipv4Cidr cidr) {
     static Cidr parse(String cidr) {
-      String[] parts = cidr.trim().split("/");
-      int prefix = parts.length == 2 ? Integer.parseInt(parts[1]) : 32;
-      if (prefix < 0 || prefix > 32) {
-        throw new IllegalArgumentException("not an IPv4 CIDR: " + cidr);
-      }
-      long mask = prefix == 0 ? 0 : (0xffffffffL << (32 - prefix)) & 0xffffffffL;
-      return new Cidr(cidr.trim(), (Ipv4Range.toInt(parts[0]) & 0xffffffffL) & mask, mask);
+      return new Cidr(cidr.trim(), Ipv4Cidr.parse(cidr.trim()));
     }
 
-    boolean contains(String ip) {
-      return ((Ipv4Range.toInt(ip) & 0xffffffffL) & mask) == network;
+    boolean contains(Ipv4Address ip) {
+      return cidr.contains(ip);
     }
   }
 
@@ -58,24 +57,19 @@ final class ExternalIPs {
 
   /** Why {@code ip} may not be an external IP at all, or empty when it may. */
   Optional<AllocationFailure> refusal(String ip, Set<String> nodeIPs) {
-    boolean ipv4;
-    try {
-      Ipv4Range.toInt(ip);
-      ipv4 = true;
-    } catch (IllegalArgumentException e) {
-      ipv4 = false;
-    }
-    if (!ipv4) {
+    Optional<Ipv4Address> parsed = Ipv4Address.tryParse(ip);
+    if (parsed.isEmpty()) {
       return Optional.of(notAllowed("spec.externalIPs " + ip + " is not an IPv4 address"));
     }
-    if (reserved.stream().anyMatch(c -> c.contains(ip))) {
+    Ipv4Address address = parsed.get();
+    if (reserved.stream().anyMatch(c -> c.contains(address))) {
       return Optional.of(notAllowed("spec.externalIPs " + ip
           + " is inside the cluster IP range or the load balancer pool: those addresses are allocated, not chosen"));
     }
     if (nodeIPs.contains(ip)) {
       return Optional.of(notAllowed("spec.externalIPs " + ip + " is a node's address"));
     }
-    if (allowed.stream().noneMatch(c -> c.contains(ip))) {
+    if (allowed.stream().noneMatch(c -> c.contains(address))) {
       return Optional.of(notAllowed("spec.externalIPs " + ip + (allowed.isEmpty()
           ? " is not allowed: the cluster operator allows no external IPs (controller option --external-ip-cidrs)"
           : " is outside the CIDRs the cluster operator allows (" + String.join(", ", allowedCidrs()) + ")")));

@@ -1,5 +1,6 @@
 package io.servicepath.controller.allocation;
 
+import io.servicepath.api.net.Ipv4Address;
 import java.util.Optional;
 
 /** Addresses of one CIDR handed out to owners, each at most once. */
@@ -18,7 +19,7 @@ final class IpPool {
   }
 
   boolean contains(String ip) {
-    return isIpv4(ip) && range.offsetOf(ip) >= 0;
+    return Ipv4Address.tryParse(ip).map(a -> range.offsetOf(a) >= 0).orElse(false);
   }
 
   Optional<String> ownerOf(String ip) {
@@ -49,14 +50,5 @@ final class IpPool {
 
   int size() {
     return offsets.size();
-  }
-
-  private static boolean isIpv4(String ip) {
-    try {
-      Ipv4Range.toInt(ip);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }

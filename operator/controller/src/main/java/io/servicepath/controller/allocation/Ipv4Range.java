@@ -1,69 +1,56 @@
 package io.servicepath.controller.allocation;
 
-/** An IPv4 CIDR whose host addresses (network and broadcast excluded) can be allocated. */
-record Ipv4Range(String cidr, int network, int prefix) {
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
+
+/**
+ * An IPv4 CIDR of prefix /8 to /30 whose host addresses (network and broadcast excluded) can be
+ * allocated, as offsets from the first host.
+ *
+ * <p>Addresses are read with {@link Ipv4Address#parse}, which takes one spelling only (ASCII
+ * digits, no sign, no leading zero): the allocator keys what it holds by that text, and agents
+ * read other spellings as the same address (non-ASCII digits) or another one (leading zeros,
+ * octal to nft).
+ *
+ * @param cidr the CIDR as configured (the text the pool reports)
+ * @param range the network it spells, host bits cleared
+ */
+record Ipv4Range(String cidr, Ipv4Cidr range) {
 
   static Ipv4Range parse(String cidr) {
-    String[] parts = cidr.split("/");
-    if (parts.length != 2) {
+    if (cidr.indexOf('/') < 0) {
       throw new IllegalArgumentException("not a CIDR: " + cidr);
     }
-    int prefix = Integer.parseInt(parts[1]);
-    if (prefix < 8 || prefix > 30) {
+    Ipv4Cidr range = Ipv4Cidr.parse(cidr);
+    if (range.prefix() < 8 || range.prefix() > 30) {
       throw new IllegalArgumentException("CIDR " + cidr + " must have a prefix of /8 to /30");
     }
-    int mask = -1 << (32 - prefix);
-    return new Ipv4Range(cidr, toInt(parts[0]) & mask, prefix);
+    return new Ipv4Range(cidr, range);
   }
 
   int firstHost() {
-    return network + 1;
+    return range.network().bits() + 1;
   }
 
   int lastHost() {
-    return network + (1 << (32 - prefix)) - 2;
+    return range.last().bits() - 1;
   }
 
   /** The host address as an offset from the first host, or -1 when outside the range. */
   int offsetOf(String ip) {
-    long offset = (toInt(ip) & 0xffffffffL) - (firstHost() & 0xffffffffL);
+    return offsetOf(Ipv4Address.parse(ip));
+  }
+
+  int offsetOf(Ipv4Address ip) {
+    long offset = ip.unsigned() - (firstHost() & 0xffffffffL);
     return offset >= 0 && offset <= lastHost() - firstHost() ? (int) offset : -1;
   }
 
   String addressAt(int offset) {
-    return toString(firstHost() + offset);
+    return new Ipv4Address(firstHost() + offset).toString();
   }
 
   int hosts() {
     return lastHost() - firstHost() + 1;
-  }
-
-  /**
-   * The address of four decimal octets in their one spelling (ASCII digits, no sign, no leading
-   * zero): the allocator keys what it holds by that text, and agents read other spellings as the
-   * same address (non-ASCII digits) or another one (leading zeros, octal to nft).
-   */
-  static int toInt(String ip) {
-    String[] octets = ip.split("\\.", -1);
-    if (octets.length != 4) {
-      throw new IllegalArgumentException("not an IPv4 address: " + ip);
-    }
-    int value = 0;
-    for (String octet : octets) {
-      if (octet.isEmpty() || octet.length() > 3 || (octet.length() > 1 && octet.charAt(0) == '0')
-          || !octet.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        throw new IllegalArgumentException("not an IPv4 address: " + ip);
-      }
-      int o = Integer.parseInt(octet);
-      if (o > 255) {
-        throw new IllegalArgumentException("not an IPv4 address: " + ip);
-      }
-      value = value << 8 | o;
-    }
-    return value;
-  }
-
-  static String toString(int ip) {
-    return (ip >>> 24) + "." + (ip >>> 16 & 0xff) + "." + (ip >>> 8 & 0xff) + "." + (ip & 0xff);
   }
 }
