@@ -3,6 +3,8 @@ package io.servicepath.agent;
 import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -191,7 +193,7 @@ public record AgentConfig(
       if (cidr.isEmpty()) {
         continue;
       }
-      if (io.servicepath.agent.rules.Ipv4.normalizeCidr(cidr).isEmpty()) {
+      if (Ipv4Cidr.tryParse(cidr).isEmpty()) {
         throw new IllegalArgumentException("--" + flag + " must be IPv4 CIDRs separated by commas (or none), got " + cidr);
       }
       cidrs.add(cidr);
@@ -301,19 +303,11 @@ public record AgentConfig(
   }
 
   /**
-   * Four decimal numbers 0-255 without leading zeros: the rules name the node as written, and nft
-   * reads 010 as octal (8) where iptables refuses it.
+   * Four decimal numbers 0-255 without leading zeros ({@link Ipv4Address#parse}): the rules name
+   * the node as written, and nft reads 010 as octal (8) where iptables refuses it.
    */
   private static boolean isIpv4(String text) {
-    if (!text.matches("(0|[1-9]\\d{0,2})(\\.(0|[1-9]\\d{0,2})){3}")) {
-      return false;
-    }
-    for (String octet : text.split("\\.")) {
-      if (Integer.parseInt(octet) > 255) {
-        return false;
-      }
-    }
-    return true;
+    return Ipv4Address.tryParse(text).isPresent();
   }
 
   private static InetAddress address(String flag, String value) {

@@ -104,7 +104,7 @@ public final class HealthProber implements AutoCloseable {
 
     Probe(Endpoint endpoint, HealthCheck check) {
       this.address = endpoint.address();
-      this.socketAddress = new InetSocketAddress(endpoint.ip(), endpoint.port());
+      this.socketAddress = new InetSocketAddress(endpoint.ip().toString(), endpoint.port());
       this.check = check;
     }
 

@@ -17,6 +17,11 @@ public record Refusal(PortKey key, long generation, boolean whole, Why why, List
 
   /** Which check refused; the {@code reason} tag of {@code servicepath_agent_plan_refusals_total}. */
   public enum Why {
+    /**
+     * What the status (or spec) holds cannot be planned: an address not in its one IPv4 spelling,
+     * a source range that is not an IPv4 CIDR, a port outside 1-65535 (PlanMapper).
+     */
+    MALFORMED("malformed"),
     /** Outside the ranges the agent is configured with (PlanGuard). */
     OUTSIDE_RANGES("outside_ranges"),
     /** An address and port another path port claims too (AddressClaims). */

@@ -10,7 +10,7 @@ import java.net.UnknownHostException;
 record DialTarget(Endpoint endpoint, String address, InetSocketAddress socketAddress) {
 
   static DialTarget of(Endpoint endpoint) {
-    return new DialTarget(endpoint, endpoint.address(), socketAddress(endpoint.ip(), endpoint.port()));
+    return new DialTarget(endpoint, endpoint.address(), socketAddress(endpoint.ip().toString(), endpoint.port()));
   }
 
   /**

@@ -113,7 +113,7 @@ public final class NodeStatusBuilder {
     }
     String sortKey = endpoint.ip() + "/" + String.format("%05d", endpoint.port());
     out.put(sortKey, new ObservedEndpoint(
-        endpoint.ip(), endpoint.port(),
+        endpoint.ip().toString(), endpoint.port(),
         state.healthy() ? Health.Healthy : Health.Unhealthy,
         state.healthy() ? null : state.lastError()));
   }

@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.servicepath.agent.rules.Ipv4;
+import io.servicepath.api.net.Ipv4Address;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -84,7 +84,7 @@ public final class SliceEndpoints {
           }
         });
     return byAddress.values().stream()
-        .sorted(Comparator.comparingLong((SliceEndpoint e) -> Ipv4.parse(e.ip()).orElseThrow())
+        .sorted(Comparator.comparing((SliceEndpoint e) -> Ipv4Address.parse(e.ip()))
             .thenComparingInt(SliceEndpoint::port))
         .toList();
   }
@@ -118,7 +118,7 @@ public final class SliceEndpoints {
     }
     String ip = endpoint.getAddresses().get(0);
     // one spelling only: nft reads 010.0.0.1 as octal, and two spellings would be two endpoints
-    if (ip == null || Ipv4.parse(ip).map(Ipv4::format).filter(ip::equals).isEmpty()) {
+    if (Ipv4Address.tryParse(ip).isEmpty()) {
       return null;
     }
     EndpointConditions c = endpoint.getConditions();

@@ -2,14 +2,13 @@ package io.servicepath.agent.sync;
 
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.Refusal;
-import io.servicepath.agent.rules.Ipv4;
+import io.servicepath.agent.plan.Protocol;
+import io.servicepath.api.net.Ipv4Address;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -82,34 +81,22 @@ final class AddressClaims {
 
   /**
    * Every address a plan makes the node answer for, as a long: kind (2 bits), IPv4 address (32),
-   * port (16), protocol (8). Addresses that are not IPv4 are never rendered, so they claim nothing.
+   * port (16), protocol (8).
    */
   private static void forEachClaim(PortPlan plan, ClaimSink sink) {
-    int proto = protocolNumber(plan.protocol());
-    String protoName = plan.protocol() == null ? "TCP" : plan.protocol().toUpperCase(Locale.ROOT);
-    address(plan.clusterIP(), plan.port(), proto, protoName, "cluster IP", sink);
-    plan.loadBalancerIPs().forEach(ip -> address(ip, plan.port(), proto, protoName, "load balancer IP", sink));
-    plan.externalIPs().forEach(ip -> address(ip, plan.port(), proto, protoName, "external IP", sink));
+    Protocol protocol = plan.protocol();
+    address(plan.clusterIP(), plan.port(), protocol, "cluster IP", sink);
+    plan.loadBalancerIPs().forEach(ip -> address(ip, plan.port(), protocol, "load balancer IP", sink));
+    plan.externalIPs().forEach(ip -> address(ip, plan.port(), protocol, "external IP", sink));
     if (plan.nodePort() > 0) {
-      sink.claim((1L << 62) | ((long) (plan.nodePort() & 0xffff) << 8) | proto,
-          "node port " + plan.nodePort() + "/" + protoName);
+      sink.claim((1L << 62) | ((long) (plan.nodePort() & 0xffff) << 8) | protocol.number(),
+          "node port " + plan.nodePort() + "/" + protocol);
     }
   }
 
-  private static void address(String ip, int port, int proto, String protoName, String what, ClaimSink sink) {
-    Optional<Long> address = Ipv4.parse(ip);
-    if (address.isPresent()) {
-      // Cluster, LB and external IPs share one kind: an LB IP equal to another path's cluster IP clashes too.
-      sink.claim((address.get() << 24) | ((long) (port & 0xffff) << 8) | proto,
-          what + " " + ip + ":" + port + "/" + protoName);
-    }
-  }
-
-  private static int protocolNumber(String protocol) {
-    return protocol == null ? 6 : switch (protocol.toUpperCase(Locale.ROOT)) {
-      case "UDP" -> 17;
-      case "SCTP" -> 132;
-      default -> 6;
-    };
+  private static void address(Ipv4Address ip, int port, Protocol protocol, String what, ClaimSink sink) {
+    // Cluster, LB and external IPs share one kind: an LB IP equal to another path's cluster IP clashes too.
+    sink.claim((ip.unsigned() << 24) | ((long) (port & 0xffff) << 8) | protocol.number(),
+        what + " " + ip + ":" + port + "/" + protocol);
   }
 }

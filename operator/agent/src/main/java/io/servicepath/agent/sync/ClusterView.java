@@ -108,7 +108,7 @@ public final class ClusterView implements AutoCloseable {
 
     @Override
     public void onUpdate(ServicePath before, ServicePath after) {
-      if (!PlanMapper.plans(before).equals(PlanMapper.plans(after))) {
+      if (!PlanMapper.map(before).equals(PlanMapper.map(after))) {
         changed.run();
       }
     }

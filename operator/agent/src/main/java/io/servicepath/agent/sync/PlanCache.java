@@ -50,7 +50,7 @@ final class PlanCache {
   private final PlanGuard guard;
   private final java.util.function.Consumer<Refusal> refused;
 
-  /** Maps every plan through {@link PlanGuard#OPEN}: nothing refused. */
+  /** Maps every plan through {@link PlanGuard#OPEN}: nothing refused but what cannot be planned at all. */
   PlanCache() {
     this(PlanGuard.OPEN, refusal -> {});
   }
@@ -85,7 +85,12 @@ final class PlanCache {
       Mapped old = inNamespace.get(name);
       if (old == null || version == null || !version.equals(old.version)) {
         List<Refusal> refused = new ArrayList<>();
-        List<PortPlan> mapped = sortedByKey(guarded(PlanMapper.plans(path), refused));
+        PlanMapper.Mapped fromApi = PlanMapper.map(path);
+        fromApi.refusals().forEach(refusal -> {
+          refused.add(refusal);
+          this.refused.accept(refusal);
+        });
+        List<PortPlan> mapped = sortedByKey(guarded(fromApi.plans(), refused));
         boolean same = old != null && old.plans.equals(mapped) && old.refusals.equals(refused);
         Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version,
             same ? old.plans : mapped, same ? old.refusals : List.copyOf(refused));

@@ -4,6 +4,10 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
+import io.servicepath.agent.plan.Refusal;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import io.servicepath.api.v1alpha1.ClientIPConfig;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.HealthCheck;
@@ -20,9 +24,41 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
-/** Pure mapping from a ServicePath (spec and the controller's status) to one {@link PortPlan} per port. */
+/**
+ * Pure mapping from a ServicePath (spec and the controller's status) to one {@link PortPlan} per
+ * port: the one place where text from the API becomes the agent's validated model.
+ *
+ * <p>A status may have been written by anyone who may write {@code servicepaths/status}, so
+ * nothing in it is trusted to be well formed. What cannot be planned is left out and named in a
+ * {@link Refusal} ({@link Refusal.Why#MALFORMED}), never read loosely: an address that is not
+ * one IPv4 address in its one spelling (four decimal numbers 0-255 without leading zeros, see
+ * {@link Ipv4Address}) is not read as the address it resembles ({@code 010.0.0.1} is 8.0.0.1 to
+ * nft).
+ *
+ * <ul>
+ *   <li>such a cluster IP, a port or node port outside 1-65535, or a load balancer source range
+ *       that is not an IPv4 CIDR refuses the port whole (without a range it asked for, the
+ *       load balancer would be open to every client);
+ *   <li>such a load balancer IP, external IP or endpoint address, or an endpoint port above
+ *       65535, is left out alone;
+ *   <li>missing values are not refusals: no cluster IP yet means no plans, a load balancer
+ *       ingress without an IP and an endpoint without a port for this port are skipped.
+ * </ul>
+ */
 public final class PlanMapper {
+
+  /** What one path mapped to: its plans, and what was refused of them (in port order). */
+  public record Mapped(List<PortPlan> plans, List<Refusal> refusals) {
+    public Mapped {
+      plans = List.copyOf(plans);
+      refusals = List.copyOf(refusals);
+    }
+  }
+
+  /** The words after an address that is not one IPv4 address in its one spelling. */
+  static final String NOT_IPV4 = "is not an IPv4 address written as four decimal numbers 0-255 without leading zeros";
 
   private PlanMapper() {}
 
@@ -34,35 +70,75 @@ public final class PlanMapper {
     return plans;
   }
 
-  /** One plan per spec port; none while the controller has not allocated a cluster IP. */
+  /** One plan per spec port that can be planned; none while the controller has not allocated a cluster IP. */
   public static List<PortPlan> plans(ServicePath path) {
+    return map(path).plans();
+  }
+
+  /** One plan per spec port that can be planned, and the refusals of what could not. */
+  public static Mapped map(ServicePath path) {
     ServicePathSpec spec = path.getSpec();
     ServicePathStatus status = path.getStatus();
-    if (spec == null || status == null || status.getClusterIP() == null || status.getClusterIP().isBlank()) {
-      return List.of();
+    if (spec == null || spec.getPorts() == null || status == null || status.getClusterIP() == null
+        || status.getClusterIP().isBlank()) {
+      return new Mapped(List.of(), List.of());
     }
     String namespace = path.getMetadata().getNamespace();
     String name = path.getMetadata().getName();
     long generation = generation(path);
-    List<String> lbIPs = loadBalancerIPs(status.getLoadBalancer());
+    // Refusals of the path's addresses, the same for each of its ports.
+    List<String> whole = new ArrayList<>();
+    List<String> partly = new ArrayList<>();
+    Optional<Ipv4Address> clusterIP = Ipv4Address.tryParse(status.getClusterIP());
+    if (clusterIP.isEmpty()) {
+      whole.add("cluster IP " + status.getClusterIP() + " " + NOT_IPV4);
+    }
+    List<Ipv4Cidr> sourceRanges = new ArrayList<>();
+    for (String range : nonNull(spec.getLoadBalancerSourceRanges())) {
+      Optional<Ipv4Cidr> cidr = Ipv4Cidr.tryParse(range);
+      cidr.ifPresent(sourceRanges::add);
+      if (cidr.isEmpty()) {
+        whole.add("load balancer source range " + range + " is not an IPv4 CIDR: the port is not programmed"
+            + " rather than opened to more clients than it allows");
+      }
+    }
+    List<Ipv4Address> lbIPs = addresses(loadBalancerIPs(status.getLoadBalancer()), "load balancer IP", partly);
     // Those the controller granted (status), never what the spec asks for: a tenant's spec may name
     // another tenant's address.
-    List<String> externalIPs = copy(status.getExternalIPs());
-    List<String> sourceRanges = copy(spec.getLoadBalancerSourceRanges());
+    List<Ipv4Address> externalIPs = addresses(nonNull(status.getExternalIPs()), "external IP", partly);
     Mode mode = spec.getMode() == io.servicepath.api.v1alpha1.Mode.Kernel ? Mode.KERNEL : Mode.USERSPACE;
     Duration affinity = affinityTimeout(spec);
     PortPlan.Retry retry = retry(spec.getRetry());
     PortPlan.HealthCheck check = healthCheck(spec.getHealthCheck());
     List<PortPlan> plans = new ArrayList<>();
+    List<Refusal> refusals = new ArrayList<>();
     for (ServicePathPort port : spec.getPorts()) {
       String portName = port.nameOrNumber();
+      PortKey key = new PortKey(namespace, name, portName);
+      List<String> refusedWhole = new ArrayList<>(whole);
+      if (port.getPort() < 1 || port.getPort() > 65535) {
+        refusedWhole.add("port " + port.getPort() + " is not 1-65535");
+      }
+      int nodePort = nodePort(status, portName);
+      if (nodePort < 0 || nodePort > 65535) {
+        refusedWhole.add("node port " + nodePort + " is not 1-65535");
+      }
+      if (!refusedWhole.isEmpty()) {
+        refusals.add(new Refusal(key, generation, true, Refusal.Why.MALFORMED, refusedWhole));
+        continue;
+      }
+      List<String> refusedPart = new ArrayList<>(partly);
+      List<Endpoint> endpoints = endpoints(status.getEndpoints(), portName, refusedPart);
+      if (!refusedPart.isEmpty()) {
+        refusals.add(new Refusal(key, generation, false, Refusal.Why.MALFORMED, refusedPart));
+      }
       plans.add(new PortPlan(
-          new PortKey(namespace, name, portName),
+          key,
           generation,
-          port.getProtocol() == null ? "TCP" : port.getProtocol().name(),
+          Protocol.of(port.getProtocol()),
           port.getPort(),
-          status.getClusterIP(),
-          nodePort(status, portName),
+          clusterIP.orElseThrow(),
+          nodePort,
           lbIPs,
           externalIPs,
           sourceRanges,
@@ -70,9 +146,9 @@ public final class PlanMapper {
           affinity,
           retry,
           check,
-          endpoints(status.getEndpoints(), portName)));
+          endpoints));
     }
-    return plans;
+    return new Mapped(plans, refusals);
   }
 
   /** The generation the controller's plan describes: its status.observedGeneration, else the object's. */
@@ -134,30 +210,58 @@ public final class PlanMapper {
       return List.of();
     }
     return lb.ingress().stream()
+        .filter(Objects::nonNull)
         .map(LoadBalancerStatus.Ingress::ip)
         .filter(ip -> ip != null && !ip.isBlank())
         .toList();
   }
 
-  /** Endpoints with an IP and a target port for {@code portName}; the others cannot carry it. */
-  private static List<Endpoint> endpoints(List<EndpointStatus> statuses, String portName) {
+  /**
+   * Endpoints with an IP and a target port for {@code portName} (the others cannot carry it);
+   * one whose address or port cannot be is left out, with its words in {@code refused}.
+   */
+  private static List<Endpoint> endpoints(List<EndpointStatus> statuses, String portName, List<String> refused) {
     if (statuses == null) {
       return List.of();
     }
     List<Endpoint> endpoints = new ArrayList<>();
     for (EndpointStatus status : statuses) {
-      if (status.ip() == null || status.ip().isBlank() || status.ports() == null) {
+      if (status == null || status.ip() == null || status.ip().isBlank() || status.ports() == null) {
         continue;
       }
-      status.ports().stream()
-          .filter(p -> portName.equals(p.name()) && p.port() > 0)
-          .findFirst()
-          .ifPresent(p -> endpoints.add(new Endpoint(status.pod(), status.ip(), p.port(), status.node(), status.ready())));
+      Optional<Integer> target = status.ports().stream()
+          .filter(p -> p != null && portName.equals(p.name()) && p.port() > 0)
+          .map(EndpointStatus.EndpointPort::port)
+          .findFirst();
+      if (target.isEmpty()) {
+        continue;
+      }
+      Optional<Ipv4Address> ip = Ipv4Address.tryParse(status.ip());
+      if (ip.isEmpty()) {
+        refused.add("endpoint " + status.ip() + ":" + target.get() + " (" + status.pod() + ") " + NOT_IPV4);
+      } else if (target.get() > 65535) {
+        refused.add("endpoint " + status.ip() + ":" + target.get() + " (" + status.pod() + ") has port " + target.get());
+      } else {
+        endpoints.add(new Endpoint(status.pod(), ip.get(), target.get(), status.node(), status.ready()));
+      }
     }
-    return List.copyOf(endpoints);
+    return endpoints;
   }
 
-  private static List<String> copy(List<String> list) {
+  /** The addresses of {@code texts} that are IPv4 addresses; the words for the others in {@code refused}. */
+  private static List<Ipv4Address> addresses(List<String> texts, String what, List<String> refused) {
+    List<Ipv4Address> addresses = new ArrayList<>(texts.size());
+    for (String text : texts) {
+      Optional<Ipv4Address> address = Ipv4Address.tryParse(text);
+      address.ifPresent(addresses::add);
+      if (address.isEmpty()) {
+        refused.add(what + " " + text + " " + NOT_IPV4);
+      }
+    }
+    return addresses;
+  }
+
+  private static List<String> nonNull(List<String> list) {
     return list == null ? List.of() : list.stream().filter(Objects::nonNull).toList();
   }
 }

@@ -384,10 +384,10 @@ public final class SyncLoop implements AutoCloseable {
       out.append(", node port ").append(plan.nodePort());
     }
     if (!plan.loadBalancerIPs().isEmpty()) {
-      out.append(", LB ").append(String.join(",", plan.loadBalancerIPs()));
+      out.append(", LB ").append(plan.loadBalancerIPs().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(",")));
     }
     if (!plan.externalIPs().isEmpty()) {
-      out.append(", external ").append(String.join(",", plan.externalIPs()));
+      out.append(", external ").append(plan.externalIPs().stream().map(Object::toString).collect(java.util.stream.Collectors.joining(",")));
     }
     if (binding.proxyPort() > 0) {
       out.append(" -> proxy port ").append(binding.proxyPort());

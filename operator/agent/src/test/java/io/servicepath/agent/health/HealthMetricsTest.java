@@ -14,6 +14,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -111,7 +112,7 @@ class HealthMetricsTest {
   }
 
   private static PortPlan plan(PortKey key, Endpoint... endpoints) {
-    return new PortPlan(key, 1, "TCP", 80, "10.0.0.10", 0, List.of(), List.of(), List.of(),
+    return TestPlan.of(key, 1, "TCP", 80, "10.0.0.10", 0, List.of(), List.of(), List.of(),
         Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, CHECK, List.of(endpoints));
   }
 }

@@ -305,19 +305,6 @@ class ProxyServerTest {
     assertThat(proxy.listener(KEY)).isEmpty();
   }
 
-  /** An IPv6 endpoint is dialed from an IPv6 socket (IPv4 endpoints: every other test). */
-  @Test
-  void anIpv6EndpointIsReached() throws Exception {
-    TestBackend backend = new TestBackend(InetAddress.getByName("::1"));
-    cleanup.add(backend);
-    ProxyListener listener = proxy.open(
-        plan(List.of(new Endpoint("pod-v6", "::1", backend.port(), "node-a", true))), LOOPBACK, 0);
-
-    try (Socket client = connect(listener.port())) {
-      assertThat(roundTrip(client, "over v6")).isEqualTo("over v6");
-    }
-  }
-
   /**
    * Endpoint sockets are of the endpoint's address family: an IPv4 one cannot bind an IPv6
    * address. A dual-stack IPv6 socket for an IPv4 endpoint costs a setsockopt per connection.

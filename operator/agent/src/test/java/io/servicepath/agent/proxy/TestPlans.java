@@ -4,6 +4,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import io.servicepath.agent.plan.PortPlan.Retry;
 import java.time.Duration;
@@ -24,7 +25,7 @@ final class TestPlans {
   }
 
   static PortPlan plan(PortKey key, Retry retry, Duration affinity, List<Endpoint> endpoints) {
-    return new PortPlan(key, 1, "TCP", 80, "10.0.226.161", 0, List.of(), List.of(), List.of(),
+    return TestPlan.of(key, 1, "TCP", 80, "10.0.226.161", 0, List.of(), List.of(), List.of(),
         Mode.USERSPACE, affinity, retry, HEALTH, endpoints);
   }
 

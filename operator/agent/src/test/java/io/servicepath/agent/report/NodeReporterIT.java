@@ -11,6 +11,7 @@ import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
@@ -65,7 +66,7 @@ class NodeReporterIT {
   }
 
   private static PortBinding binding(String name, long generation) {
-    PortPlan plan = new PortPlan(new PortKey("default", name, "http"), generation, "TCP", 80, "10.0.0.9", 0,
+    PortPlan plan = TestPlan.of(new PortKey("default", name, "http"), generation, "TCP", 80, "10.0.0.9", 0,
         List.of(), List.of(), List.of(), Mode.KERNEL, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
         List.of());
     return new PortBinding(plan, 0);

@@ -7,6 +7,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.plan.Refusal;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.v1alpha1.Health;
@@ -27,7 +28,7 @@ class NodeStatusBuilderTest {
   private static final Endpoint POD_2 = new Endpoint("cloud-nginx-2", "10.244.2.7", 80, "sp-node-2", true);
 
   private static PortPlan plan(String namespace, String name, String port, int nodePort, Mode mode, List<Endpoint> endpoints) {
-    return new PortPlan(new PortKey(namespace, name, port), 3, "TCP", 80, "10.0.226.161", nodePort,
+    return TestPlan.of(new PortKey(namespace, name, port), 3, "TCP", 80, "10.0.226.161", nodePort,
         List.of("203.0.113.10"), List.of(), List.of(), mode, null, PortPlan.Retry.DEFAULT,
         PortPlan.HealthCheck.DEFAULT, endpoints);
   }

@@ -7,6 +7,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,14 +41,22 @@ public record GoldenInput(String nodeIP, List<Port> ports) {
       List<String> externalIPs,
       List<String> sourceRanges,
       Mode mode,
-      List<Endpoint> endpoints) {
+      List<EndpointIn> endpoints) {
 
     PortBinding binding() {
-      PortPlan plan = new PortPlan(
+      PortPlan plan = TestPlan.of(
           new PortKey(namespace, name, portName), 1, protocol, port, clusterIP, nodePort,
           orEmpty(loadBalancerIPs), orEmpty(externalIPs), orEmpty(sourceRanges), mode, null,
-          PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT, orEmpty(endpoints));
+          PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
+          orEmpty(endpoints).stream().map(EndpointIn::endpoint).toList());
       return new PortBinding(plan, proxyPort);
+    }
+  }
+
+  /** An endpoint as written in the input files. */
+  record EndpointIn(String podName, String ip, int port, String nodeName, boolean ready) {
+    Endpoint endpoint() {
+      return new Endpoint(podName, ip, port, nodeName, ready);
     }
   }
 

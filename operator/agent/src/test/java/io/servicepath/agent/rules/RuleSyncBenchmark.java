@@ -4,6 +4,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.iptables.IptablesBackend;
 import io.servicepath.agent.rules.nftables.NftBackend;
 import java.io.IOException;
@@ -148,7 +149,7 @@ public final class RuleSyncBenchmark {
             List.of(), List.of(), Mode.KERNEL, null, p.retry(), p.healthCheck(),
             List.of(new Endpoint("pod", NetnsLab.POD_IP, 80, "node", true))), 0));
         backend(backend, ProcessCommandRunner.inNetns(lab.node)).sync(NODE_IP, paths);
-        targets.add(p.clusterIP());
+        targets.add(p.clusterIP().toString());
       }
       List<List<Double>> samples = new ArrayList<>();
       labs.forEach(l -> samples.add(new ArrayList<>()));
@@ -199,7 +200,7 @@ public final class RuleSyncBenchmark {
           80, "node", true));
     }
     String clusterIP = "10.0." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
-    PortPlan plan = new PortPlan(new PortKey("bench", "svc-" + i, "http"), generation, "TCP", 80, clusterIP,
+    PortPlan plan = TestPlan.of(new PortKey("bench", "svc-" + i, "http"), generation, "TCP", 80, clusterIP,
         30000 + i % 2768, List.of(), List.of(), List.of(), Mode.KERNEL, null, PortPlan.Retry.DEFAULT,
         PortPlan.HealthCheck.DEFAULT, endpoints);
     return new PortBinding(plan, 0);

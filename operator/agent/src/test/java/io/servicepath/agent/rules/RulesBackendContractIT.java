@@ -7,6 +7,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -402,7 +403,7 @@ public abstract class RulesBackendContractIT {
 
   protected static PortBinding path(String name, String clusterIP, int nodePort, List<String> lbIPs,
       List<String> ranges, Mode mode, boolean ready, int proxyPort) {
-    PortPlan plan = new PortPlan(new PortKey("default", name, "http"), 1, "TCP", 80, clusterIP, nodePort, lbIPs,
+    PortPlan plan = TestPlan.of(new PortKey("default", name, "http"), 1, "TCP", 80, clusterIP, nodePort, lbIPs,
         List.of(), ranges, mode, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
         List.of(new Endpoint(name + "-1", NetnsLab.POD_IP, 80, "node-1", ready)));
     return new PortBinding(plan, proxyPort);

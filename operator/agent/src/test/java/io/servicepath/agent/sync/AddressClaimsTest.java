@@ -6,6 +6,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.plan.Refusal;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
@@ -16,7 +17,7 @@ class AddressClaimsTest {
 
   static PortPlan plan(String namespace, String name, String protocol, int port, String clusterIP, int nodePort,
       List<String> lbs, List<String> external) {
-    return new PortPlan(new PortKey(namespace, name, "p" + port), 1, protocol, port, clusterIP, nodePort, lbs,
+    return TestPlan.of(new PortKey(namespace, name, "p" + port), 1, protocol, port, clusterIP, nodePort, lbs,
         external, List.of(), Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
         List.of(new Endpoint("pod", "10.244.1.5", 80, "sp-node-1", true)));
   }

@@ -65,7 +65,7 @@ class HostileStatusRenderTest {
             Pair.of(1, Generate.constant(HostilePaths.NODE_IP)), Pair.of(1, HostilePaths.POD_IPS))))
         .checkAssert((paths, nodeIP) -> {
           List<PortBinding> bindings = HostilePaths.bindings(new HostilePaths.Mapping(HostilePaths.guard()).plans(paths));
-          if (io.servicepath.agent.rules.Ipv4.parse(nodeIP).isPresent()) {
+          if (io.servicepath.api.net.Ipv4Address.tryParse(nodeIP).isPresent()) {
             IptablesRenderer.render(nodeIP, bindings);
             NftRenderer.render(nodeIP, bindings);
           } else {

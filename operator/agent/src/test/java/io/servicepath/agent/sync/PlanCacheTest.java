@@ -88,7 +88,7 @@ class PlanCacheTest {
     assertThat(cache.plans(List.of(relisted))).isSameAs(first);
 
     relisted.getMetadata().setResourceVersion("8");
-    assertThat(cache.plans(List.of(relisted))).extracting(PortPlan::clusterIP).containsOnly("10.0.9.9");
+    assertThat(cache.plans(List.of(relisted))).extracting(p -> p.clusterIP().toString()).containsOnly("10.0.9.9");
   }
 
   @Test

@@ -6,6 +6,10 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
+import io.servicepath.agent.plan.Refusal;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import io.servicepath.api.v1alpha1.ClientIPConfig;
 import io.servicepath.api.v1alpha1.HealthCheck;
 import io.servicepath.api.v1alpha1.Retry;
@@ -35,11 +39,11 @@ class PlanMapperTest {
     assertThat(http.key()).isEqualTo(new PortKey("default", "cloud-nginx", "http-server"));
     assertThat(http.key().comment()).isEqualTo("default/cloud-nginx:http-server");
     assertThat(http.generation()).isEqualTo(1);
-    assertThat(http.protocol()).isEqualTo("TCP");
+    assertThat(http.protocol()).isEqualTo(Protocol.TCP);
     assertThat(http.port()).isEqualTo(80);
-    assertThat(http.clusterIP()).isEqualTo("10.0.226.161");
+    assertThat(http.clusterIP()).hasToString("10.0.226.161");
     assertThat(http.nodePort()).isEqualTo(31234);
-    assertThat(http.loadBalancerIPs()).containsExactly("203.0.113.10");
+    assertThat(http.loadBalancerIPs()).containsExactly(Ipv4Address.parse("203.0.113.10"));
     assertThat(http.externalIPs()).isEmpty();
     assertThat(http.sourceRanges()).isEmpty();
     assertThat(http.mode()).isEqualTo(Mode.USERSPACE);
@@ -106,8 +110,9 @@ class PlanMapperTest {
     PortPlan plan = PlanMapper.plans(path).get(0);
 
     assertThat(plan.mode()).isEqualTo(Mode.KERNEL);
-    assertThat(plan.externalIPs()).as("the node IP asked for in spec was not granted").containsExactly("203.0.113.20");
-    assertThat(plan.sourceRanges()).containsExactly("203.0.113.0/24");
+    assertThat(plan.externalIPs()).as("the node IP asked for in spec was not granted")
+        .containsExactly(Ipv4Address.parse("203.0.113.20"));
+    assertThat(plan.sourceRanges()).containsExactly(Ipv4Cidr.parse("203.0.113.0/24"));
     assertThat(plan.retry()).isEqualTo(new PortPlan.Retry(5, Duration.ofMillis(250)));
     assertThat(plan.healthCheck())
         .isEqualTo(new PortPlan.HealthCheck(Duration.ofSeconds(2), Duration.ofSeconds(1), 1, 2));
@@ -133,5 +138,83 @@ class PlanMapperTest {
     PortPlan plan = PlanMapper.plans(path).get(0);
     assertThat(plan.nodePort()).isZero();
     assertThat(plan.loadBalancerIPs()).isEmpty();
+  }
+
+  static final List<String> RESPELLED = List.of("10.240.0.04", "010.244.1.5", "10.244.1.05", " 10.244.1.5",
+      "10.244.1.5\n", "\uFF11\uFF10.244.1.5", "\u0661\u0660.244.1.5", "fe80::1", "10.244.1");
+
+  @Test
+  @DisplayName("An endpoint not at an IPv4 address in its one spelling (leading zeros are octal to nft; 10.240.0.04 is the node), or with a port above 65535, is left out and named; one without a port for this port is skipped")
+  void respelledEndpointsLeftOut() {
+    List<io.servicepath.api.v1alpha1.EndpointStatus> statuses = new java.util.ArrayList<>();
+    RESPELLED.forEach(ip -> statuses.add(CloudNginx.endpoint("pod", ip, "sp-node-2", true, 80, 0)));
+    statuses.add(CloudNginx.endpoint("big", "10.244.1.6", "sp-node-2", true, 70000, 0));
+    statuses.add(CloudNginx.endpoint("none", "10.244.1.7", "sp-node-2", true, 0, 0));
+    statuses.add(CloudNginx.endpoint("good", "10.244.1.5", "sp-node-2", true, 80, 0));
+    PlanMapper.Mapped mapped = PlanMapper.map(CloudNginx.path(statuses));
+
+    PortPlan http = mapped.plans().get(0);
+    assertThat(http.endpoints()).extracting(Endpoint::address).containsExactly("10.244.1.5:80");
+    assertThat(mapped.refusals()).hasSize(1).first().satisfies(r -> {
+      assertThat(r.key()).isEqualTo(http.key());
+      assertThat(r.whole()).isFalse();
+      assertThat(r.why()).isEqualTo(Refusal.Why.MALFORMED);
+      assertThat(r.reasons()).hasSize(RESPELLED.size() + 1)
+          .contains("endpoint 010.244.1.5:80 (pod) " + PlanMapper.NOT_IPV4,
+              "endpoint 10.244.1.6:70000 (big) has port 70000");
+    });
+  }
+
+  @Test
+  @DisplayName("A cluster IP not in its one spelling, or a source range that is not an IPv4 CIDR, refuses every port whole")
+  void malformedClusterIPOrRangeRefusesWhole() {
+    for (String clusterIP : List.of("010.0.226.161", "10.0.226.161 ", "not-an-ip", "\u0661.0.226.161")) {
+      ServicePath path = cloudNginx();
+      path.getStatus().setClusterIP(clusterIP);
+      PlanMapper.Mapped mapped = PlanMapper.map(path);
+      assertThat(mapped.plans()).as(clusterIP).isEmpty();
+      assertThat(mapped.refusals()).hasSize(2).allSatisfy(r -> {
+        assertThat(r.whole()).isTrue();
+        assertThat(r.why()).isEqualTo(Refusal.Why.MALFORMED);
+        assertThat(r.reasons()).containsExactly("cluster IP " + clusterIP + " " + PlanMapper.NOT_IPV4);
+      });
+    }
+    ServicePath ranged = cloudNginx();
+    ranged.getSpec().setLoadBalancerSourceRanges(List.of("198.51.100.0/24", "198.51.100.0/033"));
+    PlanMapper.Mapped mapped = PlanMapper.map(ranged);
+    assertThat(mapped.plans()).as("without the range the load balancer would be open to all").isEmpty();
+    assertThat(mapped.refusals()).hasSize(2).allSatisfy(r -> assertThat(r.whole()).isTrue());
+  }
+
+  @Test
+  @DisplayName("LB and external IPs not in their one spelling are left out one by one and named; source ranges are normalised and de-duplicated")
+  void malformedAddressesLeftOut() {
+    ServicePath path = cloudNginx();
+    path.getStatus().setLoadBalancer(new io.servicepath.api.v1alpha1.LoadBalancerStatus(List.of(
+        new io.servicepath.api.v1alpha1.LoadBalancerStatus.Ingress("203.0.113.010"),
+        new io.servicepath.api.v1alpha1.LoadBalancerStatus.Ingress(null),
+        new io.servicepath.api.v1alpha1.LoadBalancerStatus.Ingress("203.0.113.10"))));
+    path.getStatus().setExternalIPs(java.util.Arrays.asList("198.51.100.5", null, "198.51.100.5/32"));
+    path.getSpec().setLoadBalancerSourceRanges(List.of("198.51.100.7/24", "198.51.100.0/24", "203.0.113.9"));
+    PlanMapper.Mapped mapped = PlanMapper.map(path);
+    PortPlan http = mapped.plans().get(0);
+    assertThat(http.loadBalancerIPs()).containsExactly(Ipv4Address.parse("203.0.113.10"));
+    assertThat(http.externalIPs()).containsExactly(Ipv4Address.parse("198.51.100.5"));
+    assertThat(http.sourceRanges()).extracting(Ipv4Cidr::toString).containsExactly("198.51.100.0/24", "203.0.113.9/32");
+    assertThat(mapped.refusals()).hasSize(2).allSatisfy(r -> {
+      assertThat(r.whole()).isFalse();
+      assertThat(r.reasons()).containsExactly("load balancer IP 203.0.113.010 " + PlanMapper.NOT_IPV4,
+          "external IP 198.51.100.5/32 " + PlanMapper.NOT_IPV4);
+    });
+  }
+
+  @Test
+  @DisplayName("A plan's endpoints are sorted by address text, then port, whatever order the status lists them in")
+  void endpointsSorted() {
+    PortPlan http = PlanMapper.plans(CloudNginx.path(List.of(
+        CloudNginx.endpoint("c", "10.244.1.9", "n", true, 80, 0),
+        CloudNginx.endpoint("a", "10.244.1.10", "n", true, 81, 0),
+        CloudNginx.endpoint("b", "10.244.1.10", "n", true, 80, 0)))).get(0);
+    assertThat(http.endpoints()).extracting(Endpoint::podName).containsExactly("b", "a", "c");
   }
 }

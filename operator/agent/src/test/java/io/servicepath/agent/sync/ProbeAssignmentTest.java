@@ -6,6 +6,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +22,7 @@ class ProbeAssignmentTest {
   static final HealthCheck FAST = new HealthCheck(Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 2);
 
   static PortPlan plan(String name, HealthCheck check, Endpoint... endpoints) {
-    return new PortPlan(new PortKey("ns", name, "http"), 1, "TCP", 80, "10.0.0.1", 0, List.of(), List.of(),
+    return TestPlan.of(new PortKey("ns", name, "http"), 1, "TCP", 80, "10.0.0.1", 0, List.of(), List.of(),
         List.of(), Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, check, List.of(endpoints));
   }
 

@@ -8,6 +8,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.NetnsLab;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.ProcessCommandRunner;
@@ -55,7 +56,7 @@ class TransactionBisectIT {
   }
 
   private static PortBinding binding(int i, int nodePort) {
-    PortPlan plan = new PortPlan(new PortKey("tenant-" + i, "web", "http"), 1, "TCP", 80, "10.0.1." + (i + 1),
+    PortPlan plan = TestPlan.of(new PortKey("tenant-" + i, "web", "http"), 1, "TCP", 80, "10.0.1." + (i + 1),
         nodePort, List.of(), List.of(), List.of(), i % 2 == 0 ? Mode.USERSPACE : Mode.KERNEL, null,
         PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
         List.of(new Endpoint("pod-" + i, "10.244.1." + (i + 10), 80, "sp-node-1", true)));

@@ -5,20 +5,22 @@ import static io.servicepath.agent.rules.iptables.IptablesTables.*;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortPlan;
-import io.servicepath.agent.rules.Ipv4;
 import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Pure function from node IP and path ports to the nat and filter rules this node should have.
  *
- * <p>Only IPv4 addresses are rendered; other addresses in a plan are left out.
+ * <p>Only IPv4 is rendered. The plans are taken as they are: {@link PortPlan} guarantees parsed
+ * addresses, normalised source ranges and sorted endpoints, {@link PortBinding} a proxy port for
+ * every Userspace path.
  */
 public final class IptablesRenderer {
 
@@ -45,13 +47,13 @@ public final class IptablesRenderer {
   /**
    * The desired rules for {@code bindings} on the node with address {@code nodeIP}.
    *
-   * @throws IllegalArgumentException if the node IP is not IPv4 or a Userspace port has no proxy port
+   * @throws IllegalArgumentException if the node IP is not an IPv4 address in its one spelling
    */
   public static DesiredRules render(String nodeIP, List<PortBinding> bindings) {
-    if (Ipv4.parse(nodeIP).isEmpty()) {
+    if (Ipv4Address.tryParse(nodeIP).isEmpty()) {
       throw new IllegalArgumentException("node IP is not an IPv4 address: " + nodeIP);
     }
-    IptablesRenderer renderer = new IptablesRenderer(nodeIP.trim());
+    IptablesRenderer renderer = new IptablesRenderer(nodeIP);
     bindings.stream()
         .sorted(Comparator.comparing((PortBinding b) -> b.plan().key()).thenComparing(b -> b.plan().protocol()))
         .forEach(renderer::addPath);
@@ -61,24 +63,23 @@ public final class IptablesRenderer {
   private void addPath(PortBinding binding) {
     PortPlan plan = binding.plan();
     String comment = quote(plan.key().comment(COMMENT_MAX));
-    String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
+    String proto = plan.protocol().keyword();
     ChainNames names = ChainNames.of(plan.key(), proto);
     Actions actions = plan.mode() == Mode.KERNEL
         ? kernelActions(plan, names, comment, proto)
         : userspaceActions(binding);
-    List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
-        .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
     List<String> lbActions = actions.external();
-    if (!ranges.isEmpty() && !nonNull(plan.loadBalancerIPs()).isEmpty()) {
+    if (!plan.sourceRanges().isEmpty() && !plan.loadBalancerIPs().isEmpty()) {
       lbActions = List.of("-j " + names.firewall());
-      addFirewall(names.firewall(), ranges, "-p " + proto + " -m comment --comment " + comment, actions.external());
+      addFirewall(names.firewall(), plan.sourceRanges(), "-p " + proto + " -m comment --comment " + comment,
+          actions.external());
     }
     String portMatch = " -p " + proto + " -m comment --comment " + comment + " -m " + proto + " --dport ";
     addPortal(plan.clusterIP(), portMatch + plan.port(), actions.service(), actions.hostService());
-    for (String ip : nonNull(plan.loadBalancerIPs())) {
+    for (Ipv4Address ip : plan.loadBalancerIPs()) {
       addPortal(ip, portMatch + plan.port(), lbActions, actions.hostExternal());
     }
-    for (String ip : nonNull(plan.externalIPs())) {
+    for (Ipv4Address ip : plan.externalIPs()) {
       addPortal(ip, portMatch + plan.port(), actions.external(), actions.hostExternal());
     }
     if (binding.proxyPort() > 0) {
@@ -103,10 +104,6 @@ public final class IptablesRenderer {
       List<String> service, List<String> external, List<String> hostService, List<String> hostExternal) {}
 
   private Actions userspaceActions(PortBinding binding) {
-    if (binding.proxyPort() <= 0 || binding.proxyPort() > 65535) {
-      throw new IllegalArgumentException(
-          "Userspace path " + binding.plan().key() + " needs a proxy port, got " + binding.proxyPort());
-    }
     if (binding.plan().readyEndpoints().isEmpty()) {
       // The proxy would accept and then reset; refusing in the kernel tells the client at once.
       List<String> reject = List.of("-j " + MARK_REJECT);
@@ -120,8 +117,7 @@ public final class IptablesRenderer {
   private Actions kernelActions(PortPlan plan, ChainNames names, String comment, String proto) {
     String service = names.service();
     List<String> rules = chain(service);
-    List<Endpoint> ready = plan.readyEndpoints().stream()
-        .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
+    List<Endpoint> ready = plan.readyEndpoints();
     if (ready.isEmpty()) {
       rules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
     }
@@ -137,9 +133,10 @@ public final class IptablesRenderer {
     return new Actions(jump, markAndJump, jump, markAndJump);
   }
 
-  private void addFirewall(String firewall, List<String> ranges, String match, List<String> allowed) {
+  private void addFirewall(String firewall, List<Ipv4Cidr> ranges, String match, List<String> allowed) {
     List<String> rules = chain(firewall);
-    List<String> sources = new ArrayList<>(ranges);
+    List<String> sources = new ArrayList<>();
+    ranges.forEach(range -> sources.add(range.toString()));
     sources.add(nodeIP + "/32");
     for (String source : sources) {
       allowed.forEach(action -> rules.add(line(firewall, "-s " + source + " " + match + " " + action)));
@@ -151,16 +148,12 @@ public final class IptablesRenderer {
     return left == 1 ? "" : String.format(Locale.ROOT, " -m statistic --mode random --probability %.10f", 1.0 / left);
   }
 
-  private void addPortal(String ip, String match, List<String> containerActions, List<String> hostActions) {
-    Optional<Long> address = Ipv4.parse(ip);
-    if (address.isEmpty()) {
-      return;
-    }
-    String destination = "-d " + Ipv4.format(address.get()) + "/32" + match;
+  private void addPortal(Ipv4Address ip, String match, List<String> containerActions, List<String> hostActions) {
+    String destination = "-d " + ip + "/32" + match;
     portals.computeIfAbsent("C", d -> new ArrayList<>())
-        .add(new DispatchTree.Entry(address.get(), rules(destination, containerActions)));
+        .add(new DispatchTree.Entry(ip.unsigned(), rules(destination, containerActions)));
     portals.computeIfAbsent("H", d -> new ArrayList<>())
-        .add(new DispatchTree.Entry(address.get(), rules(destination, hostActions)));
+        .add(new DispatchTree.Entry(ip.unsigned(), rules(destination, hostActions)));
   }
 
   private static List<String> rules(String match, List<String> actions) {
@@ -248,7 +241,7 @@ public final class IptablesRenderer {
 
       @Override
       public String match(long prefix, int length) {
-        return "-d " + Ipv4.format(prefix) + "/" + length;
+        return "-d " + Ipv4Address.ofUnsigned(prefix) + "/" + length;
       }
 
       @Override
@@ -288,9 +281,5 @@ public final class IptablesRenderer {
 
   private static String quote(String comment) {
     return "\"" + comment.replace("\"", "").replace("\\", "") + "\"";
-  }
-
-  private static List<String> nonNull(List<String> list) {
-    return list == null ? List.of() : list;
   }
 }

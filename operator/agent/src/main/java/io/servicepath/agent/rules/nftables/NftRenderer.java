@@ -6,18 +6,17 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
-import io.servicepath.agent.rules.Ipv4;
+import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -35,6 +34,9 @@ import java.util.TreeSet;
  *
  * <p>When two paths claim the same destination, the first in {@code namespace/name:port} order
  * keeps it, as the first matching rule would in iptables. Only IPv4 is rendered.
+ *
+ * <p>The plans are taken as they are: {@link PortPlan} guarantees parsed addresses, normalised
+ * source ranges and sorted endpoints, {@link PortBinding} a proxy port for every Userspace path.
  */
 public final class NftRenderer {
 
@@ -46,7 +48,7 @@ public final class NftRenderer {
 
   /** Paths in the order in which they claim destinations: {@code namespace/name:port}, then protocol. */
   static final Comparator<PathId> ORDER = Comparator.comparing(PathId::key)
-      .thenComparing(PathId::protocol, Comparator.nullsFirst(Comparator.naturalOrder()));
+      .thenComparing(PathId::protocol);
 
   /** Sets and maps in declaration order. */
   static final List<String> SETS = List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
@@ -56,7 +58,7 @@ public final class NftRenderer {
   private NftRenderer() {}
 
   /** Identifies a path port across syncs; bindings with equal ids replace one another. */
-  record PathId(PortKey key, String protocol) {
+  record PathId(PortKey key, Protocol protocol) {
     static PathId of(PortBinding binding) {
       return new PathId(binding.plan().key(), binding.plan().protocol());
     }
@@ -101,7 +103,7 @@ public final class NftRenderer {
   /**
    * The table for {@code bindings} on the node with address {@code nodeIP}.
    *
-   * @throws IllegalArgumentException if the node IP is not IPv4 or a Userspace port has no proxy port
+   * @throws IllegalArgumentException if the node IP is not an IPv4 address in its one spelling
    */
   public static NftRuleset render(String nodeIP, List<PortBinding> bindings) {
     String ip = checkNodeIP(nodeIP);
@@ -113,44 +115,33 @@ public final class NftRenderer {
   }
 
   static String checkNodeIP(String nodeIP) {
-    if (Ipv4.parse(nodeIP).isEmpty()) {
+    if (Ipv4Address.tryParse(nodeIP).isEmpty()) {
       throw new IllegalArgumentException("node IP is not an IPv4 address: " + nodeIP);
     }
-    return nodeIP.trim();
+    return nodeIP;
   }
 
   /**
    * The elements of one path port, whatever the other paths are (a pure function of its
    * arguments, so a caller may keep the result for as long as the binding is unchanged).
-   *
-   * @throws IllegalArgumentException if a Userspace port has no proxy port
    */
   static PathElements renderPath(String nodeIP, PortBinding binding) {
     PortPlan plan = binding.plan();
     String comment = plan.key().comment(COMMENT_MAX).replace("\"", "").replace("\\", "");
-    String proto = plan.protocol() == null ? "tcp" : plan.protocol().toLowerCase(Locale.ROOT);
-    if (plan.mode() == Mode.USERSPACE && (binding.proxyPort() <= 0 || binding.proxyPort() > 65535)) {
-      throw new IllegalArgumentException(
-          "Userspace path " + plan.key() + " needs a proxy port, got " + binding.proxyPort());
-    }
-    List<Endpoint> ready = plan.readyEndpoints().stream()
-        .filter(e -> Ipv4.parse(e.ip()).isPresent())
-        .sorted(Comparator.comparing(Endpoint::ip).thenComparingInt(Endpoint::port)).toList();
-    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), ready);
-    List<String> ranges = plan.sourceRanges() == null ? List.of() : plan.sourceRanges().stream()
-        .map(Ipv4::normalizeCidr).flatMap(Optional::stream).distinct().toList();
+    String proto = plan.protocol().keyword();
+    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), plan.readyEndpoints());
     List<Claim> claims = new ArrayList<>();
-    address(plan.clusterIP()).ifPresent(ip -> claims.add(portal(path, ip, false, List.of())));
-    for (String lb : nonNull(plan.loadBalancerIPs())) {
-      address(lb).ifPresent(ip -> claims.add(portal(path, ip, true, ranges)));
+    claims.add(portal(path, plan.clusterIP(), false, List.of()));
+    for (Ipv4Address lb : plan.loadBalancerIPs()) {
+      claims.add(portal(path, lb, true, plan.sourceRanges()));
     }
-    for (String external : nonNull(plan.externalIPs())) {
-      address(external).ifPresent(ip -> claims.add(portal(path, ip, true, List.of())));
+    for (Ipv4Address external : plan.externalIPs()) {
+      claims.add(portal(path, external, true, List.of()));
     }
     if (plan.nodePort() > 0) {
       claims.add(nodePort(path, proto + " . " + plan.nodePort()));
     }
-    return new PathElements(PathId.of(binding), claims, Math.max(binding.proxyPort(), 0));
+    return new PathElements(PathId.of(binding), claims, binding.proxyPort());
   }
 
   /** One path port as the renderer needs it. */
@@ -158,7 +149,7 @@ public final class NftRenderer {
       List<Endpoint> ready) {}
 
   /** The elements for one destination address; source ranges only for load balancer IPs. */
-  private static Claim portal(Path path, String ip, boolean external, List<String> ranges) {
+  private static Claim portal(Path path, Ipv4Address ip, boolean external, List<Ipv4Cidr> ranges) {
     String key = ip + " . " + path.proto() + " . " + path.port();
     List<Entry> entries = new ArrayList<>();
     String container;
@@ -180,8 +171,8 @@ public final class NftRenderer {
     entries.add(owned(PORTALS_HOST, key, host, path.comment()));
     if (!ranges.isEmpty()) {
       entries.add(owned(RANGED, key, null, null));
-      List<String> allowed = new ArrayList<>(ranges);
-      allowed.add(path.nodeIP() + "/32");
+      List<Ipv4Cidr> allowed = new ArrayList<>(ranges);
+      allowed.add(Ipv4Cidr.of(Ipv4Address.parse(path.nodeIP())));
       outermost(allowed).forEach(range -> entries.add(owned(ALLOWED, key + " . " + range, null, null)));
     }
     return new Claim(PORTALS_CONTAINER, key, path.comment(), entries, dnat, path.ready().size());
@@ -342,29 +333,16 @@ public final class NftRenderer {
    * The CIDRs not inside another one, single addresses without {@code /32}: an interval set
    * refuses overlapping elements, and two CIDRs either nest or are disjoint.
    */
-  static List<String> outermost(List<String> cidrs) {
-    List<long[]> ranges = cidrs.stream().map(c -> {
-      int slash = c.indexOf('/');
-      long address = Ipv4.parse(c.substring(0, slash)).orElseThrow();
-      int length = Integer.parseInt(c.substring(slash + 1));
-      return new long[] {address, length};
-    }).sorted(Comparator.<long[]>comparingLong(r -> r[1]).thenComparingLong(r -> r[0])).toList();
-    List<long[]> kept = new ArrayList<>();
-    for (long[] range : ranges) {
-      boolean inside = kept.stream().anyMatch(k -> (range[0] & Ipv4.mask((int) k[1])) == k[0]);
-      if (!inside) {
+  static List<String> outermost(List<Ipv4Cidr> cidrs) {
+    List<Ipv4Cidr> widestFirst = cidrs.stream()
+        .sorted(Comparator.comparingInt(Ipv4Cidr::prefix).thenComparing(Ipv4Cidr::network)).toList();
+    List<Ipv4Cidr> kept = new ArrayList<>();
+    for (Ipv4Cidr range : widestFirst) {
+      if (kept.stream().noneMatch(k -> k.contains(range))) {
         kept.add(range);
       }
     }
-    return kept.stream().sorted(Comparator.comparingLong(r -> r[0]))
-        .map(r -> Ipv4.format(r[0]) + (r[1] == 32 ? "" : "/" + r[1])).toList();
-  }
-
-  private static Optional<String> address(String text) {
-    return Ipv4.parse(text).map(Ipv4::format);
-  }
-
-  private static List<String> nonNull(List<String> list) {
-    return list == null ? List.of() : list;
+    return kept.stream().sorted(Comparator.comparing(Ipv4Cidr::network))
+        .map(r -> r.prefix() == 32 ? r.network().toString() : r.toString()).toList();
   }
 }

@@ -6,8 +6,10 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
-import io.servicepath.agent.rules.Ipv4;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +29,7 @@ class DispatchTreeTest {
     for (int i = 0; i < 30_000; i++) {
       String clusterIP = "10.0." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
       String lbIP = "203.0." + (113 + (i >> 8) % 100) + "." + (i & 0xFF);
-      PortPlan plan = new PortPlan(new PortKey("ns" + random.nextInt(100), "svc" + i, "http"), 1, "TCP", 80,
+      PortPlan plan = TestPlan.of(new PortKey("ns" + random.nextInt(100), "svc" + i, "http"), 1, "TCP", 80,
           clusterIP, i < 2700 ? 30000 + i : 0, List.of(lbIP), List.of(), List.of(), Mode.USERSPACE, null,
           PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
           List.of(new Endpoint("p", "10.244.0.1", 80, "n", true)));
@@ -40,7 +42,7 @@ class DispatchTreeTest {
 
     for (int i = 0; i < 30_000; i += 97) {
       String clusterIP = "10.0." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
-      long address = Ipv4.parse(clusterIP).orElseThrow();
+      long address = Ipv4Address.parse(clusterIP).unsigned();
       Walk walk = walk(chains, IptablesTables.PORTALS_CONTAINER, address, 80);
       assertThat(walk.target).isEqualTo("REDIRECT");
       assertLeaf(walk, bindings.get(i), "-d " + clusterIP + "/32 ", "-j REDIRECT --to-ports " + proxyPort(i));
@@ -52,7 +54,7 @@ class DispatchTreeTest {
     // LB IPs repeat from path 25,600 on (path i and i - 25,600 share one); these are each one path's.
     for (int i = 4400; i < 25_600; i += 101) {
       String lbIP = "203.0." + (113 + (i >> 8) % 100) + "." + (i & 0xFF);
-      Walk walk = walk(chains, IptablesTables.PORTALS_CONTAINER, Ipv4.parse(lbIP).orElseThrow(), 80);
+      Walk walk = walk(chains, IptablesTables.PORTALS_CONTAINER, Ipv4Address.parse(lbIP).unsigned(), 80);
       assertThat(walk.target).as(lbIP).isEqualTo("REDIRECT");
       assertLeaf(walk, bindings.get(i), "-d " + lbIP + "/32 ", "-j REDIRECT --to-ports " + proxyPort(i));
     }
@@ -124,9 +126,7 @@ class DispatchTreeTest {
     String[] words = rule.split(" ");
     for (int i = 0; i < words.length - 1; i++) {
       if (words[i].equals("-d")) {
-        String[] cidr = words[i + 1].split("/");
-        long mask = Ipv4.mask(Integer.parseInt(cidr[1]));
-        if ((address & mask) != Ipv4.parse(cidr[0]).orElseThrow()) {
+        if (!Ipv4Cidr.parse(words[i + 1]).contains(Ipv4Address.ofUnsigned(address))) {
           return false;
         }
       }

@@ -137,16 +137,6 @@ class IptablesRendererTest {
     }
   }
 
-  @Test
-  @DisplayName("A Userspace path without a proxy port is refused")
-  void userspaceNeedsProxyPort() throws IOException {
-    GoldenInput in = GoldenInput.read("clusterip.yaml");
-    PortBinding binding = new PortBinding(in.bindings().get(0).plan(), 0);
-    assertThatThrownBy(() -> IptablesRenderer.render("10.240.0.4", List.of(binding)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("default/backend:grpc");
-  }
-
   static PortPlan withKey(PortPlan p, PortKey key) {
     return new PortPlan(key, p.generation(), p.protocol(), p.port(), p.clusterIP(), p.nodePort(), p.loadBalancerIPs(),
         p.externalIPs(), p.sourceRanges(), p.mode(), p.affinityTimeout(), p.retry(), p.healthCheck(), p.endpoints());

@@ -7,6 +7,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.CommandRunner;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RecordingCommandRunner;
@@ -223,7 +224,7 @@ class IptablesSyncerTest {
 
   static PortPlan path(String name, int nodePort, Mode mode) {
     int n = nodePort % 250;
-    return new PortPlan(new PortKey("default", name, "http"), 1, "TCP", 80, "10.0.0." + n, nodePort,
+    return TestPlan.of(new PortKey("default", name, "http"), 1, "TCP", 80, "10.0.0." + n, nodePort,
         List.of(), List.of(), List.of(), mode, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
         List.of(new Endpoint(name + "-1", "10.244.1." + n, 80, "node-1", true)));
   }

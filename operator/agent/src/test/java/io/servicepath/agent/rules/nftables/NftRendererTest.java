@@ -8,9 +8,11 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.TestPlan;
 import io.servicepath.agent.rules.GoldenInput;
 import io.servicepath.agent.rules.LineDiff;
 import io.servicepath.agent.rules.PortBinding;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,9 +103,9 @@ class NftRendererTest {
   @Test
   @DisplayName("Source ranges nested in others, and the node IP inside a range, are left out of the interval set")
   void outermostRanges() {
-    assertThat(NftRenderer.outermost(List.of("198.51.100.7/32", "198.51.100.0/24", "10.240.0.4/32", "10.0.0.0/8")))
+    assertThat(NftRenderer.outermost(cidrs("198.51.100.7/32", "198.51.100.0/24", "10.240.0.4/32", "10.0.0.0/8")))
         .containsExactly("10.0.0.0/8", "198.51.100.0/24");
-    assertThat(NftRenderer.outermost(List.of("203.0.113.9/32", "10.240.0.4/32")))
+    assertThat(NftRenderer.outermost(cidrs("203.0.113.9/32", "10.240.0.4/32")))
         .containsExactly("10.240.0.4", "203.0.113.9");
   }
 
@@ -129,14 +131,8 @@ class NftRendererTest {
         "ct state new ct status & dnat == 0 tcp dport @proxy-ports drop comment \"servicepath proxy ports\"");
   }
 
-  @Test
-  @DisplayName("A Userspace path without a proxy port is refused")
-  void userspaceNeedsProxyPort() throws IOException {
-    GoldenInput in = GoldenInput.read("clusterip.yaml");
-    PortBinding binding = new PortBinding(in.bindings().get(0).plan(), 0);
-    assertThatThrownBy(() -> NftRenderer.render("10.240.0.4", List.of(binding)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("default/backend:grpc");
+  private static List<Ipv4Cidr> cidrs(String... texts) {
+    return java.util.Arrays.stream(texts).map(Ipv4Cidr::parse).toList();
   }
 
   static PortPlan withKey(PortPlan p, PortKey key) {
@@ -153,7 +149,7 @@ class NftRendererTest {
     for (int e = 0; e < endpoints; e++) {
       list.add(new Endpoint(name + "-" + e, "10.244." + (name.hashCode() & 0x7F) + "." + (e + 1), 8080, "node-1", true));
     }
-    PortPlan plan = new PortPlan(new PortKey("default", name, "http"), 1, "TCP", 80, clusterIP, nodePort, List.of(),
+    PortPlan plan = TestPlan.of(new PortKey("default", name, "http"), 1, "TCP", 80, clusterIP, nodePort, List.of(),
         List.of(), List.of(), Mode.KERNEL, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT, list);
     return new PortBinding(plan, 0);
   }
