@@ -57,14 +57,19 @@ public final class Agent implements AutoCloseable {
 
   public Agent(
       AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock) {
-    this(config, client, runner, registry, clock, guardOf(config));
+    this(config, client, runner, registry, clock, guardOf(config), serviceGuardOf(config));
   }
 
   /** With the given guard instead of the one the config's ranges make (a test's loopback endpoints). */
   Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock,
       PlanGuard guard) {
+    this(config, client, runner, registry, clock, guard, guard);
+  }
+
+  private Agent(AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry,
+      Clock clock, PlanGuard guard, PlanGuard serviceGuard) {
     this.config = config;
-    this.view = new ClusterView(client, config.nodeName());
+    this.view = new ClusterView(client, config.nodeName(), config.serviceProxyName());
     this.health = new EndpointHealth(clock);
     ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
         .withSplice(config.proxySplice())
@@ -86,12 +91,18 @@ public final class Agent implements AutoCloseable {
         clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
-        guard, registry, clock);
+        guard, serviceGuard, registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
   }
 
   private static PlanGuard guardOf(AgentConfig config) {
     return new PlanGuard(config.clusterCidrs(), config.nodePortMin(), config.nodePortMax(),
+        config.loadBalancerPools(), config.externalIPCidrs(), config.nodeIP());
+  }
+
+  /** As {@link #guardOf}, with the API server's Service range for cluster IPs instead of the controller's. */
+  private static PlanGuard serviceGuardOf(AgentConfig config) {
+    return new PlanGuard(config.serviceCidrs(), config.nodePortMin(), config.nodePortMax(),
         config.loadBalancerPools(), config.externalIPCidrs(), config.nodeIP());
   }
 

@@ -41,6 +41,10 @@ import java.util.Map;
  * @param clusterCidrs, nodePortMin, nodePortMax, loadBalancerPools, externalIPCidrs the ranges the
  *     agent programs at all (see {@link io.servicepath.agent.sync.PlanGuard}): the same as the
  *     controller's; no load balancer pool and no external CIDR by default, as there
+ * @param serviceProxyName the {@code service.kubernetes.io/service-proxy-name} of the Services this
+ *     agent serves ({@code servicepath} by default); null ({@code none}) to serve ServicePaths only
+ * @param serviceCidrs the API server's Service cluster IP ranges ({@code --service-cluster-ip-range}):
+ *     a Service's cluster IP outside them is not programmed; Kubernetes' default 10.96.0.0/12
  */
 public record AgentConfig(
     String nodeName,
@@ -62,7 +66,9 @@ public record AgentConfig(
     int nodePortMin,
     int nodePortMax,
     List<String> loadBalancerPools,
-    List<String> externalIPCidrs) {
+    List<String> externalIPCidrs,
+    String serviceProxyName,
+    List<String> serviceCidrs) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -97,7 +103,9 @@ public record AgentConfig(
       new Option("cluster-cidr", "SP_CLUSTER_CIDR", "10.0.0.0/16"),
       new Option("node-port-range", "SP_NODE_PORT_RANGE", "30000-32767"),
       new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
-      new Option("external-ip-cidrs", "SP_EXTERNAL_IP_CIDRS", "none"));
+      new Option("external-ip-cidrs", "SP_EXTERNAL_IP_CIDRS", "none"),
+      new Option("service-proxy-name", "SP_SERVICE_PROXY_NAME", "servicepath"),
+      new Option("service-cidrs", "SP_SERVICE_CIDRS", "10.96.0.0/12"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -169,7 +177,24 @@ public record AgentConfig(
         nodePortRange(values.get("node-port-range"))[0],
         nodePortRange(values.get("node-port-range"))[1],
         cidrs("load-balancer-pools", values.get("load-balancer-pools")),
-        cidrs("external-ip-cidrs", values.get("external-ip-cidrs")));
+        cidrs("external-ip-cidrs", values.get("external-ip-cidrs")),
+        serviceProxyName(values.get("service-proxy-name")),
+        cidrs("service-cidrs", values.get("service-cidrs")));
+  }
+
+  /**
+   * A label value (at most 63 characters of letters, digits, '-', '_' and '.', starting and
+   * ending with a letter or digit); {@code none} for null.
+   */
+  private static String serviceProxyName(String value) {
+    if (value.equals("none")) {
+      return null;
+    }
+    if (!value.matches("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")) {
+      throw new IllegalArgumentException(
+          "--service-proxy-name must be a label value (or none), got " + value);
+    }
+    return value;
   }
 
   /** At least 4 s (renewed every quarter of it), in whole seconds as a Lease holds it. */

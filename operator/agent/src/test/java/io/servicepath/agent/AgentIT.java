@@ -88,7 +88,8 @@ class AgentIT {
     AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), LEASES, Duration.ofSeconds(8), 1,
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
-        io.servicepath.agent.proxy.ProxyLimits.defaults(), List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of());
+        io.servicepath.agent.proxy.ProxyLimits.defaults(), List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of(),
+        "servicepath", List.of("10.96.0.0/12"));
     // The endpoints here are loopback servers, which the guard of a real agent refuses.
     agent = new Agent(config, client, runner, registry, Clock.systemUTC(), PlanGuard.OPEN);
     agent.start();
@@ -194,6 +195,62 @@ class AgentIT {
               .satisfies(owner -> assertThat(owner.getUid()).isEqualTo(node.getMetadata().getUid()));
         });
     assertThat(runner.restores().get(runner.restores().size() - 1)).doesNotContain("default/cloud-nginx");
+  }
+
+  @Test
+  @DisplayName("A Service labelled for ServicePath is served from its EndpointSlices: proxy port, rules; one labelled for another proxy is not")
+  void servesALabelledServiceFromItsEndpointSlices() throws IOException {
+    PortKey key = PortKey.service("default", "web", "http");
+    String webIP = client.resource(service("web", "servicepath")).create().getSpec().getClusterIP();
+    String elsewhereIP = client.resource(service("elsewhere", "another-proxy")).create().getSpec().getClusterIP();
+    client.resource(slice("web", "servicepath")).create();
+    client.resource(slice("elsewhere", "another-proxy")).create();
+    try {
+      ProxyListener listener = await("proxy listener for " + key, () -> agent.proxy().listener(key));
+      // the slice may come after the Service: its first rules may reject (no endpoints yet)
+      String rules = await("restores with the Service's rules to its proxy port",
+          () -> Optional.of(String.join("", runner.restores())).filter(all -> all.contains("\"svc/default/web:http\"")
+              && all.contains("REDIRECT --to-ports " + listener.port())));
+      assertThat(rules).contains("-d " + webIP + "/32").contains("REDIRECT --to-ports " + listener.port());
+      assertThat(rules).doesNotContain("-d " + elsewhereIP + "/32").doesNotContain("elsewhere");
+      assertThat(agent.proxy().listener(PortKey.service("default", "elsewhere", "http"))).isEmpty();
+
+      client.services().inNamespace("default").withName("web").delete();
+      await("no listener once the Service is gone",
+          () -> agent.proxy().listener(key).isEmpty() ? Optional.of(true) : Optional.empty());
+    } finally {
+      client.services().inNamespace("default").withName("web").delete();
+      client.services().inNamespace("default").withName("elsewhere").delete();
+      client.discovery().v1().endpointSlices().inNamespace("default").withName("web-1").delete();
+      client.discovery().v1().endpointSlices().inNamespace("default").withName("elsewhere-1").delete();
+    }
+  }
+
+  /** A Service without a selector; the API server allocates its cluster IP. */
+  private static io.fabric8.kubernetes.api.model.Service service(String name, String proxyName) {
+    return new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        .withNewMetadata().withNamespace("default").withName(name)
+        .addToLabels("service.kubernetes.io/service-proxy-name", proxyName).endMetadata()
+        .withNewSpec()
+        .addNewPort().withName("http").withPort(80).endPort().endSpec().build();
+  }
+
+  /**
+   * A slice as one would write it for a Service without a selector. The API server refuses
+   * loopback endpoints, and this agent would probe one on its own node: the pod is on another
+   * node, at an address that nothing here dials (no connection is made through the proxy port).
+   */
+  private static io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice slice(String service, String proxyName) {
+    return new io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder()
+        .withNewMetadata().withNamespace("default").withName(service + "-1")
+        .addToLabels("kubernetes.io/service-name", service)
+        .addToLabels("service.kubernetes.io/service-proxy-name", proxyName)
+        .addToLabels("endpointslice.kubernetes.io/managed-by", "agent-it").endMetadata()
+        .withAddressType("IPv4")
+        .addNewPort().withName("http").withProtocol("TCP").withPort(8080).endPort()
+        .addNewEndpoint().withAddresses("10.244.2.9").withNodeName("sp-node-elsewhere")
+        .withNewConditions().withReady(true).endConditions().endEndpoint()
+        .build();
   }
 
   @Test

@@ -1,11 +1,35 @@
 package io.servicepath.agent.plan;
 
-/** Identifies one port of one ServicePath; {@link #comment()} is what rules and logs show. */
-public record PortKey(String namespace, String name, String portName) implements Comparable<PortKey> {
+/**
+ * Identifies one port of one ServicePath, or of one Service served by ServicePath; {@link
+ * #comment()} is what rules, metrics and logs show.
+ */
+public record PortKey(Kind kind, String namespace, String name, String portName) implements Comparable<PortKey> {
 
-  /** {@code namespace/name:port}, as the article's kube-proxy comments its rules. */
+  /** What a port belongs to: a ServicePath and a Service of the same name are two paths. */
+  public enum Kind {
+    /** A {@code ServicePath}: its comment is {@code namespace/name:port}. */
+    SERVICE_PATH,
+    /** A {@code Service} labelled for ServicePath: its comment is {@code svc/namespace/name:port}. */
+    SERVICE
+  }
+
+  /** A port of a ServicePath. */
+  public PortKey(String namespace, String name, String portName) {
+    this(Kind.SERVICE_PATH, namespace, name, portName);
+  }
+
+  /** A port of a Service. */
+  public static PortKey service(String namespace, String name, String portName) {
+    return new PortKey(Kind.SERVICE, namespace, name, portName);
+  }
+
+  /**
+   * {@code namespace/name:port}, as the article's kube-proxy comments its rules; a Service's
+   * starts with {@code svc/}. Names hold no '/' or ':', so the two never meet.
+   */
   public String comment() {
-    return namespace + "/" + name + ":" + portName;
+    return (kind == Kind.SERVICE ? "svc/" : "") + namespace + "/" + name + ":" + portName;
   }
 
   /**

@@ -82,9 +82,15 @@ public record PortPlan(
         new HealthCheck(Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2);
   }
 
-  /** The ready endpoints, in {@link Endpoint#ORDER}. */
-  public List<Endpoint> readyEndpoints() {
-    return endpoints.stream().filter(Endpoint::ready).toList();
+  /**
+   * The endpoints new connections go to, in {@link Endpoint#ORDER}, as kube-proxy chooses them
+   * since Kubernetes 1.28 (KEP-1669): the ready ones; when none is ready, those that are serving
+   * while terminating (a rollout whose new pods are not ready yet keeps being served by the old
+   * ones still passing their probes, rather than refusing every connection).
+   */
+  public List<Endpoint> usableEndpoints() {
+    List<Endpoint> ready = endpoints.stream().filter(Endpoint::ready).toList();
+    return !ready.isEmpty() ? ready : endpoints.stream().filter(e -> e.serving() && e.terminating()).toList();
   }
 
   /** The same plan with other endpoints (sorted again). */

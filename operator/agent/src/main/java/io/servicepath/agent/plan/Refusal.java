@@ -27,7 +27,9 @@ public record Refusal(PortKey key, long generation, boolean whole, Why why, List
     /** An address and port another path port claims too (AddressClaims). */
     CLAIMED_TWICE("claimed_twice"),
     /** The rules backend rejected the port's rules (found by bisecting a failed transaction). */
-    REJECTED_BY_BACKEND("rejected_by_backend");
+    REJECTED_BY_BACKEND("rejected_by_backend"),
+    /** What the agent does not carry yet: a Service's UDP or SCTP port (ServiceMapper). */
+    UNSUPPORTED("unsupported");
 
     private final String tag;
 

@@ -43,7 +43,7 @@ final class ProxyPath {
   void apply(PortPlan plan) {
     retry = plan.retry() != null ? plan.retry() : Retry.DEFAULT;
     healthCheck = plan.healthCheck() != null ? plan.healthCheck() : HealthCheck.DEFAULT;
-    picker.update(plan.readyEndpoints(), plan.affinityTimeout());
+    picker.update(plan.usableEndpoints(), plan.affinityTimeout());
   }
 
   /** The path port is closed: its affinity entries no longer count against the node's. */

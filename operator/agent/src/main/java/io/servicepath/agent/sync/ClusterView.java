@@ -1,5 +1,7 @@
 package io.servicepath.agent.sync;
 
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -8,6 +10,7 @@ import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -15,8 +18,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's cached view of the cluster: every ServicePath, and its own ServicePathNode and slices only
- * (a field selector on {@code metadata.name}). Informers retry forever and keep their cache while
- * the API server is away, so the data plane is driven by the last known state.
+ * (a field selector on {@code metadata.name}); and, when the agent serves Services, the Services
+ * labelled {@code service.kubernetes.io/service-proxy-name} with its proxy name and their
+ * EndpointSlices (the EndpointSlice controller copies a Service's labels to its slices, so one
+ * label selector finds both, as kube-proxy finds the Services it serves by the label's absence).
+ * Informers retry forever and keep their cache while the API server is away, so the data plane is
+ * driven by the last known state.
  */
 public final class ClusterView implements AutoCloseable {
 
@@ -25,10 +32,42 @@ public final class ClusterView implements AutoCloseable {
   private final SharedIndexInformer<ServicePath> paths;
   private final SharedIndexInformer<ServicePathNode> node;
   private final SharedIndexInformer<ServicePathNodeSlice> slices;
+  /** Null when the agent serves no Services. */
+  private final SharedIndexInformer<Service> services;
+  private final SharedIndexInformer<EndpointSlice> endpointSlices;
   private final String nodeName;
 
+  /** The label by which a Service asks for a proxy other than kube-proxy (KEP-2447). */
+  public static final String SERVICE_PROXY_NAME = "service.kubernetes.io/service-proxy-name";
+  /** The label by which an EndpointSlice names its Service. */
+  static final String SERVICE_NAME = "kubernetes.io/service-name";
+  private static final String BY_SERVICE = "service";
+
+  /** A view of ServicePaths only. */
   public ClusterView(KubernetesClient client, String nodeName) {
+    this(client, nodeName, null);
+  }
+
+  /**
+   * @param serviceProxyName the value of {@value #SERVICE_PROXY_NAME} of the Services to serve;
+   *     null for none
+   */
+  public ClusterView(KubernetesClient client, String nodeName, String serviceProxyName) {
     this.nodeName = nodeName;
+    if (serviceProxyName == null) {
+      this.services = null;
+      this.endpointSlices = null;
+    } else {
+      this.services = client.services().inAnyNamespace().withLabel(SERVICE_PROXY_NAME, serviceProxyName)
+          .runnableInformer(0).itemStore(new WithoutManagedFields<>());
+      this.endpointSlices = client.discovery().v1().endpointSlices().inAnyNamespace()
+          .withLabel(SERVICE_PROXY_NAME, serviceProxyName).runnableInformer(0);
+      endpointSlices.addIndexers(Map.of(BY_SERVICE, slice -> {
+        String service = slice.getMetadata().getLabels() == null ? null
+            : slice.getMetadata().getLabels().get(SERVICE_NAME);
+        return service == null ? List.of() : List.of(slice.getMetadata().getNamespace() + "/" + service);
+      }));
+    }
     // Every path of the cluster is cached: only what a plan is made of (see CachedPaths).
     this.paths = client.resources(ServicePath.class).inAnyNamespace().runnableInformer(0)
         .itemStore(new WithoutManagedFields<>(CachedPaths::trim));
@@ -54,10 +93,34 @@ public final class ClusterView implements AutoCloseable {
     paths.start();
     node.start();
     slices.start();
+    if (services != null) {
+      services.addEventHandler(new Handler<>(service -> pathsChanged.run(), service -> pathsChanged.run()));
+      endpointSlices.addEventHandler(new Handler<>(slice -> pathsChanged.run(), slice -> pathsChanged.run()));
+      services.exceptionHandler((started, t) -> retry("Services", t));
+      endpointSlices.exceptionHandler((started, t) -> retry("EndpointSlices", t));
+      services.start();
+      endpointSlices.start();
+    }
   }
 
+  /** True once ServicePaths (and, when served, Services and their EndpointSlices) have been listed. */
   public boolean pathsSynced() {
-    return paths.hasSynced();
+    return paths.hasSynced() && (services == null || services.hasSynced() && endpointSlices.hasSynced());
+  }
+
+  /** Whether Services labelled for this agent are served at all. */
+  public boolean servesServices() {
+    return services != null;
+  }
+
+  /** The Services labelled for this agent, as last seen; none when it serves no Services. */
+  public List<Service> services() {
+    return services == null ? List.of() : services.getStore().list();
+  }
+
+  /** The EndpointSlices of one Service, as last seen. */
+  public List<EndpointSlice> endpointSlicesOf(String namespace, String name) {
+    return endpointSlices == null ? List.of() : endpointSlices.getIndexer().byIndex(BY_SERVICE, namespace + "/" + name);
   }
 
   public boolean nodeSynced() {
@@ -92,6 +155,10 @@ public final class ClusterView implements AutoCloseable {
     paths.stop();
     node.stop();
     slices.stop();
+    if (services != null) {
+      services.stop();
+      endpointSlices.stop();
+    }
   }
 
   /**

@@ -58,7 +58,7 @@ public final class PlanMapper {
   }
 
   /** The words after an address that is not one IPv4 address in its one spelling. */
-  static final String NOT_IPV4 = "is not an IPv4 address written as four decimal numbers 0-255 without leading zeros";
+  public static final String NOT_IPV4 = "is not an IPv4 address written as four decimal numbers 0-255 without leading zeros";
 
   private PlanMapper() {}
 
@@ -170,7 +170,7 @@ public final class PlanMapper {
     return Duration.ofSeconds(seconds == null ? ClientIPConfig.DEFAULT_TIMEOUT_SECONDS : seconds);
   }
 
-  static PortPlan.Retry retry(Retry retry) {
+  public static PortPlan.Retry retry(Retry retry) {
     if (retry == null) {
       return PortPlan.Retry.DEFAULT;
     }
@@ -182,7 +182,7 @@ public final class PlanMapper {
             : Duration.ofMillis(retry.getConnectTimeoutMillis()));
   }
 
-  static PortPlan.HealthCheck healthCheck(HealthCheck check) {
+  public static PortPlan.HealthCheck healthCheck(HealthCheck check) {
     PortPlan.HealthCheck d = PortPlan.HealthCheck.DEFAULT;
     if (check == null) {
       return d;
@@ -249,7 +249,11 @@ public final class PlanMapper {
   }
 
   /** The addresses of {@code texts} that are IPv4 addresses; the words for the others in {@code refused}. */
-  private static List<Ipv4Address> addresses(List<String> texts, String what, List<String> refused) {
+  /**
+   * The addresses of {@code texts} that are IPv4 in their one spelling; each other one is named in
+   * {@code refused} as {@code what} (e.g. "external IP").
+   */
+  public static List<Ipv4Address> addresses(List<String> texts, String what, List<String> refused) {
     List<Ipv4Address> addresses = new ArrayList<>(texts.size());
     for (String text : texts) {
       Optional<Ipv4Address> address = Ipv4Address.tryParse(text);

@@ -15,6 +15,7 @@ import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncResult;
 import io.servicepath.agent.run.PacedRunner;
+import io.servicepath.agent.services.ServicePlans;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.time.Clock;
@@ -75,6 +76,11 @@ public final class SyncLoop implements AutoCloseable {
   // Touched on the sync thread only.
   private final Set<PortKey> watched = new HashSet<>();
   private final PlanCache planCache;
+  private final ServicePlans servicePlans;
+  /** The inputs and the result of the last {@link #merged}. */
+  private List<PortPlan> lastPathPlans;
+  private List<PortPlan> lastServicePlans;
+  private List<PortPlan> lastMerged;
   private final AddressClaims addressClaims = new AddressClaims();
   /** Ports whose rules the backend rejected, with the plan rejected: left out until their plan changes. */
   private Map<PortKey, Rejected> rejected = new HashMap<>();
@@ -97,6 +103,7 @@ public final class SyncLoop implements AutoCloseable {
       Duration debounce,
       Duration resyncPeriod,
       PlanGuard guard,
+      PlanGuard serviceGuard,
       MeterRegistry registry,
       Clock clock) {
     this.view = view;
@@ -113,11 +120,13 @@ public final class SyncLoop implements AutoCloseable {
           .tag("reason", why.tag())
           .register(registry);
     }
-    this.planCache = new PlanCache(guard, refusal -> {
+    java.util.function.Consumer<Refusal> refused = refusal -> {
       refusalCounters.get(refusal.why()).increment(refusal.reasons().size());
       LOG.warn("{}: {}: {}", refusal.key(), refusal.whole() ? "not programmed" : "programmed in part",
           String.join("; ", refusal.reasons()));
-    });
+    };
+    this.planCache = new PlanCache(guard, refused);
+    this.servicePlans = new ServicePlans(serviceGuard, refused);
     this.listeners = listeners;
     this.rules = rules;
     this.prober = prober;
@@ -208,12 +217,14 @@ public final class SyncLoop implements AutoCloseable {
 
   private void sync() {
     if (!view.pathsSynced()) {
-      LOG.info("Waiting for the first list of ServicePaths before programming anything");
+      LOG.info("Waiting for the first list of ServicePaths{} before programming anything",
+          view.servesServices() ? ", Services and EndpointSlices" : "");
       return;
     }
     loadPreferredPorts();
     List<ServicePath> paths = view.paths();
-    AddressClaims.Split claims = addressClaims.split(planCache.plans(paths));
+    AddressClaims.Split claims = addressClaims.split(merged(planCache.plans(paths),
+        servicePlans.plans(view.services(), view::endpointSlicesOf)));
     noteClashes(claims.refused());
     List<PortPlan> plans = claims.kept();
     // A port the backend rejected gets no listener (nor node port) either: without its rules,
@@ -314,8 +325,37 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   /** Every refusal of this sync, for the report and the gauges. */
+  /**
+   * The plans of ServicePaths and of Services, each sorted by key, as one list sorted by key; the
+   * same list object as last time when neither changed (AddressClaims then splits it no more).
+   */
+  private List<PortPlan> merged(List<PortPlan> pathPlans, List<PortPlan> servicePlanList) {
+    if (servicePlanList.isEmpty()) {
+      return pathPlans;
+    }
+    if (pathPlans == lastPathPlans && servicePlanList == lastServicePlans) {
+      return lastMerged;
+    }
+    List<PortPlan> all = new ArrayList<>(pathPlans.size() + servicePlanList.size());
+    int i = 0;
+    int j = 0;
+    while (i < pathPlans.size() || j < servicePlanList.size()) {
+      if (j == servicePlanList.size()
+          || i < pathPlans.size() && pathPlans.get(i).key().compareTo(servicePlanList.get(j).key()) <= 0) {
+        all.add(pathPlans.get(i++));
+      } else {
+        all.add(servicePlanList.get(j++));
+      }
+    }
+    lastPathPlans = pathPlans;
+    lastServicePlans = servicePlanList;
+    lastMerged = java.util.Collections.unmodifiableList(all);
+    return lastMerged;
+  }
+
   private List<Refusal> refusals(List<Refusal> clashes) {
     List<Refusal> all = new ArrayList<>(planCache.refusals());
+    all.addAll(servicePlans.refusals());
     all.addAll(clashes);
     rejected.values().forEach(r -> all.add(r.refusal()));
     Map<Refusal.Why, Integer> counts = new EnumMap<>(Refusal.Why.class);
@@ -392,8 +432,8 @@ public final class SyncLoop implements AutoCloseable {
     if (binding.proxyPort() > 0) {
       out.append(" -> proxy port ").append(binding.proxyPort());
     }
-    out.append(" -> ").append(plan.readyEndpoints().size()).append('/').append(plan.endpoints().size())
-        .append(" endpoints ready ").append(plan.readyEndpoints().stream().map(Endpoint::address).toList())
+    out.append(" -> ").append(plan.usableEndpoints().size()).append('/').append(plan.endpoints().size())
+        .append(" endpoints ready ").append(plan.usableEndpoints().stream().map(Endpoint::address).toList())
         .append(" (generation ").append(plan.generation()).append(')');
     return out.toString();
   }

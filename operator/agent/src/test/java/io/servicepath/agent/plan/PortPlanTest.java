@@ -25,7 +25,7 @@ class PortPlanTest {
         new Endpoint("c", "10.244.1.9", 80, "n", true), new Endpoint("b", "10.244.1.10", 81, "n", true),
         new Endpoint("a", "10.244.1.10", 80, "n", false)));
     assertThat(plan.endpoints()).extracting(Endpoint::podName).containsExactly("a", "b", "c");
-    assertThat(plan.readyEndpoints()).extracting(Endpoint::podName).containsExactly("b", "c");
+    assertThat(plan.usableEndpoints()).extracting(Endpoint::podName).containsExactly("b", "c");
     assertThat(plan.sourceRanges()).extracting(Ipv4Cidr::toString).containsExactly("203.0.113.0/24", "198.51.100.0/24");
   }
 

@@ -60,6 +60,24 @@ class NodeStatusBuilderTest {
   }
 
   @Test
+  @DisplayName("A Service's ports and refusals are not in the report, even beside a ServicePath of the same name")
+  void servicesAreNotReported() {
+    PortPlan servicePort = new PortPlan(PortKey.service("default", "cloud-nginx", "http-server"), 9,
+        io.servicepath.agent.plan.Protocol.TCP, 80, io.servicepath.api.net.Ipv4Address.parse("10.96.0.10"), 0,
+        List.of(), List.of(), List.of(), Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
+        List.of(POD_1));
+    ProgrammedState state = new ProgrammedState(
+        List.of(new PortBinding(plan("default", "cloud-nginx", "http-server", 31234, Mode.USERSPACE, List.of(POD_1)), 32855),
+            new PortBinding(servicePort, 32860)),
+        SYNCED,
+        List.of(new Refusal(PortKey.service("default", "other", "http"), 2, true, Refusal.Why.OUTSIDE_RANGES,
+            List.of("cluster IP 10.0.0.1 is outside the cluster IP range"))));
+
+    assertThat(NodeStatusBuilder.programmed(state)).containsExactly(
+        Map.entry(new PathRef("default", "cloud-nginx"), new ProgrammedPath(3, Map.of("http-server", 32855), List.of())));
+  }
+
+  @Test
   @DisplayName("Refusals are reported with the path: a path refused whole is listed with the generation looked at, a part left out beside its proxy port")
   void refusals() {
     PortKey partly = new PortKey("default", "cloud-nginx", "http-server");

@@ -53,7 +53,7 @@ class PlanMapperTest {
     assertThat(http.endpoints()).containsExactly(
         new Endpoint("cloud-nginx-1", "10.244.1.5", 80, "sp-node-1", true),
         new Endpoint("cloud-nginx-2", "10.244.2.7", 80, "sp-node-2", false));
-    assertThat(http.readyEndpoints()).extracting(Endpoint::address).containsExactly("10.244.1.5:80");
+    assertThat(http.usableEndpoints()).extracting(Endpoint::address).containsExactly("10.244.1.5:80");
 
     PortPlan https = plans.get(1);
     assertThat(https.key().portName()).isEqualTo("https-server");

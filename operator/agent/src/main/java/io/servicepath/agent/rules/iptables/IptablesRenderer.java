@@ -104,7 +104,7 @@ public final class IptablesRenderer {
       List<String> service, List<String> external, List<String> hostService, List<String> hostExternal) {}
 
   private Actions userspaceActions(PortBinding binding) {
-    if (binding.plan().readyEndpoints().isEmpty()) {
+    if (binding.plan().usableEndpoints().isEmpty()) {
       // The proxy would accept and then reset; refusing in the kernel tells the client at once.
       List<String> reject = List.of("-j " + MARK_REJECT);
       return new Actions(reject, reject, reject, reject);
@@ -117,7 +117,7 @@ public final class IptablesRenderer {
   private Actions kernelActions(PortPlan plan, ChainNames names, String comment, String proto) {
     String service = names.service();
     List<String> rules = chain(service);
-    List<Endpoint> ready = plan.readyEndpoints();
+    List<Endpoint> ready = plan.usableEndpoints();
     if (ready.isEmpty()) {
       rules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
     }

@@ -129,7 +129,7 @@ public final class NftRenderer {
     PortPlan plan = binding.plan();
     String comment = plan.key().comment(COMMENT_MAX).replace("\"", "").replace("\\", "");
     String proto = plan.protocol().keyword();
-    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), plan.readyEndpoints());
+    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), plan.usableEndpoints());
     List<Claim> claims = new ArrayList<>();
     claims.add(portal(path, plan.clusterIP(), false, List.of()));
     for (Ipv4Address lb : plan.loadBalancerIPs()) {
