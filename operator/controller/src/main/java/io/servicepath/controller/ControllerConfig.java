@@ -27,7 +27,13 @@ public record ControllerConfig(
     String leaseName,
     String identity,
     boolean exitOnLostLease,
-    String agentNamespace) {
+    String agentNamespace,
+    String loadBalancerClass,
+    boolean classlessLoadBalancers,
+    boolean reserveClusterIPs) {
+
+  /** The {@code spec.loadBalancerClass} of the Services whose load balancer IP the controller allocates, by default. */
+  public static final String DEFAULT_LOAD_BALANCER_CLASS = "servicepath.io/lb";
 
   public static ControllerConfig from(String[] args, Map<String, String> env) {
     Map<String, String> values = new HashMap<>();
@@ -60,7 +66,13 @@ public record ControllerConfig(
         get.apply("identity", env.getOrDefault("POD_NAME", hostName()) + "-" + UUID.randomUUID().toString().substring(0, 8)),
         Boolean.parseBoolean(get.apply("exit-on-lost-lease", "true")),
         // Where the agents hold their Leases (their liveness).
-        get.apply("agent-namespace", AgentLeases.DEFAULT_NAMESPACE));
+        get.apply("agent-namespace", AgentLeases.DEFAULT_NAMESPACE),
+        // LoadBalancer Services with this spec.loadBalancerClass get their address from our pool.
+        get.apply("load-balancer-class", DEFAULT_LOAD_BALANCER_CLASS),
+        // LoadBalancer Services with no class too: off, as another implementation (the cloud's) may own them.
+        Boolean.parseBoolean(get.apply("classless-load-balancers", "false")),
+        // Each path's cluster IP is reserved as a networking.k8s.io/v1 IPAddress (Kubernetes 1.33+).
+        Boolean.parseBoolean(get.apply("reserve-cluster-ips", "true")));
   }
 
   private static String hostName() {

@@ -11,6 +11,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.controller.service.ServiceEvents;
+import io.servicepath.controller.service.ServiceLoadBalancerReconciler;
+import io.servicepath.controller.service.ServiceMetrics;
+import io.servicepath.controller.service.ServiceSelection;
 import io.servicepath.http.ProbeServer;
 import java.io.IOException;
 import java.time.Clock;
@@ -19,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the ServicePath controller: one reconciler, leader election, metrics and probes. */
+/** Runs the ServicePath controller: its reconcilers (ServicePaths; LoadBalancer Services of our class), leader election, metrics and probes. */
 public final class ControllerMain implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
@@ -70,14 +74,26 @@ public final class ControllerMain implements AutoCloseable {
       }
     });
     Clock clock = Clock.systemUTC();
+    ServiceSelection selection = new ServiceSelection(config.loadBalancerClass(), config.classlessLoadBalancers());
+    // One allocator and one read-back for both kinds: no address is given to a path and a Service.
+    AllocatorRebuild rebuild = new AllocatorRebuild(client, allocator, selection, a -> {});
     String controllerName = operator
         .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock),
-            config.agentNamespace()))
+            config.agentNamespace(), rebuild))
+        .getConfiguration().getName();
+    ServiceLoadBalancerReconciler services = new ServiceLoadBalancerReconciler(
+        allocator, selection, new ServiceEvents(client, clock), new ServiceMetrics(registry), clock, rebuild);
+    // Events about Services not of our class (and holding nothing of ours) are dropped before they
+    // reach the reconciler: such a Service is never written to.
+    String servicesName = operator
+        .register(services, o -> o.withGenericFilter(services::concerns))
         .getConfiguration().getName();
     // java-operator-sdk makes these counters at the first failure or retry; made here (same name and
     // tag, so it counts into them), they read 0 until then and alerts on them see a series
-    for (String counter : List.of("reconciliations.failure.total", "reconciliations.retries.total")) {
-      Counter.builder(counter).tag("controller.name", controllerName).register(registry);
+    for (String name : List.of(controllerName, servicesName)) {
+      for (String counter : List.of("reconciliations.failure.total", "reconciliations.retries.total")) {
+        Counter.builder(counter).tag("controller.name", name).register(registry);
+      }
     }
     http = new ProbeServer(
         ProbeServer.Settings.defaults(config.httpBindAddress(), config.httpPort()),

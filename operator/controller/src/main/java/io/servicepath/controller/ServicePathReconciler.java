@@ -17,6 +17,7 @@ import io.servicepath.api.cache.WithoutManagedFields;
 import io.servicepath.api.v1alpha1.AgentLeases;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.allocation.AllocationResult;
 import io.servicepath.controller.allocation.PathAllocator;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private InformerEventSource<Node, ServicePath> nodes;
 
   private final String agentNamespace;
+  private final Runnable sharedRebuild;
   private final AgentLiveness liveness = new AgentLiveness();
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
@@ -75,10 +78,21 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   /** @param agentNamespace where the agents hold their Leases */
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace) {
+    this(allocator, clock, events, agentNamespace, null);
+  }
+
+  /**
+   * @param sharedRebuild reads back every recorded allocation, the Services' too, once before the
+   *     first reconcile of either reconciler (see {@link AllocatorRebuild}); null to read back the
+   *     paths alone, from this reconciler's cache
+   */
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
+      Runnable sharedRebuild) {
     this.allocator = allocator;
     this.clock = clock;
     this.events = events;
     this.agentNamespace = agentNamespace;
+    this.sharedRebuild = sharedRebuild;
   }
 
   @Override
@@ -120,13 +134,17 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   /** Every address of every node (Node status, and the node IP its agent reports): no external IP may be one. */
   private Set<String> nodeIPs() {
+    return nodeIPs(nodes.list(), reports.reports().stream());
+  }
+
+  static Set<String> nodeIPs(Stream<Node> nodes, Stream<ServicePathNode> reports) {
     Set<String> ips = new HashSet<>();
-    nodes.list().forEach(n -> {
+    nodes.forEach(n -> {
       if (n.getStatus() != null && n.getStatus().getAddresses() != null) {
         n.getStatus().getAddresses().forEach(a -> ips.add(a.getAddress()));
       }
     });
-    reports.reports().forEach(r -> {
+    reports.forEach(r -> {
       if (r.getSpec() != null && r.getSpec().getNodeIP() != null) {
         ips.add(r.getSpec().getNodeIP());
       }
@@ -186,6 +204,10 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   /** The first reconcile reads every path's recorded allocations before handing out any. */
   private void rebuildOnce(Context<ServicePath> context) {
+    if (sharedRebuild != null) {
+      sharedRebuild.run();
+      return;
+    }
     if (rebuilt) {
       return;
     }

@@ -31,6 +31,8 @@ public final class PathAllocator {
   private final IpPool loadBalancerIPs;
   private final ExternalIPs externalIPs;
   private final Map<String, Allocation> held = new HashMap<>();
+  /** Services' load balancer IPs, by {@link #serviceOwner}; the addresses are in {@code loadBalancerIPs} too. */
+  private final Map<String, String> serviceIPs = new HashMap<>();
 
   /**
    * @param loadBalancerCidr the pool of load balancer IPs; null or blank for none, as MetalLB with
@@ -76,6 +78,23 @@ public final class PathAllocator {
    * status is not proof that the controller wrote it.
    */
   public synchronized void rebuild(List<ServicePath> paths, Set<String> nodeIPs) {
+    rebuild(paths, List.of(), nodeIPs);
+  }
+
+  /**
+   * As {@link #rebuild(List, Set)}, with the load balancer IPs that Services of our class record
+   * too: one ownership map for both kinds, so that no address is held by a Service and a path at
+   * once. The paths are claimed first (as before, oldest first), then the Services, oldest first
+   * (creation time, then owner): an address that a path's status and a Service's both record
+   * stays with the path, whatever their ages, and the Service is given another at its next
+   * reconcile. A path's status has one writer, this controller; a Service's status has many
+   * (every load balancer implementation and the cloud's controller may write it), so of two
+   * records the Service's is the likelier to be foreign or forged. A Service holds at most the
+   * first address its status records (the controller writes exactly one), and only when it lies
+   * in the pool and is free: a status is not proof that the controller wrote it, and a status
+   * listing many cannot pick among them.
+   */
+  public synchronized void rebuild(List<ServicePath> paths, List<LoadBalancerClaim> services, Set<String> nodeIPs) {
     clusterIPs.clear();
     nodePorts.clear();
     if (loadBalancerIPs != null) {
@@ -83,56 +102,159 @@ public final class PathAllocator {
     }
     externalIPs.clear();
     held.clear();
+    serviceIPs.clear();
     List<ServicePath> sorted = new ArrayList<>(paths);
     sorted.sort(
         Comparator.comparing((ServicePath p) -> String.valueOf(p.getMetadata().getCreationTimestamp()))
             .thenComparing(PathAllocator::owner));
     for (ServicePath path : sorted) {
-      ServicePathStatus status = path.getStatus();
-      if (status == null) {
-        continue;
-      }
-      String owner = owner(path);
-      String clusterIP = claimRecorded(clusterIPs, status.getClusterIP(), owner);
-      Map<String, Integer> ports = new LinkedHashMap<>();
-      for (PortStatus port : status.getPorts() == null ? List.<PortStatus>of() : status.getPorts()) {
-        int np = port.nodePort();
-        // A status recording one node port for two ports of the path was not written by the controller.
-        if (np != 0 && !ports.containsValue(np) && nodePorts.contains(np) && nodePorts.claim(np, owner)) {
-          ports.put(port.name(), np);
-        }
-      }
-      String lb = null;
-      if (loadBalancerIPs != null
-          && status.getLoadBalancer() != null
-          && status.getLoadBalancer().ingress() != null) {
-        lb =
-            status.getLoadBalancer().ingress().stream()
-                .map(i -> claimRecorded(loadBalancerIPs, i.ip(), owner))
-                .filter(ip -> ip != null)
-                .findFirst()
-                .orElse(null);
-      }
-      if (clusterIP != null) {
-        List<String> granted = status.getExternalIPs() == null ? List.of() : status.getExternalIPs();
-        List<String> kept = new ArrayList<>();
-        for (String ip : granted) {
-          boolean free = ip != null && externalIPs.refusal(ip, nodeIPs).isEmpty()
-              && path.getSpec() != null && path.getSpec().getPorts().stream()
-              .allMatch(p -> externalIPs.otherOwner(ip, p.getProtocol(), p.getPort(), owner).isEmpty());
-          if (free) {
-            kept.add(ip);
-          }
-        }
-        externalIPs.hold(owner, kept, path.getSpec() == null ? List.of() : path.getSpec().getPorts());
-        held.put(owner, new Allocation(clusterIP, ports, lb, kept));
-      } else {
-        ports.values().forEach(np -> nodePorts.release(np, owner));
-        if (lb != null) {
-          loadBalancerIPs.release(lb, owner);
-        }
+      rebuildPath(path, nodeIPs);
+    }
+    List<LoadBalancerClaim> claims = new ArrayList<>(services);
+    claims.sort(Comparator.comparing((LoadBalancerClaim c) -> String.valueOf(c.createdAt()))
+        .thenComparing(LoadBalancerClaim::owner));
+    for (LoadBalancerClaim claim : claims) {
+      rebuildService(claim);
+    }
+  }
+
+  private void rebuildService(LoadBalancerClaim claim) {
+    if (loadBalancerIPs == null || serviceIPs.containsKey(claim.owner())) {
+      return;
+    }
+    claim.recordedIPs().stream()
+        .filter(ip -> ip != null && !ip.isEmpty())
+        .findFirst()
+        .filter(ip -> loadBalancerIPs.contains(ip) && loadBalancerIPs.ownerOf(ip).isEmpty())
+        .ifPresent(ip -> {
+          loadBalancerIPs.claim(ip, claim.owner());
+          serviceIPs.put(claim.owner(), ip);
+        });
+  }
+
+  private void rebuildPath(ServicePath path, Set<String> nodeIPs) {
+    ServicePathStatus status = path.getStatus();
+    if (status == null) {
+      return;
+    }
+    String owner = owner(path);
+    String clusterIP = claimRecorded(clusterIPs, status.getClusterIP(), owner);
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (PortStatus port : status.getPorts() == null ? List.<PortStatus>of() : status.getPorts()) {
+      int np = port.nodePort();
+      // A status recording one node port for two ports of the path was not written by the controller.
+      if (np != 0 && !ports.containsValue(np) && nodePorts.contains(np) && nodePorts.claim(np, owner)) {
+        ports.put(port.name(), np);
       }
     }
+    String lb = null;
+    if (loadBalancerIPs != null
+        && status.getLoadBalancer() != null
+        && status.getLoadBalancer().ingress() != null) {
+      lb =
+          status.getLoadBalancer().ingress().stream()
+              .map(i -> claimRecorded(loadBalancerIPs, i.ip(), owner))
+              .filter(ip -> ip != null)
+              .findFirst()
+              .orElse(null);
+    }
+    if (clusterIP != null) {
+      List<String> granted = status.getExternalIPs() == null ? List.of() : status.getExternalIPs();
+      List<String> kept = new ArrayList<>();
+      for (String ip : granted) {
+        boolean free = ip != null && externalIPs.refusal(ip, nodeIPs).isEmpty()
+            && path.getSpec() != null && path.getSpec().getPorts().stream()
+            .allMatch(p -> externalIPs.otherOwner(ip, p.getProtocol(), p.getPort(), owner).isEmpty());
+        if (free) {
+          kept.add(ip);
+        }
+      }
+      externalIPs.hold(owner, kept, path.getSpec() == null ? List.of() : path.getSpec().getPorts());
+      held.put(owner, new Allocation(clusterIP, ports, lb, kept));
+    } else {
+      ports.values().forEach(np -> nodePorts.release(np, owner));
+      if (lb != null) {
+        loadBalancerIPs.release(lb, owner);
+      }
+    }
+  }
+
+  /** The owner key of a Service: never a path's ({@code namespace/name}), as no name holds a slash. */
+  public static String serviceOwner(String namespace, String name) {
+    return namespace + "/Service/" + name;
+  }
+
+  /**
+   * A load balancer IP for a Service of our class, from the same pool and ownership map as the
+   * paths' (owner from {@link #serviceOwner}). {@code requested} is what the Service asks for (its
+   * annotation or {@code spec.loadBalancerIP}; empty for any address): at most one IPv4 address,
+   * in the pool, free or already the Service's. On failure the Service keeps what it held.
+   */
+  public synchronized LoadBalancerIPResult allocateLoadBalancerIP(String owner, List<String> requested) {
+    String previous = serviceIPs.get(owner);
+    if (loadBalancerIPs == null) {
+      return LoadBalancerIPResult.failed(previous, new AllocationFailure(
+          AllocationFailure.LOAD_BALANCER_POOL_NOT_CONFIGURED,
+          "no load balancer pool is configured (controller option --load-balancer-pool or"
+              + " SP_LOAD_BALANCER_POOL); the Service waits for one"));
+    }
+    if (requested.size() > 1) {
+      return LoadBalancerIPResult.failed(previous, new AllocationFailure(
+          AllocationFailure.LOAD_BALANCER_IP_INVALID,
+          "requested " + requested + ": only one IPv4 address can be requested"));
+    }
+    if (requested.size() == 1) {
+      String ip = requested.get(0);
+      if (ip.equals(previous)) {
+        return LoadBalancerIPResult.ok(ip);
+      }
+      if (!loadBalancerIPs.contains(ip)) {
+        return LoadBalancerIPResult.failed(previous, new AllocationFailure(
+            AllocationFailure.LOAD_BALANCER_IP_OUT_OF_POOL,
+            "requested load balancer IP " + ip + " is not an address of the pool " + loadBalancerIPs.cidr()));
+      }
+      Optional<String> other = loadBalancerIPs.ownerOf(ip);
+      if (other.isPresent()) {
+        return LoadBalancerIPResult.failed(previous, new AllocationFailure(
+            AllocationFailure.LOAD_BALANCER_IP_CONFLICT,
+            "requested load balancer IP " + ip + " is already used by " + describe(other.get(), owner)));
+      }
+      loadBalancerIPs.claim(ip, owner);
+      if (previous != null) {
+        loadBalancerIPs.release(previous, owner);
+      }
+      serviceIPs.put(owner, ip);
+      return LoadBalancerIPResult.ok(ip);
+    }
+    if (previous != null) {
+      return LoadBalancerIPResult.ok(previous);
+    }
+    Optional<String> ip = loadBalancerIPs.allocate(owner);
+    if (ip.isEmpty()) {
+      return LoadBalancerIPResult.failed(null, new AllocationFailure(
+          AllocationFailure.LOAD_BALANCER_IP_EXHAUSTED, "no free load balancer IP in " + loadBalancerIPs.cidr()));
+    }
+    serviceIPs.put(owner, ip.get());
+    return LoadBalancerIPResult.ok(ip.get());
+  }
+
+  /** Gives back a Service's load balancer IP (deleted, or no longer ours); the address it held, if any. */
+  public synchronized Optional<String> releaseLoadBalancerIP(String owner) {
+    String ip = serviceIPs.remove(owner);
+    if (ip != null && loadBalancerIPs != null) {
+      loadBalancerIPs.release(ip, owner);
+    }
+    return Optional.ofNullable(ip);
+  }
+
+  /** True when the address is one of the load balancer pool's. */
+  public synchronized boolean inLoadBalancerPool(String ip) {
+    return loadBalancerIPs != null && loadBalancerIPs.contains(ip);
+  }
+
+  /** The load balancer IP a Service holds. */
+  public synchronized Optional<String> loadBalancerIPOf(String owner) {
+    return Optional.ofNullable(serviceIPs.get(owner));
   }
 
   private static String claimRecorded(IpPool pool, String ip, String owner) {
