@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.controller.reservation.ClusterIPReservations;
 import io.servicepath.controller.service.ServiceEvents;
 import io.servicepath.controller.service.ServiceLoadBalancerReconciler;
 import io.servicepath.controller.service.ServiceMetrics;
@@ -19,6 +20,7 @@ import io.servicepath.http.ProbeServer;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,10 +78,13 @@ public final class ControllerMain implements AutoCloseable {
     Clock clock = Clock.systemUTC();
     ServiceSelection selection = new ServiceSelection(config.loadBalancerClass(), config.classlessLoadBalancers());
     // One allocator and one read-back for both kinds: no address is given to a path and a Service.
-    AllocatorRebuild rebuild = new AllocatorRebuild(client, allocator, selection, a -> {});
+    // Each path's cluster IP reserved as an IPAddress, so that the API server gives it to no Service.
+    ClusterIPReservations reservations = config.reserveClusterIPs() ? new ClusterIPReservations(client) : null;
+    AllocatorRebuild rebuild = new AllocatorRebuild(client, allocator, selection,
+        a -> Optional.ofNullable(reservations).ifPresent(r -> r.removeOrphans(a)));
     String controllerName = operator
         .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock),
-            config.agentNamespace(), rebuild))
+            config.agentNamespace(), rebuild, reservations))
         .getConfiguration().getName();
     ServiceLoadBalancerReconciler services = new ServiceLoadBalancerReconciler(
         allocator, selection, new ServiceEvents(client, clock), new ServiceMetrics(registry), clock, rebuild);

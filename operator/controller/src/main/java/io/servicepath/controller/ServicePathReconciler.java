@@ -19,9 +19,11 @@ import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathStatus;
+import io.servicepath.controller.allocation.Allocation;
 import io.servicepath.controller.allocation.AllocationResult;
 import io.servicepath.controller.allocation.PathAllocator;
 import io.servicepath.controller.endpoints.EndpointResolver;
+import io.servicepath.controller.reservation.ClusterIPReservations;
 import io.servicepath.controller.status.AgentLiveness;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.controller.status.NodeReports;
@@ -70,6 +72,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
 
   private final String agentNamespace;
   private final Runnable sharedRebuild;
+  private final ClusterIPReservations reservations;
   private final AgentLiveness liveness = new AgentLiveness();
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
@@ -88,6 +91,16 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
    */
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
       Runnable sharedRebuild) {
+    this(allocator, clock, events, agentNamespace, sharedRebuild, null);
+  }
+
+  /**
+   * @param reservations reserves each cluster IP as an IPAddress before it goes into a status,
+   *     and deletes the object when the path gives the address back; null for none
+   */
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
+      Runnable sharedRebuild, ClusterIPReservations reservations) {
+    this.reservations = reservations;
     this.allocator = allocator;
     this.clock = clock;
     this.events = events;
@@ -163,13 +176,20 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   public UpdateControl<ServicePath> reconcile(ServicePath path, Context<ServicePath> context) {
     rebuildOnce(context);
     if (context.isPrimaryResourceDeleted() || path.getMetadata().getDeletionTimestamp() != null) {
+      Optional<String> clusterIP = allocator.heldBy(PathAllocator.owner(path)).map(Allocation::clusterIP);
       allocator.release(PathAllocator.owner(path));
+      if (reservations != null) {
+        clusterIP.ifPresent(ip -> reservations.release(ip, namespaceOf(path), path.getMetadata().getName()));
+      }
       return UpdateControl.noUpdate();
     }
     String namespace = path.getMetadata().getNamespace();
     List<Pod> selected = pods.list(namespace, pod -> EndpointResolver.selects(path.getSpec().getSelector(), pod)).toList();
     List<EndpointStatus> endpoints = EndpointResolver.resolve(path.getSpec(), selected);
     AllocationResult allocation = allocator.allocate(path, nodeIPs());
+    if (reservations != null) {
+      allocation = reservations.confirm(path, allocation, allocator);
+    }
     NodeReports nodeReports = NodeReports.indexed(
         nodeReports(), NodeReports.countedNodes(nodes.list().toList()), liveness.live(clock.instant()));
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
@@ -200,6 +220,10 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     patch.getMetadata().setNamespace(namespace);
     patch.setStatus(status);
     return UpdateControl.patchStatus(patch);
+  }
+
+  private static String namespaceOf(ServicePath path) {
+    return path.getMetadata().getNamespace();
   }
 
   /** The first reconcile reads every path's recorded allocations before handing out any. */

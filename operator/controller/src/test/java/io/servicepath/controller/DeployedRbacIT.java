@@ -51,7 +51,7 @@ class DeployedRbacIT {
   static final Duration WAIT = Duration.ofSeconds(60);
 
   @Test
-  @DisplayName("When the controller runs as the deploy/ ServiceAccount with leader election, then it leads, allocates a LoadBalancer path, reads its pods and nodes and records a refusal as an Event")
+  @DisplayName("When the controller runs as the deploy/ ServiceAccount with leader election, then it leads, allocates a LoadBalancer path, reads its pods and nodes, records a refusal as an Event, reserves the cluster IP as an IPAddress and gives a Service of its class an address")
   void controllerRunsWithTheShippedRbac() throws Exception {
     try (KubernetesClient admin = API.newClient()) {
       for (String file : List.of("namespaces.yaml", "controller-rbac.yaml")) {
@@ -102,6 +102,23 @@ class DeployedRbacIT {
             l -> !l.isEmpty(), "an Event about taker");
         assertThat(events).extracting(Event::getType, Event::getReason)
             .contains(org.assertj.core.groups.Tuple.tuple("Warning", "LoadBalancerIPConflict"));
+
+        // The path's cluster IP is reserved as an IPAddress, which the RBAC must allow.
+        assertThat(admin.network().v1().ipAddresses().withName(status.getClusterIP()).get().getSpec().getParentRef().getName())
+            .isEqualTo("cloud-nginx");
+        // A LoadBalancer Service of our class: read, its status written, an Event recorded.
+        admin.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+            .withNewMetadata().withNamespace("default").withName("web").endMetadata()
+            .withNewSpec().withType("LoadBalancer").withLoadBalancerClass(ControllerConfig.DEFAULT_LOAD_BALANCER_CLASS)
+            .addNewPort().withPort(80).endPort().endSpec().build()).create();
+        var service = Eventually.await(WAIT, () -> admin.services().inNamespace("default").withName("web").get(),
+            s -> s.getStatus() != null && s.getStatus().getLoadBalancer() != null
+                && s.getStatus().getLoadBalancer().getIngress() != null && !s.getStatus().getLoadBalancer().getIngress().isEmpty(),
+            "the Service web given an address");
+        assertThat(service.getStatus().getLoadBalancer().getIngress().get(0).getIp()).startsWith("203.0.113.");
+        Eventually.until(WAIT, () -> admin.v1().events().inNamespace("default").list().getItems().stream()
+            .anyMatch(e -> "web".equals(e.getInvolvedObject().getName()) && "IPAllocated".equals(e.getReason())),
+            "an IPAllocated Event about web");
       }
     }
   }

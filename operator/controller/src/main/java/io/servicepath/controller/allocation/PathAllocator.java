@@ -179,6 +179,31 @@ public final class PathAllocator {
     }
   }
 
+  /** Who holds a cluster IP that turned out to be reserved by another parent: nobody of ours, until the next rebuild. */
+  static final String RESERVED_ELSEWHERE = "(reserved by another IPAddress parent)";
+
+  /**
+   * The path's cluster IP turned out to be another's (an {@code IPAddress} object of another
+   * parent): it is kept from every path until the next rebuild, and the path is given another,
+   * keeping all else it holds. Empty, and the path holds nothing, when the range has no other.
+   */
+  public synchronized Optional<Allocation> replaceClusterIP(String owner, String taken) {
+    Allocation a = held.get(owner);
+    if (a == null || !a.clusterIP().equals(taken)) {
+      return Optional.ofNullable(a);
+    }
+    clusterIPs.release(taken, owner);
+    clusterIPs.claim(taken, RESERVED_ELSEWHERE);
+    Optional<String> ip = clusterIPs.allocate(owner);
+    if (ip.isEmpty()) {
+      release(owner);
+      return Optional.empty();
+    }
+    Allocation moved = new Allocation(ip.get(), a.nodePorts(), a.loadBalancerIP(), a.externalIPs());
+    held.put(owner, moved);
+    return Optional.of(moved);
+  }
+
   /** The owner key of a Service: never a path's ({@code namespace/name}), as no name holds a slash. */
   public static String serviceOwner(String namespace, String name) {
     return namespace + "/Service/" + name;
