@@ -2,6 +2,7 @@ package io.servicepath.controller.service;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Service;
+import io.servicepath.api.services.ServiceAnnotations;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import java.util.Map;
 public record ServiceSelection(String loadBalancerClass, boolean classless) {
 
   /** The annotation naming the load balancer IP a Service asks for, as MetalLB's {@code metallb.io/loadBalancerIPs}. */
-  public static final String REQUESTED_IPS_ANNOTATION = "servicepath.io/load-balancer-ips";
+  public static final String REQUESTED_IPS_ANNOTATION = ServiceAnnotations.LOAD_BALANCER_IPS;
 
   /** The condition the controller keeps on each Service of its class. */
   public static final String CONDITION = "servicepath.io/LoadBalancerAllocated";
