@@ -42,7 +42,7 @@ public final class ControllerMain implements AutoCloseable {
         config.externalIPCidrs());
     for (String pool : allocator.usage().keySet()) {
       Gauge.builder("servicepath.allocator.used", allocator, a -> a.usage().get(pool)[0])
-          .description("addresses or ports handed out").tag("pool", pool).register(registry);
+          .description("addresses or ports handed out (cluster IPs: also those skipped as reserved by another IPAddress parent)").tag("pool", pool).register(registry);
       Gauge.builder("servicepath.allocator.free", allocator, a -> a.usage().get(pool)[1] - a.usage().get(pool)[0])
           .description("addresses or ports left").tag("pool", pool).register(registry);
     }

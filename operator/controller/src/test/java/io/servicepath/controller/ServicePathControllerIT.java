@@ -286,7 +286,8 @@ class ServicePathControllerIT {
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controller.httpPort() + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     assertThat(metrics)
-        .containsPattern("servicepath_allocator_used\\{pool=\"cluster-ip\",?} 1\\.0")
+        // the path's, and 10.0.0.1, skipped: its IPAddress is the API server's Service "kubernetes"'s
+        .containsPattern("servicepath_allocator_used\\{pool=\"cluster-ip\",?} 2\\.0")
         .containsPattern("servicepath_allocator_used\\{pool=\"node-port\",?} 2\\.0")
         .containsPattern("servicepath_allocator_free\\{pool=\"load-balancer-ip\",?} 253\\.0")
         .contains("reconciliations_started_total");
