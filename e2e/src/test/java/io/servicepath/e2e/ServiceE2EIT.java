@@ -68,6 +68,42 @@ class ServiceE2EIT extends LocalClusterScenarios {
   }
 
   @Test
+  @Order(4)
+  void aLoadBalancerServiceOfOurClassIsReachedByItsIngressIPAndOneOfAnotherClassGetsNothing() {
+    addPod("svc-lb-1", "app=svc-lb", "sp-node-1");
+    addPod("svc-lb-2", "app=svc-lb", "sp-node-2");
+    createService("svc-lb", "app", "svc-lb", true, "LoadBalancer", "servicepath.io/lb");
+    createService("svc-other", "app", "svc-lb", true, "LoadBalancer", "example.com/other");
+
+    Service lb = await("svc-lb's ingress IP", SETTLE, () -> {
+      Service s = cluster.client().services().inNamespace(NS).withName("svc-lb").get();
+      return s.getStatus() != null && s.getStatus().getLoadBalancer() != null
+          && s.getStatus().getLoadBalancer().getIngress() != null
+          && !s.getStatus().getLoadBalancer().getIngress().isEmpty() ? s : null;
+    });
+    var ingress = lb.getStatus().getLoadBalancer().getIngress();
+    assertThat(ingress).hasSize(1);
+    assertThat(ingress.get(0).getIpMode()).isEqualTo("VIP");
+    String ip = ingress.get(0).getIp();
+    assertThat(ip).startsWith("203.0.113.");
+    assertThat(lb.getStatus().getConditions()).anySatisfy(c -> {
+      assertThat(c.getType()).isEqualTo("servicepath.io/LoadBalancerAllocated");
+      assertThat(c.getStatus()).isEqualTo("True");
+    });
+
+    awaitCode(CLIENT, "http://" + ip + "/");
+    assertThat(answering(CLIENT, "https://" + ip + "/", 12)).containsExactlyInAnyOrder("svc-lb-1", "svc-lb-2");
+
+    Service other = cluster.client().services().inNamespace(NS).withName("svc-other").get();
+    assertThat(other.getStatus() == null || other.getStatus().getLoadBalancer() == null
+        || other.getStatus().getLoadBalancer().getIngress() == null
+        || other.getStatus().getLoadBalancer().getIngress().isEmpty()).as("svc-other's ingress: %s", other.getStatus())
+        .isTrue();
+    assertThat(other.getStatus() == null || other.getStatus().getConditions() == null
+        || other.getStatus().getConditions().isEmpty()).as("svc-other's conditions").isTrue();
+  }
+
+  @Test
   @Order(2)
   void requestsAfterAPodIsSigkilledAllSucceed() {
     addPod("svc-kill-1", "app=svc-kill", "sp-node-1");
@@ -127,8 +163,13 @@ class ServiceE2EIT extends LocalClusterScenarios {
 
   /** A Service of two ports, http 80 and https 443, selecting {@code key=value}; the API server allocates. */
   private Service createService(String name, String key, String value, boolean labelled, String type) {
+    return createService(name, key, value, labelled, type, null);
+  }
+
+  private Service createService(String name, String key, String value, boolean labelled, String type,
+      String loadBalancerClass) {
     ServiceBuilder b = new ServiceBuilder().withNewMetadata().withNamespace(NS).withName(name).endMetadata()
-        .withNewSpec().withType(type).withSelector(Map.of(key, value))
+        .withNewSpec().withType(type).withLoadBalancerClass(loadBalancerClass).withSelector(Map.of(key, value))
         .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(80)).endPort()
         .addNewPort().withName("https").withPort(443).withTargetPort(new IntOrString(443)).endPort()
         .endSpec();
