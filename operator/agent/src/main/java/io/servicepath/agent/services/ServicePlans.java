@@ -111,12 +111,10 @@ public final class ServicePlans {
     List<PortPlan> kept = new ArrayList<>(plans.size());
     for (PortPlan plan : plans) {
       PlanGuard.Guarded g = guard.guard(plan);
-      if (!g.refusals().isEmpty()) {
-        Refusal refusal = new Refusal(plan.key(), plan.generation(), g.plan().isEmpty(), Refusal.Why.OUTSIDE_RANGES,
-            g.refusals());
+      g.refusalOf(plan).ifPresent(refusal -> {
         refusals.add(refusal);
         refused.accept(refusal);
-      }
+      });
       g.plan().ifPresent(kept::add);
     }
     return List.copyOf(kept);

@@ -129,12 +129,10 @@ final class PlanCache {
     for (int i = 0; i < plans.size(); i++) {
       PortPlan plan = plans.get(i);
       PlanGuard.Guarded g = guard.guard(plan);
-      if (!g.refusals().isEmpty()) {
-        Refusal refusal = new Refusal(plan.key(), plan.generation(), g.plan().isEmpty(), Refusal.Why.OUTSIDE_RANGES,
-            g.refusals());
+      g.refusalOf(plan).ifPresent(refusal -> {
         refusals.add(refusal);
         refused.accept(refusal);
-      }
+      });
       if (kept == null && (g.plan().isEmpty() || g.plan().get() != plans.get(i))) {
         kept = new ArrayList<>(plans.subList(0, i));
       }

@@ -2,6 +2,7 @@ package io.servicepath.agent.sync;
 
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Refusal;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
@@ -25,7 +26,14 @@ import java.util.Optional;
 public final class PlanGuard {
 
   /** What is left of a plan (empty when refused whole) and what was refused, in words. */
-  public record Guarded(Optional<PortPlan> plan, List<String> refusals) {}
+  public record Guarded(Optional<PortPlan> plan, List<String> refusals) {
+
+    /** What was refused of {@code plan}, as a {@link Refusal} for the report; none when nothing was. */
+    public Optional<Refusal> refusalOf(PortPlan plan) {
+      return refusals.isEmpty() ? Optional.empty() : Optional.of(
+          new Refusal(plan.key(), plan.generation(), this.plan.isEmpty(), Refusal.Why.OUTSIDE_RANGES, refusals));
+    }
+  }
 
   /** A guard that lets everything through, loopback endpoints included: for tests of other parts. */
   public static final PlanGuard OPEN = new PlanGuard(List.of("0.0.0.0/0"), 1, 65535, List.of("0.0.0.0/0"),

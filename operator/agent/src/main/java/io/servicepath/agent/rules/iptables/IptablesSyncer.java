@@ -1,12 +1,13 @@
 package io.servicepath.agent.rules.iptables;
 
 import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.FullSyncGate;
 import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
+import io.servicepath.agent.rules.Syncer;
 import io.servicepath.agent.rules.iptables.IptablesTables.ChainRef;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,28 +23,25 @@ import org.slf4j.LoggerFactory;
  * Applies {@link DesiredRules} with one {@code iptables-restore --noflush} per sync, writing only
  * chains that changed since the last sync, and everything on a full sync.
  */
-public final class IptablesSyncer {
+public final class IptablesSyncer implements Syncer<DesiredRules> {
 
   private static final Logger LOG = LoggerFactory.getLogger(IptablesSyncer.class);
 
+  private static final List<String> RESTORE = List.of("iptables-restore", "-w", "5", "--noflush");
+
   private final CommandRunner runner;
-  private final SyncMetrics metrics;
+  private final FullSyncGate gate;
   private final Map<ChainRef, List<String>> applied = new HashMap<>();
-  private boolean fullSyncNeeded = true;
 
   public IptablesSyncer(CommandRunner runner, SyncMetrics metrics) {
     this.runner = runner;
-    this.metrics = metrics;
+    this.gate = new FullSyncGate(metrics, LOG, "rule sync");
   }
 
-  /** Makes the next {@link #sync} rewrite all our chains and look for stale ones in the kernel. */
-  public synchronized void requestFullSync() {
-    fullSyncNeeded = true;
-  }
-
-  /** True when the next sync is a full one. */
-  public synchronized boolean fullSyncNeeded() {
-    return fullSyncNeeded;
+  /** When a sync is full ({@link Syncer#requestFullSync}): a full sync rewrites all our chains and looks for stale ones in the kernel. */
+  @Override
+  public FullSyncGate gate() {
+    return gate;
   }
 
   /**
@@ -53,10 +51,10 @@ public final class IptablesSyncer {
    * @throws RulesException with the command's stderr when a read or the restore fails; the
    *     next sync is then a full one
    */
+  @Override
   public synchronized SyncResult sync(DesiredRules desired) {
-    long start = System.nanoTime();
-    boolean full = fullSyncNeeded;
-    fullSyncNeeded = true;
+    FullSyncGate.Sync sync = gate.begin(false);
+    boolean full = sync.full();
     Map<ChainRef, Chain> wanted = new HashMap<>();
     desired.chains().forEach(c -> wanted.put(new ChainRef(c.table(), c.name()), c));
     List<Chain> write = new ArrayList<>();
@@ -74,24 +72,15 @@ public final class IptablesSyncer {
       applied.keySet().stream().filter(c -> !wanted.containsKey(c)).forEach(stale::add);
     }
     if (!write.isEmpty() || !stale.isEmpty() || !missingJumps.isEmpty()) {
-      restore(RestoreScript.build(write, stale, missingJumps));
+      gate.write(runner, RESTORE, RestoreScript.build(write, stale, missingJumps));
     }
     if (full) {
       applied.clear();
     }
     stale.forEach(applied::remove);
     write.forEach(c -> applied.put(new ChainRef(c.table(), c.name()), c.rules()));
-    fullSyncNeeded = false;
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.synced(took, desired.ruleCountByTable());
-    SyncResult result = new SyncResult(
-        full, write.size(), stale.size(), missingJumps.size(), 0, desired.ruleCount(), took);
-    if (full) {
-      LOG.info("Full rule sync: {}", result);
-    } else {
-      LOG.debug("Partial rule sync: {}", result);
-    }
-    return result;
+    return gate.succeeded(sync, write.size(), stale.size(), missingJumps.size(), 0, desired.ruleCount(),
+        desired.ruleCountByTable());
   }
 
   /**
@@ -101,6 +90,7 @@ public final class IptablesSyncer {
    * @return empty when accepted, else iptables-restore's error
    * @throws RulesException when iptables-restore cannot be run
    */
+  @Override
   public Optional<String> check(DesiredRules desired) {
     List<String> command = List.of("iptables-restore", "-w", "5", "--noflush", "--test");
     String script = RestoreScript.build(desired.chains(), List.of(), desired.jumps());
@@ -120,13 +110,14 @@ public final class IptablesSyncer {
    *
    * @throws RulesException when iptables fails for another reason than a missing rule
    */
-  public synchronized boolean canaryIntact() {
+  @Override
+  public boolean canaryIntact() {
     for (ChainRef chain : IptablesTables.CANARY_CHAINS) {
       List<String> check = new ArrayList<>(List.of("iptables", "-w", "-t", chain.table(), "-C", chain.name()));
       check.addAll(IptablesTables.CANARY_RULE);
       if (!ruleExists(check)) {
         LOG.warn("Canary rule missing in {} {}: next rule sync is a full one", chain.table(), chain.name());
-        fullSyncNeeded = true;
+        gate.request();
         return false;
       }
     }
@@ -162,21 +153,6 @@ public final class IptablesSyncer {
       throw new RulesException(check, result.exitCode(), result.stderr());
     }
     return result.ok();
-  }
-
-  private void restore(String script) {
-    List<String> command = List.of("iptables-restore", "-w", "5", "--noflush");
-    CommandRunner.CommandResult result;
-    try {
-      result = runner.run(command, script);
-    } catch (IOException e) {
-      metrics.restoreFailed();
-      throw new RulesException(command, e);
-    }
-    if (!result.ok()) {
-      metrics.restoreFailed();
-      throw new RulesException(command, result.exitCode(), result.stderr());
-    }
   }
 
   private String run(List<String> command, String stdin) {

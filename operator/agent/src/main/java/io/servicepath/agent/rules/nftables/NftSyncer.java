@@ -1,11 +1,12 @@
 package io.servicepath.agent.rules.nftables;
 
 import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.FullSyncGate;
 import io.servicepath.agent.rules.RulesException;
 import io.servicepath.agent.rules.SyncMetrics;
 import io.servicepath.agent.rules.SyncResult;
+import io.servicepath.agent.rules.Syncer;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,29 +18,25 @@ import org.slf4j.LoggerFactory;
  * the whole table is replaced atomically (which also drops anything stale in it); otherwise only
  * the chains and elements that changed since the last successful sync are written.
  */
-public final class NftSyncer {
+public final class NftSyncer implements Syncer<NftRuleset> {
 
   private static final Logger LOG = LoggerFactory.getLogger(NftSyncer.class);
   static final List<String> APPLY = List.of("nft", "-f", "-");
   static final List<String> CHECK = List.of("nft", "-c", "-f", "-");
 
   private final CommandRunner runner;
-  private final SyncMetrics metrics;
+  private final FullSyncGate gate;
   private NftRuleset applied;
-  private boolean fullSyncNeeded = true;
 
   public NftSyncer(CommandRunner runner, SyncMetrics metrics) {
     this.runner = runner;
-    this.metrics = metrics;
+    this.gate = new FullSyncGate(metrics, LOG, "nftables sync");
   }
 
-  /** Makes the next {@link #sync} replace the whole table. */
-  public synchronized void requestFullSync() {
-    fullSyncNeeded = true;
-  }
-
-  public synchronized boolean fullSyncNeeded() {
-    return fullSyncNeeded;
+  /** When a sync is full ({@link Syncer#requestFullSync}): a full sync replaces the whole table. */
+  @Override
+  public FullSyncGate gate() {
+    return gate;
   }
 
   /**
@@ -49,10 +46,10 @@ public final class NftSyncer {
    * @throws RulesException with nft's stderr when the transaction fails (nothing of it is applied);
    *     the next sync is then a full one
    */
+  @Override
   public synchronized SyncResult sync(NftRuleset desired) {
-    long start = System.nanoTime();
-    boolean full = fullSyncNeeded || applied == null;
-    fullSyncNeeded = true;
+    FullSyncGate.Sync sync = gate.begin(applied == null);
+    boolean full = sync.full();
     int written;
     int deleted;
     int elements;
@@ -71,16 +68,8 @@ public final class NftSyncer {
       elements = partial.elementsChanged();
     }
     applied = desired;
-    fullSyncNeeded = false;
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.synced(took, Map.of("rules", desired.ruleCount(), "elements", desired.elementCount()));
-    SyncResult result = new SyncResult(full, written, deleted, 0, elements, desired.ruleCount(), took);
-    if (full) {
-      LOG.info("Full nftables sync: {}", result);
-    } else {
-      LOG.debug("Partial nftables sync: {}", result);
-    }
-    return result;
+    return gate.succeeded(sync, written, deleted, 0, elements, desired.ruleCount(),
+        Map.of("rules", desired.ruleCount(), "elements", desired.elementCount()));
   }
 
   /**
@@ -90,23 +79,17 @@ public final class NftSyncer {
    * @throws RulesException as {@link #sync(NftRuleset)} does; the next sync is then a full one
    */
   public synchronized SyncResult sync(NftScript.Partial partial, int ruleCount, int elementCount) {
-    if (fullSyncNeeded) {
+    if (gate.needed()) {
       throw new IllegalStateException("a full nftables sync is needed");
     }
-    long start = System.nanoTime();
-    fullSyncNeeded = true;
+    FullSyncGate.Sync sync = gate.begin(false);
     // The last ruleset no longer describes the table: a later sync(NftRuleset) must be full.
     applied = null;
     if (!partial.empty()) {
       apply(partial.script());
     }
-    fullSyncNeeded = false;
-    Duration took = Duration.ofNanos(System.nanoTime() - start);
-    metrics.synced(took, Map.of("rules", ruleCount, "elements", elementCount));
-    SyncResult result = new SyncResult(false, partial.chainsWritten(), partial.chainsDeleted(), 0,
-        partial.elementsChanged(), ruleCount, took);
-    LOG.debug("Partial nftables sync: {}", result);
-    return result;
+    return gate.succeeded(sync, partial.chainsWritten(), partial.chainsDeleted(), 0, partial.elementsChanged(),
+        ruleCount, Map.of("rules", ruleCount, "elements", elementCount));
   }
 
   /**
@@ -116,6 +99,7 @@ public final class NftSyncer {
    * @return empty when accepted, else nft's error
    * @throws RulesException when nft cannot be run
    */
+  @Override
   public Optional<String> check(NftRuleset desired) {
     CommandRunner.CommandResult result;
     try {
@@ -131,6 +115,7 @@ public final class NftSyncer {
    * Checks that the canary set of our table still holds its element; when it does not (table
    * deleted, ruleset flushed) the next sync is a full one.
    */
+  @Override
   public synchronized boolean canaryIntact() {
     List<String> command = List.of("nft", "list", "set", NftTable.FAMILY, NftTable.NAME, NftTable.CANARY);
     CommandRunner.CommandResult result;
@@ -141,23 +126,13 @@ public final class NftSyncer {
     }
     if (!result.ok() || !result.stdout().contains(NftTable.CANARY_ELEMENT)) {
       LOG.warn("nftables canary set {} {} is gone or empty: next rule sync is a full one", NftTable.REF, NftTable.CANARY);
-      fullSyncNeeded = true;
+      gate.request();
       return false;
     }
     return true;
   }
 
   private void apply(String script) {
-    CommandRunner.CommandResult result;
-    try {
-      result = runner.run(APPLY, script);
-    } catch (IOException e) {
-      metrics.restoreFailed();
-      throw new RulesException(APPLY, e);
-    }
-    if (!result.ok()) {
-      metrics.restoreFailed();
-      throw new RulesException(APPLY, result.exitCode(), result.stderr());
-    }
+    gate.write(runner, APPLY, script);
   }
 }
