@@ -8,10 +8,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.servicepath.agent.health.DialFailure;
 import io.servicepath.agent.proxy.ProxySettings.Splice;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * reset as soon as it is active, before anything is dialed or read; only an admitted connection
  * counts, and its count is given back exactly once, when its channel goes inactive, however it
  * ended (no endpoint, failed dials, idle timeout, a reset from either side, a close of the path).
+ *
+ * <p>A connected connection counts as its endpoint's in the path's {@link EndpointConnections}
+ * until its channel goes inactive. When that endpoint drains, the connection is left alone until
+ * the drain's deadline and then closed ({@link #syncDrain}); ending before that counts it as
+ * {@code finished}, the close at the deadline as {@code closed}. The drain state is only touched on
+ * the connection's event loop.
  */
 final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.Connector, Dial.Outcome {
 
@@ -45,6 +53,13 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
   private List<Object> early;
   private long earlyBytes;
   private Object earlyEvent;
+  private Channel backend;
+  /** The endpoint this connection counts as, from connected until inactive; null otherwise. */
+  private EndpointConnections.Group endpoint;
+  /** The drain this connection is in (its timer armed for it), null while its endpoint is in service. */
+  private EndpointConnections.Drain drain;
+  private ScheduledFuture<?> drainTimer;
+  private boolean closedByDrain;
 
   ClientHandler(ProxyPath path, BackendConnector connector, long idleMillis) {
     this.path = path;
@@ -73,6 +88,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
       admitted = false;
       idle.stop();
       path.limits.release(path.metrics);
+    }
+    if (endpoint != null) {
+      ended();
     }
     ctx.fireChannelInactive();
   }
@@ -151,6 +169,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
       reset(backend);
       return;
     }
+    // while the client is active, so that its channelInactive, which untracks it, is still to come
+    this.backend = backend;
+    endpoint = path.connections.track(target, this);
     if (LOG.isDebugEnabled()) { // three arguments: an array, and remoteAddress(), per connection
       LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
     }
@@ -169,6 +190,84 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     if (!client.config().isAutoRead() && backend.isWritable()) {
       // paused at the high water mark while dialing, and the replay left the endpoint room
       RelayHandler.setAutoRead(client, true);
+    }
+    if (endpoint.drain() != null) {
+      syncDrain(); // dialed while its endpoint left the plan
+    }
+  }
+
+  /** The drain state of this connection's endpoint changed: it is looked at on the connection's own loop. */
+  void drainChanged() {
+    ctx.channel().eventLoop().execute(this::syncDrain);
+  }
+
+  /**
+   * Brings this connection in line with its endpoint's drain: one that started arms the timer for
+   * its deadline, one that stopped (the endpoint is back in the plan) disarms it; on the event
+   * loop, and idempotent (a connection may be told twice).
+   */
+  void syncDrain() {
+    if (endpoint == null || closedByDrain) {
+      return; // ended, or closing at its deadline
+    }
+    EndpointConnections.Drain now = endpoint.drain();
+    if (now == drain) {
+      return;
+    }
+    if (drainTimer != null) {
+      drainTimer.cancel(false);
+      drainTimer = null;
+    }
+    if (now == null) {
+      drain = null;
+      path.metrics.draining.decrementAndGet();
+      return;
+    }
+    if (drain == null) {
+      path.metrics.draining.incrementAndGet();
+    }
+    drain = now;
+    drainTimer = ctx.channel().eventLoop().schedule(
+        this::drainDeadline, now.deadlineNanos() - System.nanoTime(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The drain's deadline passed with the connection still open: both sides are closed, on this
+   * loop, with a FIN each (a plain close, not SO_LINGER 0). A FIN is an orderly end: the client and
+   * the pod each read the end of their stream after every byte that already reached the proxy's
+   * socket towards them, as when the other side closes, which clients handle (an HTTP client takes
+   * it for a keep-alive connection the server closed); a reset discards what is still queued in
+   * the kernel on both sides and reads as a failure. The cost: TIME_WAIT stays on the
+   * node's two sockets, and bytes Netty still queues towards a side that stopped reading are
+   * dropped. Linux still answers the close with a reset where bytes the peer sent wait unread
+   * (reading paused by back-pressure): a connection cut at a deadline loses those either way.
+   */
+  private void drainDeadline() {
+    drainTimer = null;
+    if (endpoint == null) {
+      return;
+    }
+    closedByDrain = true;
+    path.metrics.drainedClosed.increment();
+    LOG.debug("{}: drain timeout over, closing {} -> {}", path.key, ctx.channel().remoteAddress(), endpoint.address);
+    ctx.channel().close();
+    backend.close();
+  }
+
+  /** The client channel went inactive: the connection no longer counts as its endpoint's. */
+  private void ended() {
+    path.connections.untrack(endpoint, this);
+    endpoint = null;
+    if (drain != null) {
+      drain = null;
+      path.metrics.draining.decrementAndGet();
+      if (drainTimer != null) {
+        drainTimer.cancel(false);
+        drainTimer = null;
+      }
+      if (!closedByDrain) {
+        path.metrics.drainedFinished.increment();
+      }
     }
   }
 

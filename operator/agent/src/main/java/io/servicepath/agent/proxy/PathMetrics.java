@@ -25,6 +25,11 @@ final class PathMetrics {
   /** Connections reset at accept because this path, or the node, had its limit of open connections. */
   final LongAdder refusedPathLimit = new LongAdder();
   final LongAdder refusedNodeLimit = new LongAdder();
+  /** Connections of draining endpoints that ended on their own before the deadline, and those closed at it. */
+  final LongAdder drainedFinished = new LongAdder();
+  final LongAdder drainedClosed = new LongAdder();
+  /** Connections of draining endpoints not yet ended: changed only when drains start, stop or end. */
+  final AtomicInteger draining = new AtomicInteger();
   /** Count what client and endpoint channels read, whether copied or spliced. */
   final CountingRecvAllocator clientReads = new CountingRecvAllocator(bytesToEndpoint);
   final CountingRecvAllocator endpointReads = new CountingRecvAllocator(bytesToClient);

@@ -44,6 +44,14 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   private static final List<String> REFUSED_LABELS = List.of("path", "reason");
   private static final Family ACTIVE =
       new Family("servicepath_proxy_connections_active", "Client connections open", PathMetrics::active);
+  private static final Family DRAINING = new Family("servicepath_proxy_connections_draining",
+      "Client connections to endpoints that left the plan or are going away, left to finish until the drain timeout",
+      m -> m.draining.get());
+  /** Per path and {@code outcome}: {@code finished} before the drain timeout, {@code closed} at it. */
+  private static final String DRAINED = "servicepath_proxy_drained_connections";
+  private static final String DRAINED_HELP =
+      "Connections of draining endpoints that ended: finished on their own, or closed at the drain timeout";
+  private static final List<String> DRAINED_LABELS = List.of("path", "outcome");
 
   private static final String BACKOFFS = "servicepath_proxy_accept_backoffs";
   private static final String BACKOFFS_HELP =
@@ -74,7 +82,7 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       return List.of(backoffs); // as with no meters: no empty per-path families in the scrape
     }
     List<List<String>> labels = open.stream().map(m -> List.of(m.key.comment())).toList();
-    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 3);
+    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 5);
     families.add(backoffs);
     for (Family family : COUNTERS) {
       CounterMetricFamily counter = new CounterMetricFamily(family.name, family.help, LABELS);
@@ -90,11 +98,20 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       refused.addMetric(List.of(path, NodeLimits.Refusal.NODE_LIMIT.label), open.get(i).refusedNodeLimit.sum());
     }
     families.add(refused);
-    GaugeMetricFamily gauge = new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS);
+    CounterMetricFamily drained = new CounterMetricFamily(DRAINED, DRAINED_HELP, DRAINED_LABELS);
     for (int i = 0; i < open.size(); i++) {
-      gauge.addMetric(labels.get(i), ACTIVE.value.applyAsDouble(open.get(i)));
+      String path = labels.get(i).get(0);
+      drained.addMetric(List.of(path, "finished"), open.get(i).drainedFinished.sum());
+      drained.addMetric(List.of(path, "closed"), open.get(i).drainedClosed.sum());
     }
-    families.add(gauge);
+    families.add(drained);
+    for (Family family : List.of(ACTIVE, DRAINING)) {
+      GaugeMetricFamily gauge = new GaugeMetricFamily(family.name, family.help, LABELS);
+      for (int i = 0; i < open.size(); i++) {
+        gauge.addMetric(labels.get(i), family.value.applyAsDouble(open.get(i)));
+      }
+      families.add(gauge);
+    }
     return families;
   }
 
@@ -105,7 +122,9 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
     families.add(new CounterMetricFamily(BACKOFFS, BACKOFFS_HELP, List.of()));
     COUNTERS.forEach(f -> families.add(new CounterMetricFamily(f.name, f.help, LABELS)));
     families.add(new CounterMetricFamily(REFUSED, REFUSED_HELP, REFUSED_LABELS));
+    families.add(new CounterMetricFamily(DRAINED, DRAINED_HELP, DRAINED_LABELS));
     families.add(new GaugeMetricFamily(ACTIVE.name, ACTIVE.help, LABELS));
+    families.add(new GaugeMetricFamily(DRAINING.name, DRAINING.help, LABELS));
     return families;
   }
 

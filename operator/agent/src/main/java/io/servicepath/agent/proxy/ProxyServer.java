@@ -85,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
       existing.path.apply(plan);
       return existing.listener;
     }
-    ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, limits);
+    ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, limits, settings.drainTimeout());
     ProxyChannelInitializer initializer =
         new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
     List<Channel> servers = new ArrayList<>();
@@ -152,7 +152,13 @@ public final class ProxyServer implements AutoCloseable {
     return settings.listenerPerLoop() && transport.reusePort() != null && loops.size() > 1;
   }
 
-  /** Swaps the endpoints, retry and affinity of an open path in place; open connections stay. */
+  /**
+   * Swaps the endpoints, retry and affinity of an open path in place. Open connections stay, but
+   * those to an endpoint that left the plan (or that it marks as going away) drain: they are left
+   * to finish until {@link ProxySettings#drainTimeout()}, then closed ({@link EndpointConnections});
+   * an endpoint back in the plan before then keeps its connections. An endpoint that is listed
+   * but not ready keeps its connections.
+   */
   public boolean update(PortPlan plan) {
     Open existing = open.get(plan.key());
     if (existing == null) {
@@ -162,7 +168,11 @@ public final class ProxyServer implements AutoCloseable {
     return true;
   }
 
-  /** Closes the proxy port and drops the path's metrics from the scrape; open connections drain on their own. */
+  /**
+   * Closes the proxy port and drops the path's metrics from the scrape. Its open connections are
+   * not closed: they end on their own (or at the idle timeout), as they always did; no drain starts
+   * for them, and drains already under way still close their connections at their deadline.
+   */
   public synchronized void close(PortKey key) {
     Open closing = open.get(key);
     if (closing == null) {

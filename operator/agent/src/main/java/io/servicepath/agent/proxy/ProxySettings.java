@@ -14,6 +14,9 @@ import java.time.Duration;
  *     for each proxy port (fewer wakeups per connection, but loops x ports open files), else one
  * @param splice when a connection's bytes move by splice(2) instead of being copied through the JVM
  *     (epoll only; with NIO the proxy always copies)
+ * @param drainTimeout how long the open connections to an endpoint that leaves its path's plan (or
+ *     is marked as leaving) are left to finish before the proxy closes them; 0 closes them at once
+ *     ({@link EndpointConnections})
  */
 public record ProxySettings(
     int eventLoops,
@@ -23,7 +26,20 @@ public record ProxySettings(
     int writeBufferLowWaterMark,
     int writeBufferHighWaterMark,
     boolean listenerPerLoop,
-    Splice splice) {
+    Splice splice,
+    Duration drainTimeout) {
+
+  /** As Kubernetes' default {@code terminationGracePeriodSeconds}: a pod's own time to finish its work. */
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  /** The longest drain timeout the agent takes. */
+  public static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
+
+  public ProxySettings {
+    if (drainTimeout.isNegative() || drainTimeout.compareTo(MAX_DRAIN_TIMEOUT) > 0) {
+      throw new IllegalArgumentException("drain timeout must be between 0 and " + MAX_DRAIN_TIMEOUT + ", got "
+          + drainTimeout);
+    }
+  }
 
   /** When the proxy moves a connection's bytes with splice(2): socket to pipe to socket, in the kernel. */
   public enum Splice {
@@ -52,32 +68,38 @@ public record ProxySettings(
   public static final long OPEN_FILES_FOR_LISTENER_PER_LOOP = 65_536;
 
   public static ProxySettings defaults() {
-    return new ProxySettings(0, Duration.ofMinutes(15), ProxyLimits.defaults(), 1024, 8 * 1024, 32 * 1024, true, Splice.AUTO);
+    return new ProxySettings(0, Duration.ofMinutes(15), ProxyLimits.defaults(), 1024, 8 * 1024, 32 * 1024, true, Splice.AUTO,
+        DEFAULT_DRAIN_TIMEOUT);
   }
 
   public ProxySettings withEventLoops(int loops) {
     return new ProxySettings(loops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop, splice);
+        writeBufferHighWaterMark, listenerPerLoop, splice, drainTimeout);
   }
 
   public ProxySettings withIdleTimeout(Duration timeout) {
     return new ProxySettings(eventLoops, timeout, limits, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop, splice);
+        writeBufferHighWaterMark, listenerPerLoop, splice, drainTimeout);
   }
 
   public ProxySettings withListenerPerLoop(boolean perLoop) {
     return new ProxySettings(eventLoops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, perLoop, splice);
+        writeBufferHighWaterMark, perLoop, splice, drainTimeout);
   }
 
   public ProxySettings withLimits(ProxyLimits proxyLimits) {
     return new ProxySettings(eventLoops, idleTimeout, proxyLimits, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop, splice);
+        writeBufferHighWaterMark, listenerPerLoop, splice, drainTimeout);
   }
 
   public ProxySettings withSplice(Splice mode) {
     return new ProxySettings(eventLoops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, listenerPerLoop, mode);
+        writeBufferHighWaterMark, listenerPerLoop, mode, drainTimeout);
+  }
+
+  public ProxySettings withDrainTimeout(Duration timeout) {
+    return new ProxySettings(eventLoops, idleTimeout, limits, backlog, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, listenerPerLoop, splice, timeout);
   }
 
   /** One listener per loop only where the process may open enough files for it. */

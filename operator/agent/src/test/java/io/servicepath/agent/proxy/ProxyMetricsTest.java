@@ -94,6 +94,22 @@ class ProxyMetricsTest {
         "servicepath_proxy_accept_backoffs_total 2.0");
   }
 
+  /** Drains per path: connections draining now, and those that ended by outcome. */
+  @Test
+  void drainsHaveAGaugeAndACounterByOutcome() {
+    PathMetrics web = metrics.add(WEB);
+    web.draining.set(2);
+    web.drainedFinished.add(5);
+    web.drainedClosed.increment();
+
+    assertThat(lines(registry.scrape())).contains(
+        "# TYPE servicepath_proxy_connections_draining gauge",
+        "servicepath_proxy_connections_draining{path=\"default/web:http\",} 2.0",
+        "# TYPE servicepath_proxy_drained_connections_total counter",
+        "servicepath_proxy_drained_connections_total{path=\"default/web:http\",outcome=\"finished\",} 5.0",
+        "servicepath_proxy_drained_connections_total{path=\"default/web:http\",outcome=\"closed\",} 1.0");
+  }
+
   /** A path reopened under the same key before the old one is removed keeps the new counts. */
   @Test
   void removingAReplacedPathLeavesItsSuccessor() {
