@@ -114,7 +114,9 @@ public final class ProxyBenchmark {
   private static long loopCpuNanos() {
     long total = 0;
     for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
-      if (info != null && info.getThreadName().toLowerCase(Locale.ROOT).contains("eventloop")) {
+      // the proxy names its threads proxy-loop-* (ProxyServer); Netty's default names contain eventloop
+      String name = info == null ? "" : info.getThreadName().toLowerCase(Locale.ROOT);
+      if (name.startsWith("proxy-loop") || name.contains("eventloop")) {
         long cpu = THREADS.getThreadCpuTime(info.getThreadId());
         total += Math.max(cpu, 0);
       }
