@@ -74,6 +74,7 @@ public final class Agent implements AutoCloseable {
     ProxySettings proxySettings = ProxySettings.defaults().withEventLoops(config.eventLoops())
         .withSplice(config.proxySplice())
         .withLimits(config.proxyLimits())
+        .withDrainTimeout(config.drainTimeout())
         .forOpenFilesLimit(maxOpenFiles());
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());

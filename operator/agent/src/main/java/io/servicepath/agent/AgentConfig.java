@@ -38,6 +38,9 @@ import java.util.Map;
  *     {@code auto} by default (from the open files limit and the heap, see {@link ProxyLimits#autoConnections});
  *     ClientIP affinity entries per node ({@code --proxy-max-affinity-entries}, 65,536) and per path
  *     port ({@code --proxy-max-affinity-entries-per-path}, 4,096)
+ * @param drainTimeout how long the proxy leaves open connections to an endpoint that left its path's
+ *     plan to finish before it closes them ({@code --drain-timeout}, 30s by default as Kubernetes'
+ *     {@code terminationGracePeriodSeconds}; 0 closes them at once; at most 1h)
  * @param clusterCidrs, nodePortMin, nodePortMax, loadBalancerPools, externalIPCidrs the ranges the
  *     agent programs at all (see {@link io.servicepath.agent.sync.PlanGuard}): the same as the
  *     controller's; no load balancer pool and no external CIDR by default, as there
@@ -62,6 +65,7 @@ public record AgentConfig(
     RulesBackendKind rulesBackend,
     ProxySettings.Splice proxySplice,
     ProxyLimits proxyLimits,
+    Duration drainTimeout,
     List<String> clusterCidrs,
     int nodePortMin,
     int nodePortMax,
@@ -100,6 +104,7 @@ public record AgentConfig(
           String.valueOf(ProxyLimits.DEFAULT_AFFINITY_ENTRIES)),
       new Option("proxy-max-affinity-entries-per-path", "SP_PROXY_MAX_AFFINITY_ENTRIES_PER_PATH",
           String.valueOf(ProxyLimits.DEFAULT_AFFINITY_ENTRIES_PER_PATH)),
+      new Option("drain-timeout", "SP_DRAIN_TIMEOUT", ProxySettings.DEFAULT_DRAIN_TIMEOUT.toSeconds() + "s"),
       new Option("cluster-cidr", "SP_CLUSTER_CIDR", "10.0.0.0/16"),
       new Option("node-port-range", "SP_NODE_PORT_RANGE", "30000-32767"),
       new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
@@ -173,6 +178,7 @@ public record AgentConfig(
             limit("proxy-max-connections-per-path", values, true),
             limit("proxy-max-affinity-entries", values, false),
             limit("proxy-max-affinity-entries-per-path", values, false)),
+        drainTimeout(values.get("drain-timeout")),
         cidrs("cluster-cidr", values.get("cluster-cidr")),
         nodePortRange(values.get("node-port-range"))[0],
         nodePortRange(values.get("node-port-range"))[1],
@@ -203,6 +209,21 @@ public record AgentConfig(
     if (d.toSeconds() < 4 || d.toMillis() % 1000 != 0) {
       throw new IllegalArgumentException("--lease-duration must be whole seconds, at least 4s, got "
           + values.get("lease-duration"));
+    }
+    return d;
+  }
+
+  /** A duration from 0 (close at once) to {@link ProxySettings#MAX_DRAIN_TIMEOUT}. */
+  private static Duration drainTimeout(String value) {
+    Duration d;
+    try {
+      d = parseDuration(value);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("--drain-timeout: not a duration (e.g. 30s, 500ms, 0): " + value, e);
+    }
+    if (d.isNegative() || d.compareTo(ProxySettings.MAX_DRAIN_TIMEOUT) > 0) {
+      throw new IllegalArgumentException("--drain-timeout must be between 0 (close at once) and "
+          + ProxySettings.MAX_DRAIN_TIMEOUT.toHours() + "h, got " + value);
     }
     return d;
   }

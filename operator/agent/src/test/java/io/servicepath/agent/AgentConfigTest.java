@@ -7,6 +7,7 @@ import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,28 @@ class AgentConfigTest {
         Map.of()).proxyTransport()).isEqualTo(Transport.Kind.EPOLL);
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--proxy-transport=kqueue"},
         Map.of())).hasMessageContaining("--proxy-transport");
+  }
+
+  @Test
+  @DisplayName("--drain-timeout (SP_DRAIN_TIMEOUT) is 30s by default, 0 closes at once; negative, too long or not a duration is refused naming the flag")
+  void drainTimeout() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of()).drainTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--drain-timeout=500ms"},
+        Map.of()).drainTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--drain-timeout=2m"},
+        Map.of("SP_DRAIN_TIMEOUT", "5s")).drainTimeout()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(AgentConfig.parse(required, Map.of("SP_DRAIN_TIMEOUT", "5s")).drainTimeout())
+        .isEqualTo(Duration.ofSeconds(5));
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--drain-timeout=0"},
+        Map.of()).drainTimeout()).isZero();
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--drain-timeout=1h"},
+        Map.of()).drainTimeout()).isEqualTo(Duration.ofHours(1));
+    for (String bad : List.of("-1s", "-5", "61m", "soon", "30x", "1.5s")) {
+      assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+          "--drain-timeout=" + bad}, Map.of())).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("--drain-timeout").hasMessageContaining(bad);
+    }
   }
 
   @Test
