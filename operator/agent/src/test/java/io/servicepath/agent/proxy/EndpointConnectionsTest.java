@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Which endpoints drain and when, without sockets (DrainTest has them). */
 class EndpointConnectionsTest {
 
-  private static final DialTarget A = DialTarget.of(new Endpoint("a", "127.0.0.1", 1001, "node-a", true));
-  private static final DialTarget B = DialTarget.of(new Endpoint("b", "127.0.0.1", 1002, "node-a", true));
+  private static final DialTarget A = DialTarget.of(TestPlans.loopback(1001).get(0));
+  private static final DialTarget B = DialTarget.of(TestPlans.loopback(1002).get(0));
 
   private final EndpointConnections connections = new EndpointConnections(Duration.ofMinutes(1).toNanos());
   private final ProxyPath path = new ProxyPath(TestPlans.plan(TestPlans.loopback(1001)),
