@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class BackendsAgreeTraceTest {
 
   static Stream<String> inputs() throws IOException {
-    return Stream.concat(GoldenInput.names(), Stream.of("many-paths"));
+    return Stream.concat(GoldenInput.names(), Stream.of("many-paths", "mixed"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -48,6 +48,9 @@ class BackendsAgreeTraceTest {
     if (input.equals("many-paths")) {
       nodeIP = TracePlans.NODE_IP;
       bindings = PacketTraceContract.manyPaths();
+    } else if (input.equals("mixed")) {
+      nodeIP = TracePlans.NODE_IP;
+      bindings = mixed();
     } else {
       GoldenInput in = GoldenInput.read(input);
       nodeIP = in.nodeIP();
@@ -70,6 +73,37 @@ class BackendsAgreeTraceTest {
       }
     }
     assertThat(handled).as("packets that some rule acted on, of %d", packets.size()).isGreaterThan(bindings.size());
+  }
+
+  /**
+   * 48 paths of every kind at once: TCP and UDP, Userspace and Kernel, with and without ready
+   * endpoints, source ranges, external IPs, and destinations claimed twice.
+   */
+  private static List<PortBinding> mixed() {
+    List<PortBinding> paths = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      TracePlans.Path p = TracePlans.path("mix" + (i % 5), "svc-" + i, "p").protocol(i % 6 == 5 ? "UDP" : "TCP")
+          .port(80 + i % 4).clusterIP("10.0.30." + (i % 40 + 1)).loadBalancerIP("203.0.113." + (100 + i % 12));
+      if (i % 3 == 0) {
+        p.nodePort(31000 + i);
+      }
+      if (i % 5 == 1) {
+        p.sourceRange("198.51.100.0/25").sourceRange("198.51.100.4/30");
+      }
+      if (i % 7 == 2) {
+        p.externalIP("203.0.113.77");
+      }
+      if (i % 2 == 0) {
+        p.userspace(41000 + i);
+      } else {
+        p.kernel();
+      }
+      for (int e = 0; e < i % 4; e++) {
+        p.endpoint("10.244." + (20 + e) + "." + (i + 1), 9000 + i, e != 2);
+      }
+      paths.add(p.binding());
+    }
+    return paths;
   }
 
   private static Map<Result, Double> rounded(Map<Result, Double> shares) {

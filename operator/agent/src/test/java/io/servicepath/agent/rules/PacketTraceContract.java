@@ -240,6 +240,27 @@ public abstract class PacketTraceContract {
   }
 
   @Test
+  @DisplayName("The first claim's refusal is final: a later claim's source ranges, proxy port or endpoints never act on its packets")
+  void firstClaimRefusalIsFinal() {
+    node(List.of(
+        path("a", "empty", "http").clusterIP("10.0.5.1").loadBalancerIP("203.0.113.40").nodePort(30500)
+            .userspace(40501).binding(),
+        path("b", "ranged", "http").clusterIP("10.0.5.2").loadBalancerIP("203.0.113.40").sourceRange("198.51.100.0/24")
+            .kernel().endpoint("10.244.1.2", 80).binding(),
+        path("c", "ranged-kernel-empty", "http").clusterIP("10.0.5.3").loadBalancerIP("203.0.113.41")
+            .sourceRange("198.51.100.0/24").kernel().binding(),
+        path("d", "open", "http").clusterIP("10.0.5.4").loadBalancerIP("203.0.113.41").userspace(40504)
+            .endpoint("10.244.1.4", 80).binding()));
+    // a/empty holds 203.0.113.40:80 and has no endpoints: a reset, whoever asks.
+    assertReaches(fromOutside(CLIENT, "203.0.113.40", "tcp", 80), Result.reject());
+    assertReaches(fromOutside("198.51.100.5", "203.0.113.40", "tcp", 80), Result.reject());
+    // c holds 203.0.113.41:80: outside its ranges dropped, inside refused (no endpoints), never d's proxy.
+    assertReaches(fromOutside(CLIENT, "203.0.113.41", "tcp", 80), Result.drop());
+    assertReaches(fromOutside("198.51.100.5", "203.0.113.41", "tcp", 80), Result.reject());
+    assertReaches(fromNode(NODE_IP, "203.0.113.41", "tcp", 80), Result.reject());
+  }
+
+  @Test
   @DisplayName("After partial syncs (an endpoint added, a path turned Kernel, one emptied, one removed) packets go where the new plan says")
   void partialSyncs() {
     List<PortBinding> paths = new ArrayList<>(List.of(
