@@ -70,7 +70,7 @@ public final class IptablesRenderer {
         : userspaceActions(binding);
     List<String> lbActions = actions.external();
     if (!plan.sourceRanges().isEmpty() && !plan.loadBalancerIPs().isEmpty()) {
-      lbActions = List.of("-j " + names.firewall());
+      lbActions = List.of("-g " + names.firewall());
       addFirewall(names.firewall(), plan.sourceRanges(), "-p " + proto + " -m comment --comment " + comment,
           actions.external());
     }
@@ -106,7 +106,8 @@ public final class IptablesRenderer {
   private Actions userspaceActions(PortBinding binding) {
     if (binding.plan().usableEndpoints().isEmpty()) {
       // The proxy would accept and then reset; refusing in the kernel tells the client at once.
-      List<String> reject = List.of("-j " + MARK_REJECT);
+      // -g: MARK does not end the walk, and a later claim of the same destination must not act on it.
+      List<String> reject = List.of("-g " + MARK_REJECT);
       return new Actions(reject, reject, reject, reject);
     }
     List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
@@ -128,8 +129,10 @@ public final class IptablesRenderer {
       rules.add(line(service, "-p " + proto + " -m comment --comment " + comment
           + probability(ready.size() - i) + " -j DNAT --to-destination " + ready.get(i).address()));
     }
-    List<String> jump = List.of("-j " + service);
-    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-j " + service);
+    // -g: without ready endpoints the service chain only marks for reject and falls off its end;
+    // the walk then goes back past the leaf's chain, not on to a later claim of the destination.
+    List<String> jump = List.of("-g " + service);
+    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-g " + service);
     return new Actions(jump, markAndJump, jump, markAndJump);
   }
 

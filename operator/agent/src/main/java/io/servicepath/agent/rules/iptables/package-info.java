@@ -11,9 +11,11 @@
  * Each of these dispatches by destination address or port through {@code SP-PC-/PH-/NC-/NH-}
  * sub-chains of at most 16 rules per level ({@link io.servicepath.agent.rules.iptables.DispatchTree}),
  * down to leaf rules commented {@code namespace/name:port} that REDIRECT (Userspace, from outside),
- * DNAT to the node IP and proxy port (Userspace, from the node) or jump to {@code SP-SVC-<hash>}
- * (Kernel: hairpin marks, then DNAT to one endpoint with random probability). {@code
- * SP-FW-<hash>} guards a load balancer IP with source ranges. Packets to drop, reject or
+ * DNAT to the node IP and proxy port (Userspace, from the node) or go ({@code -g}) to {@code
+ * SP-SVC-<hash>} (Kernel: hairpin marks, then DNAT to one endpoint with random probability). {@code
+ * SP-FW-<hash>} guards a load balancer IP with source ranges. A leaf that only marks (source
+ * ranges, no endpoints) goes with {@code -g} too, so that the walk returns past the leaf's chain
+ * and no later claim of the same destination acts on the packet. Packets to drop, reject or
  * masquerade are marked in nat and handled by filter {@code SP-FIREWALL} and nat {@code
  * SP-POSTROUTING}, because nat may not DROP or REJECT. Table, chain and canary names are in {@link
  * io.servicepath.agent.rules.iptables.IptablesTables} and {@link

@@ -87,7 +87,7 @@ class IptablesRendererTest {
     Set<String> names = new HashSet<>();
     rules.chains().forEach(c -> names.add(c.table() + "/" + c.name()));
     rules.chains().forEach(c -> c.rules().forEach(r -> {
-      String target = r.substring(r.lastIndexOf(" -j ") + 4).split(" ")[0];
+      String target = r.substring(Math.max(r.lastIndexOf(" -j "), r.lastIndexOf(" -g ")) + 4).split(" ")[0];
       if (target.startsWith("SP-")) {
         assertThat(names).contains(c.table() + "/" + target);
       }
