@@ -3,14 +3,15 @@ package io.servicepath.agent.rules;
 import static io.servicepath.agent.rules.TracePlans.BRIDGE_IP;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.rules.PacketTrace.Packet;
 import io.servicepath.agent.rules.PacketTrace.Result;
 import io.servicepath.agent.rules.iptables.IptablesBackend;
 import io.servicepath.agent.rules.iptables.IptablesTracer;
 import io.servicepath.agent.rules.nftables.NftBackend;
 import io.servicepath.agent.rules.nftables.NftTracer;
+import io.servicepath.api.net.Ipv4Address;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -82,7 +83,8 @@ class BackendsAgreeTraceTest {
   private static List<PortBinding> mixed() {
     List<PortBinding> paths = new ArrayList<>();
     for (int i = 0; i < 48; i++) {
-      TracePlans.Path p = TracePlans.path("mix" + (i % 5), "svc-" + i, "p").protocol(i % 6 == 5 ? "UDP" : "TCP")
+      TracePlans.Path p = TracePlans.path("mix" + (i % 5), "svc-" + i, "p")
+          .protocol(i % 6 == 5 ? Protocol.UDP : Protocol.TCP)
           .port(80 + i % 4).clusterIP("10.0.30." + (i % 40 + 1)).loadBalancerIP("203.0.113." + (100 + i % 12));
       if (i % 3 == 0) {
         p.nodePort(31000 + i);
@@ -121,11 +123,10 @@ class BackendsAgreeTraceTest {
     Set<String> own = new LinkedHashSet<>();
     for (PortBinding binding : bindings) {
       PortPlan plan = binding.plan();
-      Stream.of(List.of(plan.clusterIP()), plan.loadBalancerIPs(), plan.externalIPs()).flatMap(List::stream)
-          .forEach(ip -> own.add(ip + ":" + plan.port()));
-      addresses.add(plan.clusterIP());
-      addresses.addAll(plan.loadBalancerIPs());
-      addresses.addAll(plan.externalIPs());
+      List<String> planAddresses = Stream.of(List.of(plan.clusterIP()), plan.loadBalancerIPs(), plan.externalIPs())
+          .flatMap(List::stream).map(Ipv4Address::toString).toList();
+      planAddresses.forEach(ip -> own.add(ip + ":" + plan.port()));
+      addresses.addAll(planAddresses);
       ports.add(plan.port());
       if (plan.nodePort() > 0) {
         ports.add(plan.nodePort());
@@ -133,7 +134,7 @@ class BackendsAgreeTraceTest {
       if (binding.proxyPort() > 0) {
         ports.add(binding.proxyPort());
       }
-      plan.endpoints().stream().map(Endpoint::ip).forEach(endpoints::add);
+      plan.endpoints().stream().map(e -> e.ip().toString()).forEach(endpoints::add);
     }
     sources.removeAll(endpoints);
     boolean many = bindings.size() > 50;

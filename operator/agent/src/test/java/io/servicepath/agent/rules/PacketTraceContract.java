@@ -327,14 +327,14 @@ public abstract class PacketTraceContract {
     for (int i = 0; i < paths.size(); i++) {
       PortBinding binding = paths.get(i);
       int port = binding.plan().port();
-      String lb = binding.plan().loadBalancerIPs().get(0);
+      String lb = binding.plan().loadBalancerIPs().get(0).toString();
       if (binding.proxyPort() > 0) {
         assertReaches(fromOutside(POD, clusterIP(i), "tcp", port), Result.redirect(40000 + i));
         assertReaches(fromNode(NODE_IP, clusterIP(i), "tcp", port), Result.dnat(false, node(40000 + i)));
         assertReaches(fromOutside(CLIENT, NODE_IP, "tcp", 30000 + i), Result.redirect(40000 + i));
         assertReaches(atInput(CLIENT, NODE_IP, 40000 + i, false), Result.drop());
       } else {
-        String[] endpoints = binding.plan().readyEndpoints().stream().map(e -> e.ip() + ":" + e.port())
+        String[] endpoints = binding.plan().usableEndpoints().stream().map(e -> e.ip() + ":" + e.port())
             .toArray(String[]::new);
         assertThat(endpoints).hasSize(i % 3 + 1);
         assertReaches(fromOutside(POD, clusterIP(i), "tcp", port), Result.dnat(false, endpoints));
@@ -346,7 +346,7 @@ public abstract class PacketTraceContract {
         assertThat(viaLb).as("%s:%d of %s", lb, port, owner.plan().key()).isEqualTo(Result.redirect(owner.proxyPort()));
       } else {
         assertThat(viaLb.destination()).as("%s:%d of %s", lb, port, owner.plan().key())
-            .isEqualTo(new PacketTrace.Dnat(owner.plan().readyEndpoints().stream().map(e -> e.ip() + ":" + e.port())
+            .isEqualTo(new PacketTrace.Dnat(owner.plan().usableEndpoints().stream().map(e -> e.ip() + ":" + e.port())
                 .collect(java.util.stream.Collectors.toSet())));
       }
     }

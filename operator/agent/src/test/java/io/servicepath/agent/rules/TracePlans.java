@@ -4,6 +4,9 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,6 +14,8 @@ import java.util.List;
  * Path ports for the packet-trace tests, built in one place (the only code of these tests that
  * knows how a {@link PortPlan} is constructed): {@code TracePlans.path("default", "web",
  * "http").clusterIP("10.0.1.1").port(80).userspace(40001).endpoint("10.244.1.5", 80).binding()}.
+ * Addresses and ranges are given as text and parsed at once, strictly ({@link Ipv4Address#parse},
+ * {@link Ipv4Cidr#parse}): a misspelt one fails at the call that gave it.
  */
 public final class TracePlans {
 
@@ -28,13 +33,13 @@ public final class TracePlans {
   /** One path port being described; every setter returns this. */
   public static final class Path {
     private final PortKey key;
-    private String protocol = "TCP";
+    private Protocol protocol = Protocol.TCP;
     private int port = 80;
-    private String clusterIP;
+    private Ipv4Address clusterIP;
     private int nodePort;
-    private final List<String> loadBalancerIPs = new ArrayList<>();
-    private final List<String> externalIPs = new ArrayList<>();
-    private final List<String> sourceRanges = new ArrayList<>();
+    private final List<Ipv4Address> loadBalancerIPs = new ArrayList<>();
+    private final List<Ipv4Address> externalIPs = new ArrayList<>();
+    private final List<Ipv4Cidr> sourceRanges = new ArrayList<>();
     private Mode mode = Mode.USERSPACE;
     private int proxyPort;
     private final List<Endpoint> endpoints = new ArrayList<>();
@@ -43,7 +48,7 @@ public final class TracePlans {
       this.key = key;
     }
 
-    public Path protocol(String protocol) {
+    public Path protocol(Protocol protocol) {
       this.protocol = protocol;
       return this;
     }
@@ -54,7 +59,7 @@ public final class TracePlans {
     }
 
     public Path clusterIP(String clusterIP) {
-      this.clusterIP = clusterIP;
+      this.clusterIP = Ipv4Address.parse(clusterIP);
       return this;
     }
 
@@ -64,17 +69,17 @@ public final class TracePlans {
     }
 
     public Path loadBalancerIP(String ip) {
-      loadBalancerIPs.add(ip);
+      loadBalancerIPs.add(Ipv4Address.parse(ip));
       return this;
     }
 
     public Path externalIP(String ip) {
-      externalIPs.add(ip);
+      externalIPs.add(Ipv4Address.parse(ip));
       return this;
     }
 
     public Path sourceRange(String cidr) {
-      sourceRanges.add(cidr);
+      sourceRanges.add(Ipv4Cidr.parse(cidr));
       return this;
     }
 
@@ -85,7 +90,7 @@ public final class TracePlans {
       return this;
     }
 
-    /** Kernel mode: DNAT to the ready endpoints, no proxy port. */
+    /** Kernel mode: DNAT to the usable endpoints, no proxy port. */
     public Path kernel() {
       this.mode = Mode.KERNEL;
       this.proxyPort = 0;
@@ -97,7 +102,7 @@ public final class TracePlans {
     }
 
     public Path endpoint(String ip, int port, boolean ready) {
-      endpoints.add(new Endpoint(key.name() + "-" + endpoints.size(), ip, port, "node-1", ready));
+      endpoints.add(new Endpoint(key.name() + "-" + endpoints.size(), Ipv4Address.parse(ip), port, "node-1", ready));
       return this;
     }
 

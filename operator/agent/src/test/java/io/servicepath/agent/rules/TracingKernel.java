@@ -9,6 +9,8 @@ import io.servicepath.agent.rules.PacketTrace.Packet;
 import io.servicepath.agent.rules.PacketTrace.Redirect;
 import io.servicepath.agent.rules.PacketTrace.Reject;
 import io.servicepath.agent.rules.PacketTrace.Trace;
+import io.servicepath.api.net.Ipv4Address;
+import io.servicepath.api.net.Ipv4Cidr;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -249,7 +251,7 @@ public abstract class TracingKernel implements CommandRunner {
         case DROP -> new Drop();
         case REJECT -> new Reject();
         case ACCEPT -> redirectedTo != null ? new Redirect(redirectedTo)
-            : translated ? Dnat.to(Ipv4.format(destination) + ":" + port) : new NotHandled();
+            : translated ? Dnat.to(Ipv4Address.ofUnsigned(destination) + ":" + port) : new NotHandled();
       };
     }
   }
@@ -271,21 +273,18 @@ public abstract class TracingKernel implements CommandRunner {
     };
   }
 
-  /** A dotted IPv4 address as a number, or an exception naming it. */
+  /**
+   * A dotted IPv4 address as a number, or an exception naming it. Only the one spelling {@link
+   * Ipv4Address#parse} takes: rules carrying another (a leading zero nft would read as octal) fail.
+   */
   public static long address(String text) {
-    return Ipv4.parse(text).orElseThrow(() -> new IllegalArgumentException("not an IPv4 address: " + text));
+    return Ipv4Address.parse(text).unsigned();
   }
 
-  /** {@code a.b.c.d[/n]} as {first, last} address; fails loudly on anything else. */
+  /** {@code a.b.c.d[/n]} as {first, last} address (host bits cleared); fails loudly on anything else. */
   public static long[] cidr(String text) {
-    int slash = text.indexOf('/');
-    long base = address(slash < 0 ? text : text.substring(0, slash));
-    int length = slash < 0 ? 32 : Integer.parseInt(text.substring(slash + 1));
-    if (length < 0 || length > 32) {
-      throw new IllegalArgumentException("not a CIDR: " + text);
-    }
-    long mask = Ipv4.mask(length);
-    return new long[] {base & mask, (base & mask) | (~mask & 0xFFFFFFFFL)};
+    Ipv4Cidr cidr = Ipv4Cidr.tryParse(text).orElseThrow(() -> new IllegalArgumentException("not a CIDR: " + text));
+    return new long[] {cidr.network().unsigned(), cidr.last().unsigned()};
   }
 
   /** Sorted, for stable messages. */
