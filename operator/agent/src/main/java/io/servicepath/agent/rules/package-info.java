@@ -1,6 +1,9 @@
 /**
  * The node agent's nat rules, the part both backends share: the {@link
- * io.servicepath.agent.rules.RulesBackend} contract the sync loop drives, what it is given ({@link
+ * io.servicepath.agent.rules.RulesBackend} contract the sync loop drives (both backends extend
+ * {@link io.servicepath.agent.rules.AbstractBackend}: a renderer and a {@link
+ * io.servicepath.agent.rules.Syncer}, whose {@link io.servicepath.agent.rules.FullSyncGate} decides
+ * when a sync is full and records it), what it is given ({@link
  * io.servicepath.agent.rules.PortBinding}: a planned path port and its proxy port, checked to fit
  * its mode) and returns
  * ({@link io.servicepath.agent.rules.SyncResult}), sync metrics ({@link
