@@ -8,8 +8,8 @@ import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * Part of what one node's agent programmed: up to {@link #CAPACITY} paths, each with the generation
- * its rules describe. A node's report is split like EndpointSlices split a Service's endpoints: the
+ * Part of what one node's agent programmed: up to {@link #CAPACITY} paths and Services together,
+ * each with the generation its rules describe. A node's report is split like EndpointSlices split a Service's endpoints: the
  * API server's cost of a write grows with the object written, and one object of 10,000 paths took
  * seconds per write. Named {@code <node>-<n>}; {@code spec.nodeName} says whose it is, and only that
  * node's agent may write it.
@@ -24,7 +24,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class ServicePathNodeSlice extends CustomResource<ServicePathNodeSliceSpec, ServicePathNodeSliceStatus> {
 
-  /** Paths per slice: about 25 KiB of JSON in Userspace mode. */
+  /** Paths and Services per slice, the two together: about 25 KiB of JSON in Userspace mode. */
   public static final int CAPACITY = 500;
 
   public ServicePathNodeSlice() {}

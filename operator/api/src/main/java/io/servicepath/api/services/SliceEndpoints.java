@@ -1,4 +1,4 @@
-package io.servicepath.agent.services;
+package io.servicepath.api.services;
 
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;

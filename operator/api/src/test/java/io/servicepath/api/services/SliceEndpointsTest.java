@@ -1,11 +1,11 @@
-package io.servicepath.agent.services;
+package io.servicepath.api.services;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
-import io.servicepath.agent.services.SliceEndpoints.SliceEndpoint;
+import io.servicepath.api.services.SliceEndpoints.SliceEndpoint;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
