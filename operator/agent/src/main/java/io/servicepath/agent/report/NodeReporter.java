@@ -12,12 +12,14 @@ import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -169,14 +171,15 @@ public final class NodeReporter implements AutoCloseable {
     ServicePathNode node = writer.writeNode(desired);
     int slicesWritten = 0;
     for (Map.Entry<Integer, Set<PathRef>> slice : assignment.assign(paths.keySet()).entrySet()) {
-      if (writer.writeSlice(node, slice.getKey(), new ServicePathNodeSliceStatus(nested(slice.getValue(), paths)))) {
+      if (writer.writeSlice(node, slice.getKey(), sliceStatus(slice.getValue(), paths))) {
         slicesWritten++;
       }
     }
     slicesDisturbed = false;
     if (!paths.equals(lastPaths) || slicesWritten > 0) {
-      LOG.info("Reported ServicePathNode {}: {} paths programmed ({} slices written), {} endpoints observed",
-          nodeName, paths.size(), slicesWritten, desired.getEndpoints().size());
+      long services = paths.keySet().stream().filter(PathRef::isService).count();
+      LOG.info("Reported ServicePathNode {}: {} paths and {} Services programmed ({} slices written), {} endpoints observed",
+          nodeName, paths.size() - services, services, slicesWritten, desired.getEndpoints().size());
     }
     lastPaths = paths;
     return true;
@@ -201,19 +204,31 @@ public final class NodeReporter implements AutoCloseable {
     return out;
   }
 
-  private static List<PathRef> pathsOf(ServicePathNodeSliceStatus status) {
-    if (status == null || status.getProgrammed() == null) {
+  /** The paths and Services a slice reports (what an agent of before Services wrote has no {@code services}). */
+  static List<PathRef> pathsOf(ServicePathNodeSliceStatus status) {
+    if (status == null) {
       return List.of();
     }
-    return status.getProgrammed().entrySet().stream()
-        .flatMap(ns -> ns.getValue().keySet().stream().map(name -> new PathRef(ns.getKey(), name)))
-        .toList();
+    List<PathRef> refs = new ArrayList<>();
+    entries(status.getProgrammed(), PathRef::new, refs);
+    entries(status.getServices(), PathRef::service, refs);
+    return refs;
   }
 
-  private static Map<String, Map<String, ProgrammedPath>> nested(Set<PathRef> refs, Map<PathRef, ProgrammedPath> paths) {
-    Map<String, Map<String, ProgrammedPath>> out = new TreeMap<>();
-    refs.forEach(ref -> out.computeIfAbsent(ref.namespace(), n -> new TreeMap<>()).put(ref.name(), paths.get(ref)));
-    return out;
+  private static void entries(Map<String, Map<String, ProgrammedPath>> map, BiFunction<String, String, PathRef> ref,
+      List<PathRef> out) {
+    if (map != null) {
+      map.forEach((namespace, names) -> names.keySet().forEach(name -> out.add(ref.apply(namespace, name))));
+    }
+  }
+
+  /** The slice's status: its paths under {@code programmed}, its Services under {@code services}. */
+  static ServicePathNodeSliceStatus sliceStatus(Set<PathRef> refs, Map<PathRef, ProgrammedPath> paths) {
+    Map<String, Map<String, ProgrammedPath>> programmed = new TreeMap<>();
+    Map<String, Map<String, ProgrammedPath>> services = new TreeMap<>();
+    refs.forEach(ref -> (ref.isService() ? services : programmed)
+        .computeIfAbsent(ref.namespace(), n -> new TreeMap<>()).put(ref.name(), paths.get(ref)));
+    return new ServicePathNodeSliceStatus(programmed, services);
   }
 
   @Override

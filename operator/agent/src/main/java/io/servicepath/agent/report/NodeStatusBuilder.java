@@ -47,18 +47,16 @@ public final class NodeStatusBuilder {
    * Every programmed path with the generation programmed and, in Userspace mode, its proxy ports
    * by port name, and what of it was refused; the reporter spreads them over the node's slices. A
    * path refused whole is listed too, with the generation the node looked at and its refusals,
-   * so that its status says why rather than waiting for this node forever. Services are not in
-   * the slices: their ports are programmed alike, but what the controller reads back from slices
-   * is ServicePath status (a Service's observations are in the agent's log and metrics).
+   * so that its status says why rather than waiting for this node forever. Services labelled for
+   * ServicePath are listed alike, under their own {@link PathRef#service kind} (a Service and a
+   * ServicePath of one name are two entries), with the Service's {@code metadata.generation}; the
+   * controller writes them back as the Service's conditions.
    */
   public static Map<PathRef, ProgrammedPath> programmed(ProgrammedState programmed) {
     Map<PathRef, Long> generations = new TreeMap<>();
     Map<PathRef, List<PortRefusal>> refusals = new TreeMap<>();
     for (Refusal refusal : programmed.refusals()) {
-      if (refusal.key().kind() != PortKey.Kind.SERVICE_PATH) {
-        continue;
-      }
-      PathRef path = new PathRef(refusal.key().namespace(), refusal.key().name());
+      PathRef path = PathRef.of(refusal.key());
       generations.merge(path, refusal.generation(), Math::max);
       List<PortRefusal> list = refusals.computeIfAbsent(path, p -> new ArrayList<>());
       for (String reason : refusal.reasons()) {
@@ -68,10 +66,7 @@ public final class NodeStatusBuilder {
     Map<PathRef, Map<String, Integer>> proxyPorts = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
       PortKey key = binding.plan().key();
-      if (key.kind() != PortKey.Kind.SERVICE_PATH) {
-        continue;
-      }
-      PathRef path = new PathRef(key.namespace(), key.name());
+      PathRef path = PathRef.of(key);
       generations.merge(path, binding.plan().generation(), Math::max);
       Map<String, Integer> ports = proxyPorts.computeIfAbsent(path, p -> new TreeMap<>());
       if (binding.proxyPort() > 0) {

@@ -94,8 +94,7 @@ final class ReportWriter {
       return false;
     }
     ServicePathNodeSliceStatus written = writtenSlices.get(index);
-    if (written != null && !deleted && slice.getStatus() != null
-        && written.getProgrammed().equals(slice.getStatus().getProgrammed())) {
+    if (written != null && !deleted && written.sameContent(slice.getStatus())) {
       return false;
     }
     if (written != null) {
@@ -127,7 +126,7 @@ final class ReportWriter {
    */
   boolean writeSlice(ServicePathNode owner, int index, ServicePathNodeSliceStatus desired) {
     ServicePathNodeSliceStatus base = writtenSlices.get(index);
-    if (base != null && base.getProgrammed().equals(desired.getProgrammed())) {
+    if (base != null && base.sameContent(desired)) {
       return false;
     }
     if (base == null) {

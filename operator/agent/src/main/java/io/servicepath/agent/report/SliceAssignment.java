@@ -9,7 +9,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Which of the node's slices reports each programmed path. A path stays in its slice for as long as
+ * Which of the node's slices reports each programmed path or Service (the two kinds count alike
+ * against a slice's capacity: a {@link PathRef} is either). A path stays in its slice for as long as
  * it is programmed, so that one path changing rewrites one slice; a new path goes to the lowest
  * slice with room, so that a burst of new paths fills one slice after another instead of touching
  * them all. Seeded from the slices found at start, so that a restarted agent moves nothing.

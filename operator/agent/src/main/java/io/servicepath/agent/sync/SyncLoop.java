@@ -17,6 +17,7 @@ import io.servicepath.agent.rules.SyncResult;
 import io.servicepath.agent.run.PacedRunner;
 import io.servicepath.agent.services.ServicePlans;
 import io.servicepath.api.v1alpha1.ServicePath;
+import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import java.time.Clock;
 import java.time.Duration;
@@ -372,13 +373,21 @@ public final class SyncLoop implements AutoCloseable {
     preferredPortsLoaded = true;
     Map<PortKey, Integer> ports = new HashMap<>();
     for (ServicePathNodeSlice slice : view.ownSlices()) {
-      if (slice.getStatus() == null || slice.getStatus().getProgrammed() == null) {
+      if (slice.getStatus() == null) {
         continue;
       }
-      slice.getStatus().getProgrammed().forEach((namespace, paths) -> paths.forEach((name, path) ->
-          path.proxyPorts().forEach((port, proxyPort) -> ports.put(new PortKey(namespace, name, port), proxyPort))));
+      preferred(slice.getStatus().getProgrammed(), PortKey.Kind.SERVICE_PATH, ports);
+      preferred(slice.getStatus().getServices(), PortKey.Kind.SERVICE, ports);
     }
     listeners.preferPorts(ports);
+  }
+
+  private static void preferred(Map<String, Map<String, ProgrammedPath>> reported, PortKey.Kind kind,
+      Map<PortKey, Integer> out) {
+    if (reported != null) {
+      reported.forEach((namespace, paths) -> paths.forEach((name, path) -> path.proxyPorts().forEach(
+          (port, proxyPort) -> out.put(new PortKey(kind, namespace, name, port), proxyPort))));
+    }
   }
 
   /** Probes each endpoint on this node once (see {@link ProbeAssignment}); forgets the health of addresses no plan uses. */

@@ -106,6 +106,32 @@ class NodeReporterIT {
   }
 
   @Test
+  @DisplayName("A Service and a ServicePath of one name are two entries of the slices: the path under programmed, the Service under services, with its own generation")
+  void serviceBesidePathOfTheSameName() {
+    PortPlan servicePlan = TestPlan.of(PortKey.service("default", "a", "http"), 5, "TCP", 80, "10.96.0.9", 0,
+        List.of(), List.of(), List.of(), Mode.KERNEL, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
+        List.of());
+    reporter.programmed(new ProgrammedState(List.of(binding("a", 1), new PortBinding(servicePlan, 0), binding("b", 1)),
+        Instant.now()));
+    Eventually.until(WAIT, () -> pathsIn(0).equals(Set.of("a", "b")) && servicesIn(1).equals(Set.of("a")),
+        "paths a, b | Service a");
+    assertThat(slice(1).getStatus().getServices().get("default").get("a").generation()).isEqualTo(5);
+    assertThat(slice(0).getStatus().getServices()).isNullOrEmpty();
+
+    reporter.programmed(state("a", "b"));
+    Eventually.until(WAIT, () -> servicesIn(1).isEmpty(), "the Service gone from slice 1");
+    assertThat(pathsIn(0)).containsExactly("a", "b");
+  }
+
+  private Set<String> servicesIn(int index) {
+    ServicePathNodeSlice slice = slice(index);
+    if (slice == null || slice.getStatus() == null || slice.getStatus().getServices() == null) {
+      return Set.of();
+    }
+    return new java.util.TreeSet<>(slice.getStatus().getServices().getOrDefault("default", Map.of()).keySet());
+  }
+
+  @Test
   @DisplayName("A slice changed or deleted by someone else is written again with what the node programmed; our own writes coming back write nothing")
   void someoneElseWroteOurSlice() {
     reporter.programmed(state("a", "b", "c"));

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import java.util.Map;
+import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -46,5 +48,38 @@ class NodeReporterTest {
     PathRef a = new PathRef("ns", "a");
     ProgrammedPath aPath = new ProgrammedPath(3, Map.of());
     assertThat(NodeReporter.sharing(Map.of(a, aPath), null)).containsExactly(Map.entry(a, aPath));
+  }
+
+  @Test
+  @DisplayName("A slice's status holds paths under programmed and Services under services, one of each name apart; read back, the same entries come out, and a slice of an older agent (no services) reads as paths only")
+  void servicesBesidePathsOfTheSameName() {
+    PathRef path = new PathRef("shop", "web");
+    PathRef service = PathRef.service("shop", "web");
+    ProgrammedPath ofPath = new ProgrammedPath(3, Map.of("http", 30001));
+    ProgrammedPath ofService = new ProgrammedPath(7, Map.of("http", 30002));
+    assertThat(path).isNotEqualTo(service);
+    assertThat(path.toString()).isEqualTo("shop/web");
+    assertThat(service.toString()).isEqualTo("svc/shop/web");
+
+    ServicePathNodeSliceStatus status = NodeReporter.sliceStatus(
+        new java.util.TreeSet<>(Set.of(path, service)), Map.of(path, ofPath, service, ofService));
+
+    assertThat(status.getProgrammed()).isEqualTo(Map.of("shop", Map.of("web", ofPath)));
+    assertThat(status.getServices()).isEqualTo(Map.of("shop", Map.of("web", ofService)));
+    assertThat(NodeReporter.pathsOf(status)).containsExactlyInAnyOrder(path, service);
+    ServicePathNodeSliceStatus old = new ServicePathNodeSliceStatus(Map.of("shop", Map.of("web", ofPath)));
+    old.setServices(null);
+    assertThat(NodeReporter.pathsOf(old)).containsExactly(path);
+    assertThat(old.sameContent(NodeReporter.sliceStatus(Set.of(path), Map.of(path, ofPath)))).isTrue();
+    assertThat(old.sameContent(status)).isFalse();
+  }
+
+  @Test
+  @DisplayName("Without Services the slice's JSON has no services field, as an older agent's")
+  void noServicesNoField() {
+    PathRef path = new PathRef("shop", "web");
+    String json = new io.fabric8.kubernetes.client.utils.KubernetesSerialization().asJson(
+        NodeReporter.sliceStatus(Set.of(path), Map.of(path, new ProgrammedPath(3, Map.of()))));
+    assertThat(json).isEqualTo("{\"programmed\":{\"shop\":{\"web\":{\"generation\":3}}}}");
   }
 }

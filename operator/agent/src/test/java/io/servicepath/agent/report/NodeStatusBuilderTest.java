@@ -60,8 +60,8 @@ class NodeStatusBuilderTest {
   }
 
   @Test
-  @DisplayName("A Service's ports and refusals are not in the report, even beside a ServicePath of the same name")
-  void servicesAreNotReported() {
+  @DisplayName("A Service is reported under its own kind beside a ServicePath of the same name, with the Service's generation, proxy ports and refusals (a UDP port refused as unsupported)")
+  void servicesReportedApart() {
     PortPlan servicePort = new PortPlan(PortKey.service("default", "cloud-nginx", "http-server"), 9,
         io.servicepath.agent.plan.Protocol.TCP, 80, io.servicepath.api.net.Ipv4Address.parse("10.96.0.10"), 0,
         List.of(), List.of(), List.of(), Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
@@ -70,11 +70,17 @@ class NodeStatusBuilderTest {
         List.of(new PortBinding(plan("default", "cloud-nginx", "http-server", 31234, Mode.USERSPACE, List.of(POD_1)), 32855),
             new PortBinding(servicePort, 32860)),
         SYNCED,
-        List.of(new Refusal(PortKey.service("default", "other", "http"), 2, true, Refusal.Why.OUTSIDE_RANGES,
-            List.of("cluster IP 10.0.0.1 is outside the cluster IP range"))));
+        List.of(new Refusal(PortKey.service("default", "cloud-nginx", "dns"), 9, true, Refusal.Why.UNSUPPORTED,
+                List.of("protocol UDP: the agent carries TCP only")),
+            new Refusal(PortKey.service("default", "other", "http"), 2, true, Refusal.Why.OUTSIDE_RANGES,
+                List.of("cluster IP 10.0.0.1 is outside the Service CIDRs"))));
 
     assertThat(NodeStatusBuilder.programmed(state)).containsExactly(
-        Map.entry(new PathRef("default", "cloud-nginx"), new ProgrammedPath(3, Map.of("http-server", 32855), List.of())));
+        Map.entry(new PathRef("default", "cloud-nginx"), new ProgrammedPath(3, Map.of("http-server", 32855), List.of())),
+        Map.entry(PathRef.service("default", "cloud-nginx"), new ProgrammedPath(9, Map.of("http-server", 32860),
+            List.of(new PortRefusal("dns", false, "protocol UDP: the agent carries TCP only")))),
+        Map.entry(PathRef.service("default", "other"), new ProgrammedPath(2, Map.of(),
+            List.of(new PortRefusal("http", false, "cluster IP 10.0.0.1 is outside the Service CIDRs")))));
   }
 
   @Test

@@ -76,4 +76,16 @@ class SliceAssignmentTest {
   void capacityMustBePositive() {
     assertThatThrownBy(() -> new SliceAssignment(0)).hasMessageContaining("at least 1");
   }
+
+  @Test
+  @DisplayName("Services count like paths against a slice's capacity; a Service and a path of one name are two entries")
+  void servicesCountLikePaths() {
+    SliceAssignment slices = new SliceAssignment(2);
+    PathRef path = new PathRef("ns", "web");
+    PathRef service = PathRef.service("ns", "web");
+    PathRef other = PathRef.service("ns", "api");
+    assertThat(slices.assign(List.of(service, path, other)))
+        .isEqualTo(Map.of(0, Set.of(path, other), 1, Set.of(service)));
+    assertThat(slices.assign(List.of(service, other))).isEqualTo(Map.of(0, Set.of(other), 1, Set.of(service)));
+  }
 }
