@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * Generates the CRD YAML of the API classes, then finishes what the generator's annotations cannot
  * say: printer columns in the order kubectl shows them, bounds on the int-or-string {@code
  * targetPort} (numbers 1-65535, names as IANA service names), which need no CEL that way, an
- * atomic map type for the node slices' per-path map, and {@code spec.nodeName} as a selectable
+ * atomic map type for the node slices' per-path and per-Service maps, and {@code spec.nodeName} as a selectable
  * field of slices.
  */
 final class CrdYaml {
@@ -80,8 +80,11 @@ final class CrdYaml {
         JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
         JSONSchemaProps status = root.getProperties().get("status");
         if (status != null && status.getProperties().containsKey("programmed")) {
-          // One entry per path: granular, server-side apply would list each one again in managedFields.
+          // One entry per path (or Service): granular, server-side apply would list each one again in managedFields.
           status.getProperties().get("programmed").setXKubernetesMapType("atomic");
+          if (status.getProperties().containsKey("services")) {
+            status.getProperties().get("services").setXKubernetesMapType("atomic");
+          }
         }
         if (crd.getMetadata().getName().startsWith("servicepathnodeslices.")) {
           // An agent lists and watches its own node's slices only: --field-selector spec.nodeName=<node>.
