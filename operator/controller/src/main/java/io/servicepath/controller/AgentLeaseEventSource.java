@@ -1,5 +1,6 @@
 package io.servicepath.controller;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -8,7 +9,6 @@ import io.javaoperatorsdk.operator.processing.event.Event;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.AbstractEventSource;
 import io.servicepath.api.v1alpha1.AgentLeases;
-import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.controller.status.AgentLiveness;
 import java.time.Clock;
 import java.util.Set;
@@ -20,12 +20,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agents' Leases as an event source: renewals only update {@link AgentLiveness}; every path is
+ * The agents' Leases as an event source (of ServicePaths, or of Services): renewals only update
+ * {@link AgentLiveness}; every path (or Service) is
  * reconciled when the set of live agents changes (a Lease appears, runs out or goes), which is as
  * rare as an agent starting or dying. A renewal every 10 s per node thus costs no reconcile. Lease
  * expiry has no event of its own, so a timer looks every second.
  */
-final class AgentLeaseEventSource extends AbstractEventSource<Void, ServicePath> {
+public final class AgentLeaseEventSource<P extends HasMetadata> extends AbstractEventSource<Void, P> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AgentLeaseEventSource.class);
 
@@ -37,9 +38,19 @@ final class AgentLeaseEventSource extends AbstractEventSource<Void, ServicePath>
   private SharedIndexInformer<Lease> informer;
   private ScheduledExecutorService timer;
 
+  /** For ServicePaths. */
   AgentLeaseEventSource(KubernetesClient client, String namespace, AgentLiveness liveness,
       Supplier<Set<ResourceID>> allPaths, Clock clock) {
-    super(Void.class, "agent-leases");
+    this("agent-leases", client, namespace, liveness, allPaths, clock);
+  }
+
+  /**
+   * @param name the event source's name within its controller
+   * @param allPaths every primary resource: each is reconciled when the set of live agents changes
+   */
+  public AgentLeaseEventSource(String name, KubernetesClient client, String namespace, AgentLiveness liveness,
+      Supplier<Set<ResourceID>> allPaths, Clock clock) {
+    super(Void.class, name);
     this.client = client;
     this.namespace = namespace;
     this.liveness = liveness;
@@ -113,7 +124,7 @@ final class AgentLeaseEventSource extends AbstractEventSource<Void, ServicePath>
   }
 
   @Override
-  public Set<Void> getSecondaryResources(ServicePath primary) {
+  public Set<Void> getSecondaryResources(P primary) {
     return Set.of();
   }
 }

@@ -1,6 +1,7 @@
 package io.servicepath.controller;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -23,47 +24,69 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The agents' reports (ServicePathNodes and their slices) as one event source. It owns their
- * informers, so each change arrives with the object before and after it, and {@link ReportFanOut}
- * decides from those two alone which paths it concerns: no state of its own, nothing that breaks
- * if a mapper is called twice. Reconciles read the reports from {@link #reports()} and
- * {@link #slices()}.
+ * The agents' reports (ServicePathNodes and their slices) as one event source, for ServicePaths
+ * ({@link #forPaths}) or for the Services labelled for ServicePath ({@link #forServices}). It owns
+ * their informers, so each change arrives with the object before and after it, and {@link
+ * ReportFanOut} decides from those two alone which paths or Services it concerns: no state of its
+ * own, nothing that breaks if a mapper is called twice. Reconciles read the reports from {@link
+ * #reports()} and {@link #slices()}.
+ *
+ * @param <P> ServicePath or Service
  */
-final class AgentReportsEventSource extends AbstractEventSource<Void, ServicePath> {
+public final class AgentReportsEventSource<P extends HasMetadata> extends AbstractEventSource<Void, P> {
 
   private final KubernetesClient client;
-  private final Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps;
-  private final Supplier<Set<ResourceID>> allPaths;
+  private final Function<Set<String>, Set<ResourceID>> withEndpointIps;
+  private final Supplier<Set<ResourceID>> all;
+  private final BiFunction<ServicePathNodeSlice, ServicePathNodeSlice, Set<ResourceID>> sliceFanOut;
   private SharedIndexInformer<ServicePathNode> reports;
   private SharedIndexInformer<ServicePathNodeSlice> slices;
+
+  private AgentReportsEventSource(String name, KubernetesClient client,
+      Function<Set<String>, Set<ResourceID>> withEndpointIps, Supplier<Set<ResourceID>> all,
+      BiFunction<ServicePathNodeSlice, ServicePathNodeSlice, Set<ResourceID>> sliceFanOut) {
+    super(Void.class, name);
+    this.client = client;
+    this.withEndpointIps = withEndpointIps;
+    this.all = all;
+    this.sliceFanOut = sliceFanOut;
+  }
 
   /**
    * @param pathsWithEndpointIps the paths that have an endpoint with one of these IPs
    * @param allPaths every path
    */
-  AgentReportsEventSource(KubernetesClient client, Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps,
-      Supplier<Set<ResourceID>> allPaths) {
-    super(Void.class, "agent-reports");
-    this.client = client;
-    this.pathsWithEndpointIps = pathsWithEndpointIps;
-    this.allPaths = allPaths;
+  static AgentReportsEventSource<ServicePath> forPaths(KubernetesClient client,
+      Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps, Supplier<Set<ResourceID>> allPaths) {
+    return new AgentReportsEventSource<>("agent-reports", client, pathsWithEndpointIps, allPaths,
+        ReportFanOut::paths);
+  }
+
+  /**
+   * @param servicesWithEndpointIps the Services whose EndpointSlices list one of these IPs
+   * @param allServices every Service labelled for ServicePath
+   */
+  public static AgentReportsEventSource<Service> forServices(KubernetesClient client,
+      Function<Set<String>, Set<ResourceID>> servicesWithEndpointIps, Supplier<Set<ResourceID>> allServices) {
+    return new AgentReportsEventSource<>("agent-reports-services", client, servicesWithEndpointIps,
+        allServices, ReportFanOut::services);
   }
 
   @Override
   public void start() {
     reports = informer(ServicePathNode.class,
-        (before, after) -> ReportFanOut.paths(before, after, pathsWithEndpointIps, allPaths));
-    slices = informer(ServicePathNodeSlice.class, ReportFanOut::paths);
+        (before, after) -> ReportFanOut.paths(before, after, withEndpointIps, all));
+    slices = informer(ServicePathNodeSlice.class, sliceFanOut);
     super.start();
   }
 
   /** Every ServicePathNode. */
-  List<ServicePathNode> reports() {
+  public List<ServicePathNode> reports() {
     return reports.getStore().list();
   }
 
   /** Every ServicePathNodeSlice. */
-  List<ServicePathNodeSlice> slices() {
+  public List<ServicePathNodeSlice> slices() {
     return slices.getStore().list();
   }
 
@@ -126,7 +149,7 @@ final class AgentReportsEventSource extends AbstractEventSource<Void, ServicePat
   }
 
   @Override
-  public Set<Void> getSecondaryResources(ServicePath primary) {
+  public Set<Void> getSecondaryResources(P primary) {
     return Set.of();
   }
 }

@@ -15,7 +15,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Which paths an agent's new report concerns, as pure functions of the object before and after
+ * Which paths (or Services: the same for a slice's {@code services}) an agent's new report concerns, as pure functions of the object before and after
  * the change (null before: added; null after: deleted). A slice: the paths whose entries changed
  * (a slice holds up to 500 paths; reconciling them all on every write would make each write cost
  * 500 reconciles). A ServicePathNode update: the paths that send to an endpoint whose observed
@@ -29,8 +29,16 @@ final class ReportFanOut {
 
   /** The paths to reconcile when a slice goes from {@code before} to {@code after}. */
   static Set<ResourceID> paths(ServicePathNodeSlice before, ServicePathNodeSlice after) {
-    var was = programmed(before);
-    var now = programmed(after);
+    return changed(programmed(before), programmed(after));
+  }
+
+  /** The Services to reconcile when a slice goes from {@code before} to {@code after}: those whose entries changed. */
+  static Set<ResourceID> services(ServicePathNodeSlice before, ServicePathNodeSlice after) {
+    return changed(services(before), services(after));
+  }
+
+  private static Set<ResourceID> changed(
+      Map<String, Map<String, ProgrammedPath>> was, Map<String, Map<String, ProgrammedPath>> now) {
     Set<ResourceID> changed = new HashSet<>();
     collectChanged(now, was, changed);
     collectChanged(was, now, changed);
@@ -61,11 +69,19 @@ final class ReportFanOut {
         ? Map.of() : slice.getStatus().getProgrammed();
   }
 
+  private static Map<String, Map<String, ProgrammedPath>> services(ServicePathNodeSlice slice) {
+    return slice == null || slice.getStatus() == null || slice.getStatus().getServices() == null
+        ? Map.of() : slice.getStatus().getServices();
+  }
+
   /** Adds the paths of {@code a} whose entry in {@code b} is missing or different. */
   private static void collectChanged(
       Map<String, Map<String, ProgrammedPath>> a, Map<String, Map<String, ProgrammedPath>> b, Set<ResourceID> out) {
     a.forEach((namespace, names) -> {
       Map<String, ProgrammedPath> other = b.getOrDefault(namespace, Map.of());
+      if (names == null) {
+        return;
+      }
       names.forEach((name, path) -> {
         if (!Objects.equals(path, other.get(name))) {
           out.add(new ResourceID(name, namespace));

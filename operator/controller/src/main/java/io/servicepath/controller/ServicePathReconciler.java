@@ -67,7 +67,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private final ReportIndexCache indexes = new ReportIndexCache();
   private volatile boolean rebuilt;
   private InformerEventSource<Pod, ServicePath> pods;
-  private AgentReportsEventSource reports;
+  private AgentReportsEventSource<ServicePath> reports;
   private InformerEventSource<Node, ServicePath> nodes;
 
   private final String agentNamespace;
@@ -123,7 +123,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     // Agents report in slices of up to 500 paths, and endpoint health in their ServicePathNode;
     // only the paths whose slice entries changed, or whose endpoints' observed health changed, are
     // reconciled (ReportFanOut, from each object before and after its change).
-    reports = new AgentReportsEventSource(context.getClient(), ips -> context.getPrimaryCache()
+    reports = AgentReportsEventSource.forPaths(context.getClient(), ips -> context.getPrimaryCache()
         .list(path -> path.getStatus() != null && path.getStatus().getEndpoints() != null
             && path.getStatus().getEndpoints().stream().anyMatch(e -> ips.contains(e.ip())))
         .map(ResourceID::fromResource)
@@ -140,7 +140,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
             .build(),
         context);
     // Agents' liveness: a path is reconciled when an agent starts or dies, not at every renewal.
-    AgentLeaseEventSource leases = new AgentLeaseEventSource(context.getClient(), agentNamespace, liveness,
+    AgentLeaseEventSource<ServicePath> leases = new AgentLeaseEventSource<>(context.getClient(), agentNamespace, liveness,
         () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()), clock);
     return List.of(pods, reports, nodes, leases);
   }

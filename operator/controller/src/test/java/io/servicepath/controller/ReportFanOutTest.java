@@ -102,4 +102,19 @@ class ReportFanOutTest {
     assertThat(paths(null, report("sp-node-1", 2))).hasSize(10);
     assertThat(paths(report("sp-node-1", 2), null)).hasSize(10);
   }
+
+  @Test
+  @DisplayName("A Service's entry changing concerns that Service only, not the path of the same name, and the other way round; a slice of an older agent (no services) concerns no Service")
+  void servicesApartFromPaths() {
+    ServicePathNodeSlice before = slice("sp-node-1", 0, 0, 3);
+    before.getStatus().setServices(new TreeMap<>(Map.of("ns", new TreeMap<>(Map.of("p1", new ProgrammedPath(1, Map.of()))))));
+    ServicePathNodeSlice after = slice("sp-node-1", 0, 0, 3);
+    after.getStatus().setServices(new TreeMap<>(Map.of("ns", new TreeMap<>(Map.of("p1", new ProgrammedPath(2, Map.of()))))));
+    assertThat(ReportFanOut.services(before, after)).containsExactly(path(1));
+    assertThat(ReportFanOut.paths(before, after)).isEmpty();
+    ServicePathNodeSlice old = slice("sp-node-1", 0, 0, 3);
+    old.getStatus().setServices(null);
+    assertThat(ReportFanOut.services(old, slice("sp-node-1", 0, 0, 4))).isEmpty();
+    assertThat(ReportFanOut.services(null, after)).containsExactly(path(1));
+  }
 }

@@ -19,7 +19,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Reads the agents' reports (ServicePathNodes and their slices) for one path: how many nodes
+ * Reads the agents' reports (ServicePathNodes and their slices) for one path or Service: how many nodes
  * programmed its generation, and the health of each endpoint (agents report it per endpoint
  * address, whatever paths send to it). The agent on an endpoint's own node probes it, so its word
  * wins; otherwise any node that saw a dial fail marks it unhealthy. Each node's report is read
@@ -100,9 +100,14 @@ public final class NodeReports {
    * with a live agent; a node that refused one of its ports whole has not programmed it.
    */
   public NodeSummary summary(String namespace, String name, long generation) {
+    return summary(ReportIndex.Kind.PATH, namespace, name, generation);
+  }
+
+  /** {@link #summary(String, String, long)} of a path or a Service. */
+  public NodeSummary summary(ReportIndex.Kind kind, String namespace, String name, long generation) {
     int programmed = 0;
     for (ReportIndex report : reports) {
-      ProgrammedPath path = report.programmed(namespace, name);
+      ProgrammedPath path = report.programmed(kind, namespace, name);
       if (path != null && path.generation() >= generation && !path.refusedAPort() && live.contains(report.node())) {
         programmed++;
       }
@@ -115,9 +120,14 @@ public final class NodeReports {
    * the reason they do not count as programmed.
    */
   public List<String> notLive(String namespace, String name, long generation) {
+    return notLive(ReportIndex.Kind.PATH, namespace, name, generation);
+  }
+
+  /** {@link #notLive(String, String, long)} of a path or a Service. */
+  public List<String> notLive(ReportIndex.Kind kind, String namespace, String name, long generation) {
     List<String> out = new ArrayList<>();
     for (ReportIndex report : reports) {
-      ProgrammedPath path = report.programmed(namespace, name);
+      ProgrammedPath path = report.programmed(kind, namespace, name);
       if (path != null && path.generation() >= generation && !live.contains(report.node())) {
         out.add(report.node());
       }
@@ -133,9 +143,14 @@ public final class NodeReports {
    * each node listed them.
    */
   public List<NodeRefusal> refusals(String namespace, String name, long generation) {
+    return refusals(ReportIndex.Kind.PATH, namespace, name, generation);
+  }
+
+  /** {@link #refusals(String, String, long)} of a path or a Service. */
+  public List<NodeRefusal> refusals(ReportIndex.Kind kind, String namespace, String name, long generation) {
     List<NodeRefusal> refusals = new ArrayList<>();
     for (ReportIndex report : reports) {
-      ProgrammedPath path = report.programmed(namespace, name);
+      ProgrammedPath path = report.programmed(kind, namespace, name);
       if (path != null && path.generation() >= generation) {
         path.refusals().forEach(r -> refusals.add(new NodeRefusal(report.node(), r)));
       }

@@ -12,15 +12,23 @@ import java.util.Map;
 
 /**
  * One node's report, its ServicePathNode and its ServicePathNodeSlices, ready for lookups: a path's
- * entry by namespace and name, and the health observed of an endpoint by its IP (every port of it
+ * or a Service's entry by kind, namespace and name (a slice reports the two kinds apart, since a
+ * Service and a ServicePath may share a name), and the health observed of an endpoint by its IP (every port of it
  * that the node probed or dialed). A node reports every path it programmed, 10,000 entries at
  * 10,000 paths; a reconcile looks up its own entries instead of walking them all.
  */
 public final class ReportIndex {
 
+  /** What an entry reports on: a ServicePath ({@code status.programmed}) or a Service ({@code status.services}). */
+  public enum Kind {
+    PATH,
+    SERVICE
+  }
+
   private final String node;
   private final String version;
   private final Map<String, Map<String, ProgrammedPath>> programmed = new HashMap<>();
+  private final Map<String, Map<String, ProgrammedPath>> services = new HashMap<>();
   private final Map<String, List<ObservedEndpoint>> endpointsByIp = new HashMap<>();
 
   private ReportIndex(String node, String version) {
@@ -38,12 +46,22 @@ public final class ReportIndex {
       index.endpointsByIp.putAll(endpointsByIp(report));
     }
     for (ServicePathNodeSlice slice : slices) {
-      if (slice.getStatus() != null && slice.getStatus().getProgrammed() != null) {
-        slice.getStatus().getProgrammed().forEach((namespace, paths) ->
-            index.programmed.computeIfAbsent(namespace, n -> new HashMap<>()).putAll(paths));
+      if (slice.getStatus() != null) {
+        add(slice.getStatus().getProgrammed(), index.programmed);
+        add(slice.getStatus().getServices(), index.services); // absent in slices of older agents
       }
     }
     return index;
+  }
+
+  private static void add(Map<String, Map<String, ProgrammedPath>> from, Map<String, Map<String, ProgrammedPath>> to) {
+    if (from != null) {
+      from.forEach((namespace, entries) -> {
+        if (entries != null) {
+          to.computeIfAbsent(namespace, n -> new HashMap<>()).putAll(entries);
+        }
+      });
+    }
   }
 
   /** What a node's report observed of each endpoint IP, one entry per port. */
@@ -91,7 +109,12 @@ public final class ReportIndex {
 
   /** The path's entry in this node's report, null when this node has not programmed it. */
   public ProgrammedPath programmed(String namespace, String name) {
-    Map<String, ProgrammedPath> inNamespace = programmed.get(namespace);
+    return programmed(Kind.PATH, namespace, name);
+  }
+
+  /** The entry of a path or a Service in this node's report, null when this node has not programmed it. */
+  public ProgrammedPath programmed(Kind kind, String namespace, String name) {
+    Map<String, ProgrammedPath> inNamespace = (kind == Kind.SERVICE ? services : programmed).get(namespace);
     return inNamespace == null ? null : inNamespace.get(name);
   }
 

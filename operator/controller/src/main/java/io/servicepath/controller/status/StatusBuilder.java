@@ -60,9 +60,9 @@ public final class StatusBuilder {
     Conditions conditions = new Conditions(clock, generation, previous);
     allocated(conditions, allocation, held);
     hasEndpoints(conditions, status.getEndpoints());
-    programmed(conditions, nodes, reports.refusals(namespace, name, generation),
+    programmed(conditions, Conditions.PROGRAMMED, nodes, reports.refusals(namespace, name, generation),
         reports.notLive(namespace, name, generation), spec.getMode().name());
-    healthy(conditions, status.getEndpoints());
+    healthy(conditions, Conditions.ENDPOINTS_HEALTHY, status.getEndpoints());
     ready(conditions);
     status.setConditions(conditions.build());
     return status;
@@ -109,29 +109,45 @@ public final class StatusBuilder {
     }
   }
 
-  private static void programmed(Conditions c, NodeSummary nodes, List<NodeReports.NodeRefusal> refusals,
+  /**
+   * Sets condition {@code type} (a path's {@code Programmed}, a Service's {@code
+   * servicepath.io/Programmed}) from the node counts and what the nodes refused and reported
+   * while not live. The message names nodes and ports, bounded whatever their number.
+   */
+  public static void programmed(Conditions c, String type, NodeSummary nodes, List<NodeReports.NodeRefusal> refusals,
       List<String> notLive, String mode) {
     List<NodeReports.NodeRefusal> whole = refusals.stream().filter(r -> !r.refusal().programmed()).toList();
     if (nodes.total() == 0) {
-      c.set(Conditions.PROGRAMMED, "Unknown", "NoNodes", "no node and no agent report exists yet");
+      c.set(type, "Unknown", "NoNodes", "no node and no agent report exists yet");
     } else if (!whole.isEmpty()) {
-      c.set(Conditions.PROGRAMMED, false, "RefusedByNode",
+      c.set(type, false, "RefusedByNode",
           "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes; " + describe(whole));
     } else if (!notLive.isEmpty()) {
-      c.set(Conditions.PROGRAMMED, false, "AgentNotLive",
+      c.set(type, false, "AgentNotLive",
           "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes; the agent on "
-              + String.join(", ", notLive) + " has not renewed its Lease in time (it may have stopped or lost the API server)");
+              + firstOf(notLive, NAMES_MAX) + " has not renewed its Lease in time (it may have stopped or lost the API server)");
     } else if (nodes.programmed() == nodes.total() && !refusals.isEmpty()) {
-      c.set(Conditions.PROGRAMMED, true, "PartlyRefused",
+      c.set(type, true, "PartlyRefused",
           mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes, with parts left out: "
               + describe(refusals));
     } else if (nodes.programmed() == nodes.total()) {
-      c.set(Conditions.PROGRAMMED, true, "Programmed",
+      c.set(type, true, "Programmed",
           mode + " mode programmed on " + nodes.total() + " of " + nodes.total() + " nodes");
     } else {
-      c.set(Conditions.PROGRAMMED, false, "Pending",
+      c.set(type, false, "Pending",
           "programmed on " + nodes.programmed() + " of " + nodes.total() + " nodes");
     }
+  }
+
+  /** Names listed in a condition message at most; the rest are counted. */
+  static final int NAMES_MAX = 10;
+
+  /** {@code a, b, c} or, past {@code max}, {@code a, b, c and 7 more}. */
+  static String firstOf(List<String> names, int max) {
+    if (names.size() <= max) {
+      return String.join(", ", names);
+    }
+    return String.join(", ", names.subList(0, max)) + " and " + (names.size() - max) + " more";
   }
 
   /**
@@ -151,20 +167,25 @@ public final class StatusBuilder {
     return out.toString();
   }
 
-  private static void healthy(Conditions c, List<EndpointStatus> endpoints) {
+  /**
+   * Sets condition {@code type} (a path's {@code EndpointsHealthy}, a Service's {@code
+   * servicepath.io/EndpointsHealthy}) from the ready endpoints' observed health ({@link
+   * NodeReports#withHealth}); the unhealthy ones are named, at most {@link #NAMES_MAX}.
+   */
+  public static void healthy(Conditions c, String type, List<EndpointStatus> endpoints) {
     List<EndpointStatus> ready = endpoints.stream().filter(EndpointStatus::ready).toList();
     List<EndpointStatus> unhealthy = ready.stream().filter(e -> e.health() == Health.Unhealthy).toList();
     long unknown = ready.stream().filter(e -> e.health() == Health.Unknown).count();
     if (!unhealthy.isEmpty()) {
-      c.set(Conditions.ENDPOINTS_HEALTHY, false, "EndpointsUnhealthy",
+      c.set(type, false, "EndpointsUnhealthy",
           unhealthy.size() + " of " + ready.size() + " ready endpoints unhealthy: "
-              + unhealthy.stream()
+              + firstOf(unhealthy.stream()
                   .map(e -> e.pod() + (e.healthMessage() == null ? "" : " (" + e.healthMessage() + ")"))
-                  .collect(Collectors.joining(", ")));
+                  .toList(), NAMES_MAX));
     } else if (ready.isEmpty() || unknown == ready.size()) {
-      c.set(Conditions.ENDPOINTS_HEALTHY, "Unknown", "NotProbed", "no agent has probed the ready endpoints yet");
+      c.set(type, "Unknown", "NotProbed", "no agent has probed the ready endpoints yet");
     } else {
-      c.set(Conditions.ENDPOINTS_HEALTHY, true, "EndpointsHealthy",
+      c.set(type, true, "EndpointsHealthy",
           (ready.size() - unknown) + " of " + ready.size() + " ready endpoints healthy");
     }
   }
