@@ -30,10 +30,13 @@ public record ControllerConfig(
     String agentNamespace,
     String loadBalancerClass,
     boolean classlessLoadBalancers,
-    boolean reserveClusterIPs) {
+    boolean reserveClusterIPs,
+    String serviceProxyName) {
 
   /** The {@code spec.loadBalancerClass} of the Services whose load balancer IP the controller allocates, by default. */
   public static final String DEFAULT_LOAD_BALANCER_CLASS = "servicepath.io/lb";
+  /** The {@code service.kubernetes.io/service-proxy-name} of the Services the agents serve, by default (as the agents'). */
+  public static final String DEFAULT_SERVICE_PROXY_NAME = "servicepath";
 
   public static ControllerConfig from(String[] args, Map<String, String> env) {
     Map<String, String> values = new HashMap<>();
@@ -72,7 +75,21 @@ public record ControllerConfig(
         // LoadBalancer Services with no class too: off, as another implementation (the cloud's) may own them.
         Boolean.parseBoolean(get.apply("classless-load-balancers", "false")),
         // Each path's cluster IP is reserved as a networking.k8s.io/v1 IPAddress (Kubernetes 1.33+).
-        Boolean.parseBoolean(get.apply("reserve-cluster-ips", "true")));
+        Boolean.parseBoolean(get.apply("reserve-cluster-ips", "true")),
+        // The labelled Services get conditions from the agents' reports; empty: none (as the agents' flag).
+        serviceProxyName(get.apply("service-proxy-name", DEFAULT_SERVICE_PROXY_NAME)));
+  }
+
+  /** A label value (at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends), or null for none. */
+  static String serviceProxyName(String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    String name = value.trim();
+    if (name.length() > 63 || !name.matches("[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")) {
+      throw new IllegalArgumentException("--service-proxy-name must be a label value (or none), got " + value);
+    }
+    return name;
   }
 
   private static String hostName() {

@@ -12,6 +12,7 @@ import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
 import io.servicepath.controller.reservation.ClusterIPReservations;
+import io.servicepath.controller.service.ServiceConditionsReconciler;
 import io.servicepath.controller.service.ServiceEvents;
 import io.servicepath.controller.service.ServiceLoadBalancerReconciler;
 import io.servicepath.controller.service.ServiceMetrics;
@@ -25,7 +26,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the ServicePath controller: its reconcilers (ServicePaths; LoadBalancer Services of our class), leader election, metrics and probes. */
+/**
+ * Runs the ServicePath controller: its reconcilers (ServicePaths; LoadBalancer Services of our class;
+ * the conditions of Services labelled for ServicePath), leader election, metrics and probes.
+ */
 public final class ControllerMain implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
@@ -76,6 +80,7 @@ public final class ControllerMain implements AutoCloseable {
       }
     });
     Clock clock = Clock.systemUTC();
+    ServiceMetrics serviceMetrics = new ServiceMetrics(registry);
     ServiceSelection selection = new ServiceSelection(config.loadBalancerClass(), config.classlessLoadBalancers());
     // One allocator and one read-back for both kinds: no address is given to a path and a Service.
     // Each path's cluster IP reserved as an IPAddress, so that the API server gives it to no Service.
@@ -87,15 +92,24 @@ public final class ControllerMain implements AutoCloseable {
             config.agentNamespace(), rebuild, reservations))
         .getConfiguration().getName();
     ServiceLoadBalancerReconciler services = new ServiceLoadBalancerReconciler(
-        allocator, selection, new ServiceEvents(client, clock), new ServiceMetrics(registry), clock, rebuild);
+        allocator, selection, new ServiceEvents(client, clock), serviceMetrics, clock, rebuild);
     // Events about Services not of our class (and holding nothing of ours) are dropped before they
     // reach the reconciler: such a Service is never written to.
     String servicesName = operator
         .register(services, o -> o.withGenericFilter(services::concerns))
         .getConfiguration().getName();
+    List<String> names = new java.util.ArrayList<>(List.of(controllerName, servicesName));
+    if (config.serviceProxyName() != null) {
+      // The labelled Services, of any type, get their Programmed and EndpointsHealthy conditions;
+      // the informer lists only them (a label selector), so no other Service is ever written.
+      ServiceConditionsReconciler conditions = new ServiceConditionsReconciler(
+          config.serviceProxyName(), config.agentNamespace(), serviceMetrics, clock);
+      names.add(operator.register(conditions, o -> o.withLabelSelector(conditions.labelSelector()))
+          .getConfiguration().getName());
+    }
     // java-operator-sdk makes these counters at the first failure or retry; made here (same name and
     // tag, so it counts into them), they read 0 until then and alerts on them see a series
-    for (String name : List.of(controllerName, servicesName)) {
+    for (String name : names) {
       for (String counter : List.of("reconciliations.failure.total", "reconciliations.retries.total")) {
         Counter.builder(counter).tag("controller.name", name).register(registry);
       }

@@ -51,7 +51,7 @@ class DeployedRbacIT {
   static final Duration WAIT = Duration.ofSeconds(60);
 
   @Test
-  @DisplayName("When the controller runs as the deploy/ ServiceAccount with leader election, then it leads, allocates a LoadBalancer path, reads its pods and nodes, records a refusal as an Event, reserves the cluster IP as an IPAddress and gives a Service of its class an address")
+  @DisplayName("When the controller runs as the deploy/ ServiceAccount with leader election, then it leads, allocates a LoadBalancer path, reads its pods and nodes, records a refusal as an Event, reserves the cluster IP as an IPAddress, gives a Service of its class an address and a labelled Service its conditions")
   void controllerRunsWithTheShippedRbac() throws Exception {
     try (KubernetesClient admin = API.newClient()) {
       for (String file : List.of("namespaces.yaml", "controller-rbac.yaml")) {
@@ -119,6 +119,16 @@ class DeployedRbacIT {
         Eventually.until(WAIT, () -> admin.v1().events().inNamespace("default").list().getItems().stream()
             .anyMatch(e -> "web".equals(e.getInvolvedObject().getName()) && "IPAllocated".equals(e.getReason())),
             "an IPAllocated Event about web");
+        // A Service labelled for ServicePath: its EndpointSlices watched, its conditions written.
+        admin.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+            .withNewMetadata().withNamespace("default").withName("labelled")
+            .addToLabels("service.kubernetes.io/service-proxy-name", "servicepath").endMetadata()
+            .withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create();
+        Eventually.until(WAIT, () -> {
+          var labelled = admin.services().inNamespace("default").withName("labelled").get();
+          return labelled.getStatus() != null && labelled.getStatus().getConditions() != null
+              && labelled.getStatus().getConditions().stream().anyMatch(c -> "servicepath.io/Programmed".equals(c.getType()));
+        }, "the labelled Service given its Programmed condition");
       }
     }
   }

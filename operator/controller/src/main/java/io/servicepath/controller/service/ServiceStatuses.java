@@ -18,7 +18,8 @@ import java.util.function.Predicate;
 
 /**
  * The status the controller wants on a Service, from the one it has: the pure part of {@link
- * ServiceLoadBalancerReconciler}. Conditions of other writers are kept as they are, in their order.
+ * ServiceLoadBalancerReconciler}. Conditions of other writers are kept as they are, in their order,
+ * and ours stays where it is among them.
  */
 public final class ServiceStatuses {
 
@@ -41,9 +42,8 @@ public final class ServiceStatuses {
             + result.held().map(ip -> "; the Service keeps " + ip).orElse(""), generation, clock))
         .orElseGet(() -> condition(current, "True", ALLOCATED,
             "load balancer IP " + result.held().orElseThrow() + " assigned", generation, clock));
-    List<Condition> conditions = new ArrayList<>(others(current));
-    conditions.add(condition);
-    return status(current, ingress, conditions);
+    // In place: another writer of conditions (ServiceConditionsReconciler) keeps them in place too.
+    return status(current, ingress, ServiceConditions.merged(conditions(current), List.of(condition)));
   }
 
   /**
