@@ -17,6 +17,7 @@ import io.servicepath.agent.sync.PlanMapper;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
 import io.servicepath.api.services.ServiceAnnotations;
+import io.servicepath.api.services.ServiceGeneration;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -71,7 +72,9 @@ public final class ServiceMapper {
     }
     String namespace = service.getMetadata().getNamespace();
     String name = service.getMetadata().getName();
-    long generation = service.getMetadata().getGeneration() == null ? 0 : service.getMetadata().getGeneration();
+    // the API server counts no generations of Services: this hash of what the plans are made of
+    // is what the node reports and the controller compares instead
+    long generation = ServiceGeneration.of(service);
     ServiceAnnotations.Choices choices = ServiceAnnotations.parse(service.getMetadata().getAnnotations());
     Mode mode = choices.mode() == io.servicepath.api.v1alpha1.Mode.Kernel ? Mode.KERNEL : Mode.USERSPACE;
     PortPlan.Retry retry = PlanMapper.retry(choices.retry());

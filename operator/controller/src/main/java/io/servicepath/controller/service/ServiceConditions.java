@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.services.ServiceAnnotations;
+import io.servicepath.api.services.ServiceGeneration;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.controller.endpoints.ServiceEndpoints;
 import io.servicepath.controller.status.Conditions;
@@ -30,7 +31,8 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@value #PROGRAMMED}: True when every counted node with a live agent reports the Service's
- *       current {@code metadata.generation} without refusing a port whole; reasons as a path's
+ *       current {@link ServiceGeneration} (the API server counts no generations of Services)
+ *       without refusing a port whole; reasons as a path's
  *       ({@code Programmed}, {@code PartlyRefused}, {@code RefusedByNode}, {@code AgentNotLive},
  *       {@code Pending}, {@code NoNodes}), and {@code NothingToProgram} for a Service the agents
  *       program nothing of (headless, {@code ExternalName}, no IPv4 cluster IP, no ports).
@@ -55,16 +57,19 @@ public final class ServiceConditions {
   public static List<Condition> ours(Service service, Collection<EndpointSlice> slices, NodeReports reports, Clock clock) {
     String namespace = service.getMetadata().getNamespace();
     String name = service.getMetadata().getName();
+    // observedGeneration of the conditions: the object's own (the API server leaves it unset on
+    // Services); what the nodes report is ServiceGeneration's hash of what they planned
     long generation = service.getMetadata().getGeneration() == null ? 0 : service.getMetadata().getGeneration();
+    long planned = ServiceGeneration.of(service);
     Conditions conditions = new Conditions(clock, generation, current(service));
     String nothing = nothingToProgram(service.getSpec());
     if (nothing != null) {
       conditions.set(PROGRAMMED, false, NOTHING_TO_PROGRAM, "the agents program nothing of this Service: " + nothing);
     } else {
       StatusBuilder.programmed(conditions, PROGRAMMED,
-          reports.summary(ReportIndex.Kind.SERVICE, namespace, name, generation),
-          reports.refusals(ReportIndex.Kind.SERVICE, namespace, name, generation),
-          reports.notLive(ReportIndex.Kind.SERVICE, namespace, name, generation),
+          reports.summary(ReportIndex.Kind.SERVICE, namespace, name, planned),
+          reports.refusals(ReportIndex.Kind.SERVICE, namespace, name, planned),
+          reports.notLive(ReportIndex.Kind.SERVICE, namespace, name, planned),
           ServiceAnnotations.parse(service.getMetadata().getAnnotations()).mode().name());
     }
     List<EndpointStatus> endpoints = reports.withHealth(ServiceEndpoints.resolve(service, slices));

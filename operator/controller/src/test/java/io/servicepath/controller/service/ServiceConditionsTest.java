@@ -17,6 +17,7 @@ import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
 import io.servicepath.api.v1alpha1.ServicePathNodeSliceStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
+import io.servicepath.api.services.ServiceGeneration;
 import io.servicepath.controller.status.NodeReports;
 import java.time.Clock;
 import java.time.Instant;
@@ -85,6 +86,11 @@ class ServiceConditionsTest {
     return c.getStatus() + "/" + c.getReason();
   }
 
+  /** What the agents report for web() and for its first port alone: ServiceGeneration's hash. */
+  private static final long WEB = ServiceGeneration.of(web());
+  private static final long TCP_ONLY = ServiceGeneration.of(
+      new ServiceBuilder(web()).editSpec().withPorts(web().getSpec().getPorts().get(0)).endSpec().build());
+
   private static final PortRefusal UDP = new PortRefusal("dns", false, "protocol UDP: the agent carries TCP only");
 
   @Test
@@ -92,8 +98,8 @@ class ServiceConditionsTest {
   void programmedEverywhere() {
     Service tcpOnly = new ServiceBuilder(web()).editSpec().withPorts(web().getSpec().getPorts().get(0)).endSpec().build();
     NodeReports reports = reports(List.of(node("n1"), node("n2")),
-        List.of(slice("n1", new ProgrammedPath(4, Map.of("http", 40001)), new ProgrammedPath(1, Map.of())),
-            slice("n2", new ProgrammedPath(4, Map.of("http", 40002)), null)),
+        List.of(slice("n1", new ProgrammedPath(TCP_ONLY, Map.of("http", 40001)), new ProgrammedPath(1, Map.of())),
+            slice("n2", new ProgrammedPath(TCP_ONLY, Map.of("http", 40002)), null)),
         List.of("n1", "n2"));
     List<Condition> ours = ServiceConditions.ours(tcpOnly, List.of(), reports, T0);
     assertThat(verdict(ours, ServiceConditions.PROGRAMMED)).isEqualTo("True/Programmed");
@@ -118,8 +124,8 @@ class ServiceConditionsTest {
   @DisplayName("A UDP port refused by a node: RefusedByNode, naming the node and the port")
   void refusedByNode() {
     NodeReports reports = reports(List.of(node("n1"), node("n2")),
-        List.of(slice("n1", new ProgrammedPath(4, Map.of("http", 40001)), null),
-            slice("n2", new ProgrammedPath(4, Map.of("http", 40001), List.of(UDP)), null)),
+        List.of(slice("n1", new ProgrammedPath(WEB, Map.of("http", 40001)), null),
+            slice("n2", new ProgrammedPath(WEB, Map.of("http", 40001), List.of(UDP)), null)),
         List.of("n1", "n2"));
     List<Condition> ours = ServiceConditions.ours(web(), List.of(), reports, T0);
     assertThat(verdict(ours, ServiceConditions.PROGRAMMED)).isEqualTo("False/RefusedByNode");
@@ -135,7 +141,7 @@ class ServiceConditionsTest {
     IntStream.range(0, 1000).forEach(i -> {
       String name = String.format("node-%04d-%s", i, "x".repeat(200));
       nodes.add(node(name));
-      slices.add(slice(name, new ProgrammedPath(4, Map.of(), List.of(UDP, new PortRefusal("http", true,
+      slices.add(slice(name, new ProgrammedPath(WEB, Map.of(), List.of(UDP, new PortRefusal("http", true,
           "endpoint " + "y".repeat(250)))), null));
     });
     List<Condition> refused = ServiceConditions.ours(web(), List.of(), reports(nodes, slices, List.of()), T0);
@@ -145,7 +151,7 @@ class ServiceConditionsTest {
         .contains("node node-0000-").endsWith("(and 999 more on 999 nodes)");
 
     List<ServicePathNodeSlice> programmed = nodes.stream()
-        .map(n -> slice(n.getMetadata().getName(), new ProgrammedPath(4, Map.of()), null)).toList();
+        .map(n -> slice(n.getMetadata().getName(), new ProgrammedPath(TCP_ONLY, Map.of()), null)).toList();
     Service tcpOnly = new ServiceBuilder(web()).editSpec().withPorts(web().getSpec().getPorts().get(0)).endSpec().build();
     List<Condition> notLive = ServiceConditions.ours(tcpOnly, List.of(), reports(nodes, programmed, List.of()), T0);
     assertThat(verdict(notLive, ServiceConditions.PROGRAMMED)).isEqualTo("False/AgentNotLive");
@@ -212,7 +218,7 @@ class ServiceConditionsTest {
         .withMessage("m").withLastTransitionTime("2020-01-01T00:00:00Z").build();
     Condition lb = new ConditionBuilder().withType(ServiceSelection.CONDITION).withStatus("True")
         .withReason("IPAllocated").withMessage("m").withLastTransitionTime("2020-01-01T00:00:00Z").build();
-    NodeReports reports = reports(List.of(node("n1")), List.of(slice("n1", new ProgrammedPath(4, Map.of()), null)),
+    NodeReports reports = reports(List.of(node("n1")), List.of(slice("n1", new ProgrammedPath(TCP_ONLY, Map.of()), null)),
         List.of("n1"));
     Service service = new ServiceBuilder(web()).editSpec().withPorts(web().getSpec().getPorts().get(0)).endSpec()
         .withNewStatus().withConditions(foreign, lb).endStatus().build();
