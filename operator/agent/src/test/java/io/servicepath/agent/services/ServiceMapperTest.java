@@ -61,7 +61,8 @@ class ServiceMapperTest {
         PortKey.service("shop", "web", "http"), PortKey.service("shop", "web", "https"));
     PortPlan http = plans.get(0);
     assertThat(http.key().comment()).isEqualTo("svc/shop/web:http");
-    assertThat(http.generation()).isEqualTo(4);
+    assertThat(http.generation()).as("ServiceGeneration's hash, not metadata.generation")
+        .isEqualTo(io.servicepath.api.services.ServiceGeneration.of(web().build())).isNotEqualTo(4);
     assertThat(http.protocol()).isEqualTo(Protocol.TCP);
     assertThat(http.port()).isEqualTo(80);
     assertThat(http.clusterIP()).isEqualTo(Ipv4Address.parse("10.96.0.10"));
