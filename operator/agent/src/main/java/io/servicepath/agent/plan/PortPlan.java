@@ -11,6 +11,11 @@ import java.util.Objects;
  * What the controller planned for one port of one ServicePath, as the agent needs it: the agent's
  * validated model, which the rules renderers, the proxy and the checks use as it is.
  *
+ * <p>The traffic policies (a Service's {@code internalTrafficPolicy} and {@code
+ * trafficDistribution}) are relative to the node the agent runs on, so a plan carries its {@link
+ * Locality}; {@link #internalRoute()} and {@link #externalRoute()} say where each kind of traffic
+ * goes on this node, for the renderers and the proxy alike.
+ *
  * <p>The constructor guarantees, so that no consumer checks again:
  *
  * <ul>
@@ -34,6 +39,11 @@ import java.util.Objects;
  * @param affinityTimeout null when session affinity is None, else the ClientIP affinity timeout
  * @param retry how the proxy dials endpoints
  * @param healthCheck how the agent probes endpoints on its node
+ * @param internalTrafficPolicy where traffic to the cluster IP may go (a Service's {@code
+ *     spec.internalTrafficPolicy}; {@code CLUSTER} for every ServicePath)
+ * @param trafficDistribution which endpoints are preferred (a Service's {@code
+ *     spec.trafficDistribution}; {@code NONE} for every ServicePath)
+ * @param locality the node this agent runs on, which both policies are relative to
  */
 public record PortPlan(
     PortKey key,
@@ -49,7 +59,22 @@ public record PortPlan(
     Duration affinityTimeout,
     Retry retry,
     HealthCheck healthCheck,
-    List<Endpoint> endpoints) {
+    List<Endpoint> endpoints,
+    InternalTrafficPolicy internalTrafficPolicy,
+    TrafficDistribution trafficDistribution,
+    Locality locality) {
+
+  /** The suffix of the key of the proxy port that serves the cluster IP of a Local path (see {@link #internalListener}). */
+  public static final String INTERNAL_LISTENER = "/internal";
+
+  /** A plan with the default policies: to every endpoint, none preferred (every ServicePath's). */
+  public PortPlan(PortKey key, long generation, Protocol protocol, int port, Ipv4Address clusterIP, int nodePort,
+      List<Ipv4Address> loadBalancerIPs, List<Ipv4Address> externalIPs, List<Ipv4Cidr> sourceRanges, Mode mode,
+      Duration affinityTimeout, Retry retry, HealthCheck healthCheck, List<Endpoint> endpoints) {
+    this(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs, sourceRanges, mode,
+        affinityTimeout, retry, healthCheck, endpoints, InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
+        Locality.UNKNOWN);
+  }
 
   public PortPlan {
     Objects.requireNonNull(key, "key");
@@ -58,6 +83,9 @@ public record PortPlan(
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(retry, "retry");
     Objects.requireNonNull(healthCheck, "healthCheck");
+    Objects.requireNonNull(internalTrafficPolicy, "internalTrafficPolicy");
+    Objects.requireNonNull(trafficDistribution, "trafficDistribution");
+    Objects.requireNonNull(locality, "locality");
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException(key + ": port must be 1-65535, got " + port);
     }
@@ -93,16 +121,77 @@ public record PortPlan(
     return !ready.isEmpty() ? ready : endpoints.stream().filter(e -> e.serving() && e.terminating()).toList();
   }
 
+  /**
+   * This node's endpoints that new connections may go to, chosen among this node's alone as
+   * kube-proxy chooses them for a Local policy: the ready ones; when none of them is ready, those
+   * serving while terminating (even if endpoints elsewhere are ready: they are not to be used).
+   */
+  public List<Endpoint> localEndpoints() {
+    List<Endpoint> local = endpoints.stream().filter(locality::onNode).toList();
+    List<Endpoint> ready = local.stream().filter(Endpoint::ready).toList();
+    return !ready.isEmpty() ? ready : local.stream().filter(e -> e.serving() && e.terminating()).toList();
+  }
+
+  /**
+   * Where connections to the cluster IP go: with {@code internalTrafficPolicy: Local} only to
+   * {@link #localEndpoints()}, one tier, never elsewhere (none: refused); else as {@link
+   * #externalRoute()}.
+   */
+  public Route internalRoute() {
+    return internalTrafficPolicy == InternalTrafficPolicy.LOCAL ? Route.of(List.of(localEndpoints())) : externalRoute();
+  }
+
+  /**
+   * Where connections to the node port, load balancer and external IPs go (and to the cluster IP
+   * under the Cluster policy): the {@link #usableEndpoints()} in tiers of {@link
+   * #trafficDistribution}: this node's (PreferSameNode), its zone's (PreferSameNode,
+   * PreferSameZone), all. As kube-proxy, preferences apply among ready endpoints only: when none
+   * is ready anywhere, the serving-and-terminating ones are one tier.
+   */
+  public Route externalRoute() {
+    List<Endpoint> usable = usableEndpoints();
+    if (trafficDistribution == TrafficDistribution.NONE || usable.isEmpty() || !usable.get(0).ready()) {
+      return Route.of(List.of(usable));
+    }
+    List<Endpoint> zone = usable.stream().filter(locality::inZone).toList();
+    if (trafficDistribution == TrafficDistribution.PREFER_SAME_ZONE) {
+      return Route.of(List.of(zone, usable));
+    }
+    List<Endpoint> node = usable.stream().filter(locality::onNode).toList();
+    // the node's endpoints are in its zone, unless the slice says otherwise: keep tiers nested
+    List<Endpoint> nodeAndZone = usable.stream().filter(e -> locality.onNode(e) || locality.inZone(e)).toList();
+    return Route.of(List.of(node, nodeAndZone, usable));
+  }
+
+  /** Whether the cluster IP's traffic goes elsewhere than the other destinations' (a Local path). */
+  public boolean splitsInternal() {
+    return internalTrafficPolicy == InternalTrafficPolicy.LOCAL;
+  }
+
+  /**
+   * What the proxy port for the cluster IP of a Local path in Userspace mode serves: a plan keyed
+   * {@code <port name>/internal} whose endpoints are this node's {@link #localEndpoints()}, with
+   * no policy left to apply. A port name holds no '/', so the key is no other path's.
+   */
+  public PortPlan internalListener() {
+    PortKey internal = new PortKey(key.kind(), key.namespace(), key.name(), key.portName() + INTERNAL_LISTENER);
+    return new PortPlan(internal, generation, protocol, port, clusterIP, 0, List.of(), List.of(), List.of(), mode,
+        affinityTimeout, retry, healthCheck, localEndpoints(), InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
+        locality);
+  }
+
   /** The same plan with other endpoints (sorted again). */
   public PortPlan withEndpoints(List<Endpoint> endpoints) {
     return new PortPlan(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs,
-        sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints);
+        sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution,
+        locality);
   }
 
   /** The same plan with other load balancer and external IPs. */
   public PortPlan withAddresses(List<Ipv4Address> loadBalancerIPs, List<Ipv4Address> externalIPs) {
     return new PortPlan(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs,
-        sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints);
+        sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution,
+        locality);
   }
 
   private static List<Endpoint> sorted(List<Endpoint> endpoints) {
