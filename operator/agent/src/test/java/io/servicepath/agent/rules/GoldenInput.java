@@ -4,10 +4,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.InternalTrafficPolicy;
+import io.servicepath.agent.plan.Locality;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.TestPlan;
+import io.servicepath.agent.plan.TrafficDistribution;
+import io.servicepath.api.net.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,12 +19,13 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * A golden-file input: node IP and flat path ports, read from YAML or JSON. The layout is {@code
+ * A golden-file input: node IP (and optionally the node's name and zone, which traffic policies
+ * are relative to) and flat path ports, read from YAML or JSON. The layout is {@code
  * src/test/resources/golden/in/<case>.yaml|json} (each input once) and {@code
  * golden/<backend>/<case>.<ext>} (what each backend renders from it: {@code iptables/*.rules},
  * {@code nftables/*.nft}).
  */
-public record GoldenInput(String nodeIP, List<Port> ports) {
+public record GoldenInput(String nodeIP, String nodeName, String zone, List<Port> ports) {
 
   /** The golden files' root, relative to the agent module (Maven runs tests there). */
   public static final Path ROOT = Path.of("src/test/resources/golden");
@@ -30,6 +35,7 @@ public record GoldenInput(String nodeIP, List<Port> ports) {
   /** One path port as written in the input files. */
   record Port(
       int proxyPort,
+      int internalProxyPort,
       String namespace,
       String name,
       String portName,
@@ -41,22 +47,29 @@ public record GoldenInput(String nodeIP, List<Port> ports) {
       List<String> externalIPs,
       List<String> sourceRanges,
       Mode mode,
+      InternalTrafficPolicy internalTrafficPolicy,
+      TrafficDistribution trafficDistribution,
       List<EndpointIn> endpoints) {
 
-    PortBinding binding() {
+    PortBinding binding(Locality locality) {
       PortPlan plan = TestPlan.of(
           new PortKey(namespace, name, portName), 1, protocol, port, clusterIP, nodePort,
           orEmpty(loadBalancerIPs), orEmpty(externalIPs), orEmpty(sourceRanges), mode, null,
           PortPlan.Retry.DEFAULT, PortPlan.HealthCheck.DEFAULT,
           orEmpty(endpoints).stream().map(EndpointIn::endpoint).toList());
-      return new PortBinding(plan, proxyPort);
+      plan = new PortPlan(plan.key(), plan.generation(), plan.protocol(), plan.port(), plan.clusterIP(),
+          plan.nodePort(), plan.loadBalancerIPs(), plan.externalIPs(), plan.sourceRanges(), plan.mode(),
+          plan.affinityTimeout(), plan.retry(), plan.healthCheck(), plan.endpoints(),
+          internalTrafficPolicy == null ? InternalTrafficPolicy.CLUSTER : internalTrafficPolicy,
+          trafficDistribution == null ? TrafficDistribution.NONE : trafficDistribution, locality);
+      return new PortBinding(plan, proxyPort, internalProxyPort);
     }
   }
 
-  /** An endpoint as written in the input files. */
-  record EndpointIn(String podName, String ip, int port, String nodeName, boolean ready) {
+  /** An endpoint as written in the input files; {@code zone} may be left out. */
+  record EndpointIn(String podName, String ip, int port, String nodeName, String zone, boolean ready) {
     Endpoint endpoint() {
-      return new Endpoint(podName, ip, port, nodeName, ready);
+      return new Endpoint(podName, Ipv4Address.parse(ip), port, nodeName, zone, ready, ready, false);
     }
   }
 
@@ -84,7 +97,8 @@ public record GoldenInput(String nodeIP, List<Port> ports) {
   }
 
   public List<PortBinding> bindings() {
-    return ports.stream().map(Port::binding).toList();
+    Locality locality = new Locality(nodeName, zone);
+    return ports.stream().map(p -> p.binding(locality)).toList();
   }
 
   private static <T> List<T> orEmpty(List<T> list) {

@@ -26,6 +26,14 @@ final class ChainNames {
     return "SP-SVC-" + hash;
   }
 
+  /**
+   * Kernel-mode endpoint choice for the cluster IP of a path with {@code internalTrafficPolicy:
+   * Local}: this node's endpoints only.
+   */
+  String local() {
+    return "SP-SVL-" + hash;
+  }
+
   /** Source-range check in front of a load balancer IP. */
   String firewall() {
     return "SP-FW-" + hash;

@@ -82,10 +82,12 @@ public final class IptablesRenderer {
     for (Ipv4Address ip : plan.externalIPs()) {
       addPortal(ip, portMatch + plan.port(), actions.external(), actions.hostExternal());
     }
-    if (binding.proxyPort() > 0) {
-      // Whether or not the path has endpoints or won its addresses: the proxy listens there.
-      proxyPorts.putIfAbsent(binding.proxyPort(), new DispatchTree.Entry(binding.proxyPort(), List.of(
-          "-p tcp -m comment --comment " + comment + " -m tcp --dport " + binding.proxyPort() + " -j DROP")));
+    // Whether or not the path has endpoints or won its addresses: the proxy listens there.
+    for (int proxyPort : List.of(binding.proxyPort(), binding.internalProxyPort())) {
+      if (proxyPort > 0) {
+        proxyPorts.putIfAbsent(proxyPort, new DispatchTree.Entry(proxyPort, List.of(
+            "-p tcp -m comment --comment " + comment + " -m tcp --dport " + proxyPort + " -j DROP")));
+      }
     }
     if (plan.nodePort() > 0) {
       String match = portMatch.substring(1) + plan.nodePort();
@@ -103,37 +105,58 @@ public final class IptablesRenderer {
   private record Actions(
       List<String> service, List<String> external, List<String> hostService, List<String> hostExternal) {}
 
+  /**
+   * The cluster IP is internal traffic, the other destinations external: the same endpoints (or
+   * proxy port), but with {@code internalTrafficPolicy: Local} the cluster IP's go to this node's
+   * endpoints only, through a chain of their own (Kernel) or a proxy port of their own (Userspace),
+   * and are refused when there is none here.
+   */
   private Actions userspaceActions(PortBinding binding) {
-    if (binding.plan().usableEndpoints().isEmpty()) {
-      // The proxy would accept and then reset; refusing in the kernel tells the client at once.
-      // -g: MARK does not end the walk, and a later claim of the same destination must not act on it.
-      List<String> reject = List.of("-g " + MARK_REJECT);
-      return new Actions(reject, reject, reject, reject);
-    }
-    List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
-    List<String> dnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort());
-    return new Actions(redirect, redirect, dnat, dnat);
+    PortPlan plan = binding.plan();
+    // The proxy would accept and then reset; refusing in the kernel tells the client at once.
+    // -g: MARK does not end the walk, and a later claim of the same destination must not act on it.
+    List<String> reject = List.of("-g " + MARK_REJECT);
+    boolean internal = !plan.internalRoute().isEmpty();
+    boolean external = !plan.externalRoute().isEmpty();
+    List<String> redirect = List.of("-j REDIRECT --to-ports " + binding.clusterIPProxyPort());
+    List<String> dnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.clusterIPProxyPort());
+    List<String> externalRedirect = List.of("-j REDIRECT --to-ports " + binding.proxyPort());
+    List<String> externalDnat = List.of("-j DNAT --to-destination " + nodeIP + ":" + binding.proxyPort());
+    return new Actions(internal ? redirect : reject, external ? externalRedirect : reject,
+        internal ? dnat : reject, external ? externalDnat : reject);
   }
 
   private Actions kernelActions(PortPlan plan, ChainNames names, String comment, String proto) {
-    String service = names.service();
-    List<String> rules = chain(service);
-    List<Endpoint> ready = plan.usableEndpoints();
+    boolean hasExternal = !plan.loadBalancerIPs().isEmpty() || !plan.externalIPs().isEmpty() || plan.nodePort() > 0;
+    String external = names.service();
+    if (!plan.splitsInternal() || hasExternal) {
+      endpointChain(external, plan.externalRoute().preferred(), comment, proto);
+    }
+    String internal = external;
+    if (plan.splitsInternal()) {
+      internal = names.local();
+      endpointChain(internal, plan.internalRoute().preferred(), comment, proto);
+    }
+    // -g: without endpoints an endpoint chain only marks for reject and falls off its end; the
+    // walk then goes back past the leaf's chain, not on to a later claim of the destination.
+    List<String> jump = List.of("-g " + internal);
+    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-g " + external);
+    return new Actions(jump, markAndJump, jump, markAndJump);
+  }
+
+  /** Hairpin marks, then DNAT to one of {@code ready} at random; refused when there is none. */
+  private void endpointChain(String name, List<Endpoint> ready, String comment, String proto) {
+    List<String> rules = chain(name);
     if (ready.isEmpty()) {
-      rules.add(line(service, "-m comment --comment " + comment + " -j " + MARK_REJECT));
+      rules.add(line(name, "-m comment --comment " + comment + " -j " + MARK_REJECT));
     }
     for (Endpoint endpoint : ready) {
-      rules.add(line(service, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
+      rules.add(line(name, "-s " + endpoint.ip() + "/32 -m comment --comment " + comment + " -j " + MARK_MASQ));
     }
     for (int i = 0; i < ready.size(); i++) {
-      rules.add(line(service, "-p " + proto + " -m comment --comment " + comment
+      rules.add(line(name, "-p " + proto + " -m comment --comment " + comment
           + probability(ready.size() - i) + " -j DNAT --to-destination " + ready.get(i).address()));
     }
-    // -g: without ready endpoints the service chain only marks for reject and falls off its end;
-    // the walk then goes back past the leaf's chain, not on to a later claim of the destination.
-    List<String> jump = List.of("-g " + service);
-    List<String> markAndJump = List.of("-j " + MARK_MASQ, "-g " + service);
-    return new Actions(jump, markAndJump, jump, markAndJump);
   }
 
   private void addFirewall(String firewall, List<Ipv4Cidr> ranges, String match, List<String> allowed) {

@@ -12,7 +12,9 @@
  * sub-chains of at most 16 rules per level ({@link io.servicepath.agent.rules.iptables.DispatchTree}),
  * down to leaf rules commented {@code namespace/name:port} that REDIRECT (Userspace, from outside),
  * DNAT to the node IP and proxy port (Userspace, from the node) or go ({@code -g}) to {@code
- * SP-SVC-<hash>} (Kernel: hairpin marks, then DNAT to one endpoint with random probability). {@code
+ * SP-SVC-<hash>} (Kernel: hairpin marks, then DNAT to one endpoint with random probability; the
+ * cluster IP of a path with {@code internalTrafficPolicy: Local} goes to {@code SP-SVL-<hash>}
+ * instead, which does the same over this node's endpoints only, or refuses). {@code
  * SP-FW-<hash>} guards a load balancer IP with source ranges. A leaf that only marks (source
  * ranges, no endpoints) goes with {@code -g} too, so that the walk returns past the leaf's chain
  * and no later claim of the same destination acts on the packet. Packets to drop, reject or

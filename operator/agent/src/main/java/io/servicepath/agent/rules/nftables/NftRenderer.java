@@ -95,10 +95,11 @@ public final class NftRenderer {
   /**
    * Everything one path port may add to the table, its destinations in the order it claims them.
    *
-   * @param proxyPort the port its proxy listens on (0: none), guarded whether or not the path
-   *     holds any destination: the listener is there either way
+   * @param proxyPorts the ports its proxy listens on (none in Kernel mode; two for a Local path in
+   *     Userspace mode), guarded whether or not the path holds any destination: the listeners are
+   *     there either way
    */
-  record PathElements(PathId id, List<Claim> claims, int proxyPort) {}
+  record PathElements(PathId id, List<Claim> claims, List<Integer> proxyPorts) {}
 
   /**
    * The table for {@code bindings} on the node with address {@code nodeIP}.
@@ -129,22 +130,35 @@ public final class NftRenderer {
     PortPlan plan = binding.plan();
     String comment = plan.key().comment(COMMENT_MAX).replace("\"", "").replace("\\", "");
     String proto = plan.protocol().keyword();
-    Path path = new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), plan.usableEndpoints());
+    // The cluster IP is internal traffic, everything else external: with internalTrafficPolicy
+    // Local the two go to other endpoints (Kernel) or to another proxy port (Userspace).
+    Path internal = new Path(nodeIP, comment, proto, plan.port(), binding.clusterIPProxyPort(), plan.mode(),
+        plan.internalRoute().preferred());
+    Path external = plan.splitsInternal()
+        ? new Path(nodeIP, comment, proto, plan.port(), binding.proxyPort(), plan.mode(), plan.externalRoute().preferred())
+        : internal;
     List<Claim> claims = new ArrayList<>();
-    claims.add(portal(path, plan.clusterIP(), false, List.of()));
+    claims.add(portal(internal, plan.clusterIP(), false, List.of()));
     for (Ipv4Address lb : plan.loadBalancerIPs()) {
-      claims.add(portal(path, lb, true, plan.sourceRanges()));
+      claims.add(portal(external, lb, true, plan.sourceRanges()));
     }
-    for (Ipv4Address external : plan.externalIPs()) {
-      claims.add(portal(path, external, true, List.of()));
+    for (Ipv4Address externalIP : plan.externalIPs()) {
+      claims.add(portal(external, externalIP, true, List.of()));
     }
     if (plan.nodePort() > 0) {
-      claims.add(nodePort(path, proto + " . " + plan.nodePort()));
+      claims.add(nodePort(external, proto + " . " + plan.nodePort()));
     }
-    return new PathElements(PathId.of(binding), claims, binding.proxyPort());
+    List<Integer> proxyPorts = binding.internalProxyPort() > 0
+        ? List.of(binding.proxyPort(), binding.internalProxyPort())
+        : binding.proxyPort() > 0 ? List.of(binding.proxyPort()) : List.of();
+    return new PathElements(PathId.of(binding), claims, proxyPorts);
   }
 
-  /** One path port as the renderer needs it. */
+  /**
+   * One kind of traffic of a path port as the renderer needs it.
+   *
+   * @param ready the endpoints its connections are sent to (Kernel), or whether there are any (Userspace)
+   */
   private record Path(String nodeIP, String comment, String proto, int port, int proxyPort, Mode mode,
       List<Endpoint> ready) {}
 
@@ -232,8 +246,8 @@ public final class NftRenderer {
     }
 
     void add(PathElements path) {
-      if (path.proxyPort() > 0) {
-        elements.get(PROXY_PORTS).putIfAbsent(String.valueOf(path.proxyPort()), NO_VALUE);
+      for (int proxyPort : path.proxyPorts()) {
+        elements.get(PROXY_PORTS).putIfAbsent(String.valueOf(proxyPort), NO_VALUE);
       }
       for (Claim claim : path.claims()) {
         if (elements.get(claim.set()).containsKey(claim.key())) {

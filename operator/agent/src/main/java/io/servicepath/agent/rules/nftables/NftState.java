@@ -174,8 +174,10 @@ final class NftState {
   }
 
   private void claim(PathElements path) {
-    if (path.proxyPort() > 0 && proxyPortUses.merge(String.valueOf(path.proxyPort()), 1, Integer::sum) == 1) {
-      put(NftTable.PROXY_PORTS, String.valueOf(path.proxyPort()), NftRenderer.NO_VALUE);
+    for (int proxyPort : path.proxyPorts()) {
+      if (proxyPortUses.merge(String.valueOf(proxyPort), 1, Integer::sum) == 1) {
+        put(NftTable.PROXY_PORTS, String.valueOf(proxyPort), NftRenderer.NO_VALUE);
+      }
     }
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
@@ -198,8 +200,10 @@ final class NftState {
 
   /** Takes back the claims of {@code path}, rendered from the binding it had until now. */
   private void withdraw(PathElements path) {
-    if (path.proxyPort() > 0 && decrement(proxyPortUses, String.valueOf(path.proxyPort()))) {
-      remove(NftTable.PROXY_PORTS, String.valueOf(path.proxyPort()));
+    for (int proxyPort : path.proxyPorts()) {
+      if (decrement(proxyPortUses, String.valueOf(proxyPort))) {
+        remove(NftTable.PROXY_PORTS, String.valueOf(proxyPort));
+      }
     }
     for (int i = 0; i < path.claims().size(); i++) {
       Claim claim = path.claims().get(i);
