@@ -2,6 +2,7 @@ package io.servicepath.agent.proxy;
 
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.Route;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -12,7 +13,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Chooses the endpoint of a new connection: round robin over healthy endpoints, with optional
- * ClientIP session affinity.
+ * ClientIP session affinity, among the endpoints of a {@link Route}'s tiers in order of preference
+ * (a Service's {@code trafficDistribution}: this node's, this zone's, all).
+ *
+ * <p>A connection goes to the first tier that has a healthy endpoint it has not tried: so a zone
+ * whose endpoints are all unhealthy (probes, dial failures) or all tried by this connection is
+ * passed over for the next tier, per connection, and is used again as soon as one of them is
+ * healthy. kube-proxy falls back only when the preferred set is empty. An affine client keeps its
+ * endpoint while that endpoint is in the tier in use (when its zone recovers it is moved back).
  *
  * <p>Endpoints marked unhealthy are skipped while a healthy one that this connection has not yet
  * tried remains; after that (in particular when every endpoint is unhealthy) the unhealthy ones are
@@ -33,7 +41,8 @@ public final class EndpointPicker {
   private final Quota nodeEntries;
   private final AtomicInteger next = new AtomicInteger();
   private final Map<InetAddress, Affinity> affinities = new ConcurrentHashMap<>();
-  private volatile DialTarget[] targets = new DialTarget[0];
+  /** The route's tiers, each holding every target of those before it; none when there are no endpoints. */
+  private volatile DialTarget[][] tiers = new DialTarget[0][];
   private volatile long affinityMillis;
   private volatile long lastSweepMillis;
   private volatile boolean closed;
@@ -51,9 +60,18 @@ public final class EndpointPicker {
     this.nodeEntries = nodeEntries;
   }
 
-  /** Replaces the endpoint set; {@code affinityTimeout} null turns affinity off. */
+  /** Replaces the endpoint set with one tier of {@code endpoints}; {@code affinityTimeout} null turns affinity off. */
   public void update(List<Endpoint> endpoints, Duration affinityTimeout) {
-    targets = endpoints.stream().map(DialTarget::of).toArray(DialTarget[]::new);
+    update(Route.of(List.of(endpoints)), affinityTimeout);
+  }
+
+  /** Replaces the endpoint set with {@code route}'s tiers; {@code affinityTimeout} null turns affinity off. */
+  public void update(Route route, Duration affinityTimeout) {
+    Map<String, DialTarget> resolved = new java.util.HashMap<>();
+    tiers = route.tiers().stream()
+        .map(tier -> tier.stream().map(e -> resolved.computeIfAbsent(e.address(), a -> DialTarget.of(e)))
+            .toArray(DialTarget[]::new))
+        .toArray(DialTarget[][]::new);
     affinityMillis = affinityTimeout == null ? 0 : Math.max(1, affinityTimeout.toMillis());
     if (affinityMillis == 0) {
       forgetAll();
@@ -66,43 +84,76 @@ public final class EndpointPicker {
     forgetAll();
   }
 
+  /** How many endpoints the picker may choose from (its widest tier). */
   public int size() {
-    return targets.length;
+    DialTarget[][] t = tiers;
+    return t.length == 0 ? 0 : t[t.length - 1].length;
   }
 
   /** The endpoint for a connection from {@code client} (null if unknown), or null when all are tried. */
   DialTarget pick(InetAddress client, List<DialTarget> tried) {
-    DialTarget[] all = targets;
-    if (all.length == 0) {
+    DialTarget[][] t = tiers;
+    if (t.length == 0) {
       return null;
     }
     long timeout = affinityMillis;
     if (timeout == 0 || client == null) {
-      return roundRobin(all, tried);
+      return choose(t, tried, null);
     }
     long now = clock.millis();
     Affinity affinity = affinities.get(client);
-    if (affinity != null && now - affinity.lastUsedMillis <= timeout) {
-      DialTarget same = find(all, affinity.address);
-      if (same != null && !contains(tried, same) && health.isHealthy(same.address())) {
-        affinity.lastUsedMillis = now;
-        return same;
-      }
-    }
-    DialTarget chosen = roundRobin(all, tried);
-    if (chosen != null) {
+    String sticky = affinity != null && now - affinity.lastUsedMillis <= timeout ? affinity.address : null;
+    DialTarget chosen = choose(t, tried, sticky);
+    if (chosen != null && chosen.address().equals(sticky)) {
+      affinity.lastUsedMillis = now;
+    } else if (chosen != null) {
       remember(client, chosen, now, timeout);
     }
     return chosen;
+  }
+
+  /**
+   * The first tier's healthy untried endpoint ({@code sticky} if it is one, else round robin);
+   * when no tier has one, an unhealthy untried endpoint of the first tier that has any.
+   */
+  private DialTarget choose(DialTarget[][] t, List<DialTarget> tried, String sticky) {
+    DialTarget fallback = null;
+    int ticket = 0;
+    boolean ticketTaken = false; // one per pick that balances, whichever tiers it looks at
+    for (DialTarget[] tier : t) {
+      if (sticky != null) {
+        DialTarget same = find(tier, sticky);
+        if (same != null && !contains(tried, same) && health.isHealthy(same.address())) {
+          return same;
+        }
+      }
+      if (!ticketTaken) {
+        ticket = next.getAndIncrement();
+        ticketTaken = true;
+      }
+      Candidate found = roundRobin(tier, tried, ticket);
+      if (found.healthy() != null) {
+        return found.healthy();
+      }
+      if (fallback == null) {
+        fallback = found.unhealthy();
+      }
+    }
+    return fallback;
   }
 
   int affinityEntries() {
     return affinities.size();
   }
 
-  private DialTarget roundRobin(DialTarget[] all, List<DialTarget> tried) {
+  /** A healthy untried endpoint of a tier (null: none), else its first unhealthy untried one (null: none). */
+  private record Candidate(DialTarget healthy, DialTarget unhealthy) {}
+
+  private static final Candidate NONE = new Candidate(null, null);
+
+  private Candidate roundRobin(DialTarget[] all, List<DialTarget> tried, int ticket) {
     int n = all.length;
-    int start = Math.floorMod(next.getAndIncrement(), n);
+    int start = Math.floorMod(ticket, n);
     DialTarget fallback = null;
     for (int i = 0; i < n; i++) {
       DialTarget candidate = all[(start + i) % n];
@@ -111,15 +162,15 @@ public final class EndpointPicker {
       }
       if (health.isHealthy(candidate.address())) {
         if (i > 0) {
-          next.set(start + i + 1);
+          next.set(ticket + i + 1); // the next pick starts after the one skipped to
         }
-        return candidate;
+        return new Candidate(candidate, null);
       }
       if (fallback == null) {
         fallback = candidate;
       }
     }
-    return fallback;
+    return fallback == null ? NONE : new Candidate(null, fallback);
   }
 
   private void remember(InetAddress client, DialTarget chosen, long now, long timeout) {

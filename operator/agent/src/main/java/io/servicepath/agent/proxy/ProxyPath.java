@@ -61,7 +61,8 @@ final class ProxyPath {
     healthCheck = plan.healthCheck() != null ? plan.healthCheck() : HealthCheck.DEFAULT;
     List<Endpoint> usable = plan.usableEndpoints();
     connections.serve(inService(plan, usable));
-    picker.update(usable, plan.affinityTimeout());
+    // the route of every destination but a Local path's cluster IP, which has a listener (and plan) of its own
+    picker.update(plan.externalRoute(), plan.affinityTimeout());
   }
 
   /**
