@@ -23,6 +23,7 @@ import io.servicepath.agent.rules.iptables.IptablesBackend;
 import io.servicepath.agent.rules.nftables.NftBackend;
 import io.servicepath.agent.sync.ClusterView;
 import io.servicepath.agent.sync.Listeners;
+import io.servicepath.agent.sync.NodeLocality;
 import io.servicepath.agent.sync.PlanGuard;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
@@ -92,8 +93,14 @@ public final class Agent implements AutoCloseable {
         clock);
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
-        guard, serviceGuard, registry, clock);
+        guard, serviceGuard, locality(config, client), registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
+  }
+
+  /** The node's zone from {@code --node-zone}, else from its Node's label (read at the first sync). */
+  private static NodeLocality locality(AgentConfig config, KubernetesClient client) {
+    return config.nodeZone() != null ? NodeLocality.fixed(config.nodeName(), config.nodeZone())
+        : NodeLocality.fromNode(client, config.nodeName());
   }
 
   private static PlanGuard guardOf(AgentConfig config) {

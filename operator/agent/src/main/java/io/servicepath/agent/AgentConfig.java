@@ -48,6 +48,8 @@ import java.util.Map;
  *     agent serves ({@code servicepath} by default); null ({@code none}) to serve ServicePaths only
  * @param serviceCidrs the API server's Service cluster IP ranges ({@code --service-cluster-ip-range}):
  *     a Service's cluster IP outside them is not programmed; Kubernetes' default 10.96.0.0/12
+ * @param nodeZone the zone of this node for Services' {@code trafficDistribution}; null ({@code
+ *     from-node}, the default) to read its Node's {@code topology.kubernetes.io/zone} label
  */
 public record AgentConfig(
     String nodeName,
@@ -72,7 +74,8 @@ public record AgentConfig(
     List<String> loadBalancerPools,
     List<String> externalIPCidrs,
     String serviceProxyName,
-    List<String> serviceCidrs) {
+    List<String> serviceCidrs,
+    String nodeZone) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -82,6 +85,9 @@ public record AgentConfig(
 
   /** Flag (without {@code --}), its environment variable, and its default (null = required). */
   private record Option(String flag, String env, String fallback) {}
+
+  /** The value of {@code --node-zone} that reads the zone from the Node's label. */
+  static final String FROM_NODE = "from-node";
 
   private static final List<Option> OPTIONS = List.of(
       new Option("node-name", "SP_NODE_NAME", null),
@@ -110,7 +116,8 @@ public record AgentConfig(
       new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
       new Option("external-ip-cidrs", "SP_EXTERNAL_IP_CIDRS", "none"),
       new Option("service-proxy-name", "SP_SERVICE_PROXY_NAME", "servicepath"),
-      new Option("service-cidrs", "SP_SERVICE_CIDRS", "10.96.0.0/12"));
+      new Option("service-cidrs", "SP_SERVICE_CIDRS", "10.96.0.0/12"),
+      new Option("node-zone", "SP_NODE_ZONE", FROM_NODE));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -185,7 +192,19 @@ public record AgentConfig(
         cidrs("load-balancer-pools", values.get("load-balancer-pools")),
         cidrs("external-ip-cidrs", values.get("external-ip-cidrs")),
         serviceProxyName(values.get("service-proxy-name")),
-        cidrs("service-cidrs", values.get("service-cidrs")));
+        cidrs("service-cidrs", values.get("service-cidrs")),
+        nodeZone(values.get("node-zone")));
+  }
+
+  /** A label value, or null for {@value #FROM_NODE}. */
+  private static String nodeZone(String value) {
+    if (value.equals(FROM_NODE)) {
+      return null;
+    }
+    if (!value.matches("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")) {
+      throw new IllegalArgumentException("--node-zone must be a label value (or " + FROM_NODE + "), got " + value);
+    }
+    return value;
   }
 
   /**

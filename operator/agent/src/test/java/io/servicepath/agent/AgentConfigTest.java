@@ -71,6 +71,17 @@ class AgentConfigTest {
   }
 
   @Test
+  void nodeZoneFromTheNodeByDefaultOrByFlag() {
+    String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};
+    assertThat(AgentConfig.parse(required, Map.of()).nodeZone()).isNull();
+    assertThat(AgentConfig.parse(required, Map.of("SP_NODE_ZONE", "sp-zone-a")).nodeZone()).isEqualTo("sp-zone-a");
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--node-zone=from-node"},
+        Map.of("SP_NODE_ZONE", "sp-zone-a")).nodeZone()).isNull();
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--node-zone=a b"},
+        Map.of())).hasMessageContaining("--node-zone");
+  }
+
+  @Test
   @DisplayName("The rules backend is nftables unless --rules-backend or SP_RULES_BACKEND says iptables; anything else is refused")
   void rulesBackend() {
     String[] required = {"--node-name=n", "--node-ip=10.0.0.1"};

@@ -89,7 +89,8 @@ class AgentIT {
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), LEASES, Duration.ofSeconds(8), 1,
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
         io.servicepath.agent.proxy.ProxyLimits.defaults(), io.servicepath.agent.proxy.ProxySettings.DEFAULT_DRAIN_TIMEOUT,
-        List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of(), "servicepath", List.of("10.96.0.0/12"));
+        List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of(), "servicepath", List.of("10.96.0.0/12"),
+        null);
     // The endpoints here are loopback servers, which the guard of a real agent refuses.
     agent = new Agent(config, client, runner, registry, Clock.systemUTC(), PlanGuard.OPEN);
     agent.start();

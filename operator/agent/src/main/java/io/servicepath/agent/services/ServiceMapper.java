@@ -6,11 +6,14 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.InternalTrafficPolicy;
+import io.servicepath.agent.plan.Locality;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.plan.Refusal;
+import io.servicepath.agent.plan.TrafficDistribution;
 import io.servicepath.api.services.SliceEndpoints;
 import io.servicepath.api.services.SliceEndpoints.SliceEndpoint;
 import io.servicepath.agent.sync.PlanMapper;
@@ -38,6 +41,8 @@ import java.util.Optional;
  *       caught on the nodes);
  *   <li>{@code spec.loadBalancerSourceRanges} and ClientIP {@code spec.sessionAffinity} as in a
  *       ServicePath;
+ *   <li>{@code spec.internalTrafficPolicy} and {@code spec.trafficDistribution}, relative to the
+ *       agent's node ({@link Locality}): the plans are this node's;
  *   <li>mode, retry and health check from the annotations ({@link ServiceAnnotations});
  *   <li>endpoints from the EndpointSlices ({@link SliceEndpoints}).
  * </ul>
@@ -60,11 +65,19 @@ public final class ServiceMapper {
 
   /** One plan per TCP port of the Service, in key order; none when it has no IPv4 cluster IP. */
   public static List<PortPlan> plans(Service service, Collection<EndpointSlice> slices) {
-    return map(service, slices).plans();
+    return map(service, slices, Locality.UNKNOWN).plans();
   }
 
-  /** One plan per TCP port that can be planned, and the refusals of the others (in key order). */
+  /** One plan per TCP port that can be planned, and the refusals of the others, for a node nowhere. */
   public static PlanMapper.Mapped map(Service service, Collection<EndpointSlice> slices) {
+    return map(service, slices, Locality.UNKNOWN);
+  }
+
+  /**
+   * One plan per TCP port that can be planned on the node at {@code locality}, and the refusals
+   * of the others (in key order).
+   */
+  public static PlanMapper.Mapped map(Service service, Collection<EndpointSlice> slices, Locality locality) {
     ServiceSpec spec = service.getSpec();
     Optional<Ipv4Address> clusterIP = clusterIP(spec);
     if (clusterIP.isEmpty() || spec.getPorts() == null) {
@@ -94,6 +107,9 @@ public final class ServiceMapper {
       }
     }
     Duration affinity = affinity(spec);
+    InternalTrafficPolicy internalPolicy = "Local".equals(spec.getInternalTrafficPolicy())
+        ? InternalTrafficPolicy.LOCAL : InternalTrafficPolicy.CLUSTER;
+    TrafficDistribution distribution = distribution(spec.getTrafficDistribution(), partly);
     List<PortPlan> plans = new ArrayList<>();
     List<Refusal> refusals = new ArrayList<>();
     for (ServicePort port : spec.getPorts()) {
@@ -123,7 +139,8 @@ public final class ServiceMapper {
         refusals.add(new Refusal(key, generation, false, Refusal.Why.MALFORMED, partly));
       }
       plans.add(new PortPlan(key, generation, Protocol.TCP, port.getPort(), clusterIP.get(), nodePort, lbIPs,
-          externalIPs, sourceRanges, mode, affinity, retry, check, endpoints(slices, sliceName)));
+          externalIPs, sourceRanges, mode, affinity, retry, check, endpoints(slices, sliceName), internalPolicy,
+          distribution, locality));
     }
     plans.sort((a, b) -> a.key().compareTo(b.key()));
     refusals.sort((a, b) -> a.key().compareTo(b.key()));
@@ -163,6 +180,25 @@ public final class ServiceMapper {
       }
     }
     return ips;
+  }
+
+  /**
+   * {@code spec.trafficDistribution}: {@code PreferClose} (the older name) and {@code
+   * PreferSameZone}, {@code PreferSameNode}; unset is none. A value the agent does not know (a
+   * later Kubernetes') is none too, and named: every endpoint is used, as with no preference.
+   */
+  static TrafficDistribution distribution(String value, List<String> partly) {
+    if (value == null || value.isEmpty()) {
+      return TrafficDistribution.NONE;
+    }
+    return switch (value) {
+      case "PreferClose", "PreferSameZone" -> TrafficDistribution.PREFER_SAME_ZONE;
+      case "PreferSameNode" -> TrafficDistribution.PREFER_SAME_NODE;
+      default -> {
+        partly.add("trafficDistribution " + value + " is not known to this agent: no endpoint is preferred");
+        yield TrafficDistribution.NONE;
+      }
+    };
   }
 
   private static Duration affinity(ServiceSpec spec) {

@@ -2,6 +2,7 @@ package io.servicepath.agent.services;
 
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.servicepath.agent.plan.Locality;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.Refusal;
 import io.servicepath.agent.sync.PlanGuard;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -30,6 +32,9 @@ public final class ServicePlans {
 
   private final PlanGuard guard;
   private final Consumer<Refusal> refused;
+  private final Supplier<Locality> locality;
+  /** The node's locality the plans were mapped for: when it changes (its zone learned late), all are mapped again. */
+  private Locality mappedFor;
   /** namespace/name -> what it was mapped to, in key order. */
   private Map<String, Mapped> mapped = new TreeMap<>();
   private List<PortPlan> plans = List.of();
@@ -39,8 +44,17 @@ public final class ServicePlans {
    * @param refused told, each time a Service is mapped again, of its plans' refusals
    */
   public ServicePlans(PlanGuard guard, Consumer<Refusal> refused) {
+    this(guard, refused, () -> Locality.UNKNOWN);
+  }
+
+  /**
+   * @param refused told, each time a Service is mapped again, of its plans' refusals
+   * @param locality the agent's node, which traffic policies are relative to
+   */
+  public ServicePlans(PlanGuard guard, Consumer<Refusal> refused, Supplier<Locality> locality) {
     this.guard = guard;
     this.refused = refused;
+    this.locality = locality;
   }
 
   /**
@@ -52,6 +66,12 @@ public final class ServicePlans {
       BiFunction<String, String, List<EndpointSlice>> slicesOf) {
     Map<String, Mapped> now = new TreeMap<>();
     boolean changed = false;
+    Locality here = locality.get();
+    if (!here.equals(mappedFor)) {
+      mappedFor = here;
+      mapped = new TreeMap<>();
+      changed = true;
+    }
     for (Service service : services) {
       String namespace = service.getMetadata().getNamespace();
       String name = service.getMetadata().getName();
@@ -61,7 +81,7 @@ public final class ServicePlans {
       Mapped old = mapped.get(key);
       if (old == null || version == null || !version.equals(old.version())) {
         List<Refusal> refusedNow = new ArrayList<>();
-        PlanMapper.Mapped m = ServiceMapper.map(service, slices);
+        PlanMapper.Mapped m = ServiceMapper.map(service, slices, here);
         m.refusals().forEach(r -> {
           refusedNow.add(r);
           refused.accept(r);

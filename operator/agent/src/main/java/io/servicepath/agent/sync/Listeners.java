@@ -55,7 +55,9 @@ public final class Listeners {
   }
 
   /**
-   * Opens or updates a listener for every Userspace plan and holds every node port; returns one
+   * Opens or updates a listener for every Userspace plan (two for a plan with {@code
+   * internalTrafficPolicy: Local}: one for its cluster IP, over this node's endpoints, keyed {@code
+   * <port>/internal}; see {@link PortPlan#internalListener()}) and holds every node port; returns one
    * binding per plan that can be programmed (a Userspace plan whose proxy port cannot be bound is
    * left out, and retried next time). Nothing is closed here: see {@link #closeUnused}.
    *
@@ -72,6 +74,11 @@ public final class Listeners {
       PortBinding binding;
       if (last != null && last.plan() == plan) {
         binding = last;
+      } else if (plan.mode() == Mode.USERSPACE && plan.splitsInternal()) {
+        // internalTrafficPolicy Local: the cluster IP gets a listener of its own, over this node's endpoints
+        Optional<Integer> port = open(plan);
+        Optional<Integer> internal = port.isEmpty() ? Optional.empty() : open(plan.internalListener());
+        binding = internal.isPresent() ? new PortBinding(plan, port.get(), internal.get()) : null;
       } else if (plan.mode() == Mode.USERSPACE) {
         binding = open(plan).map(port -> new PortBinding(plan, port)).orElse(null);
       } else {
@@ -97,6 +104,9 @@ public final class Listeners {
     for (PortPlan plan : plans) {
       if (plan.mode() == Mode.USERSPACE) {
         userspace.add(plan.key());
+        if (plan.splitsInternal()) {
+          userspace.add(plan.internalListener().key());
+        }
       }
       if (plan.nodePort() > 0) {
         wanted.add(plan.nodePort());

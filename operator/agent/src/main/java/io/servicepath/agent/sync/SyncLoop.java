@@ -53,6 +53,7 @@ public final class SyncLoop implements AutoCloseable {
   static final int PACE = 3;
 
   private final ClusterView view;
+  private final NodeLocality locality;
   private final Listeners listeners;
   private final RulesBackend rules;
   private final HealthProber prober;
@@ -105,9 +106,11 @@ public final class SyncLoop implements AutoCloseable {
       Duration resyncPeriod,
       PlanGuard guard,
       PlanGuard serviceGuard,
+      NodeLocality locality,
       MeterRegistry registry,
       Clock clock) {
     this.view = view;
+    this.locality = locality;
     for (Refusal.Why why : Refusal.Why.values()) {
       refusalCounters.put(why, Counter.builder("servicepath.agent.plan.refusals")
           .description("Addresses, ports or endpoints of a path's plan that the agent refused to program, by check:"
@@ -127,7 +130,7 @@ public final class SyncLoop implements AutoCloseable {
           String.join("; ", refusal.reasons()));
     };
     this.planCache = new PlanCache(guard, refused);
-    this.servicePlans = new ServicePlans(serviceGuard, refused);
+    this.servicePlans = new ServicePlans(serviceGuard, refused, locality::current);
     this.listeners = listeners;
     this.rules = rules;
     this.prober = prober;
@@ -197,6 +200,7 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   private void resync() {
+    locality.refresh();
     rules.requestFullSync();
     run();
   }
@@ -440,6 +444,17 @@ public final class SyncLoop implements AutoCloseable {
     }
     if (binding.proxyPort() > 0) {
       out.append(" -> proxy port ").append(binding.proxyPort());
+    }
+    if (plan.splitsInternal()) {
+      out.append(", cluster IP Local");
+      if (binding.internalProxyPort() > 0) {
+        out.append(" -> proxy port ").append(binding.internalProxyPort());
+      }
+      out.append(" -> ").append(plan.localEndpoints().size()).append(" on this node");
+    }
+    if (plan.trafficDistribution() != io.servicepath.agent.plan.TrafficDistribution.NONE) {
+      out.append(", ").append(plan.trafficDistribution()).append(" ")
+          .append(plan.externalRoute().preferred().size()).append(" preferred");
     }
     out.append(" -> ").append(plan.usableEndpoints().size()).append('/').append(plan.endpoints().size())
         .append(" endpoints ready ").append(plan.usableEndpoints().stream().map(Endpoint::address).toList())

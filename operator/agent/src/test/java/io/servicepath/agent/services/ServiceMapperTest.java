@@ -8,11 +8,14 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.InternalTrafficPolicy;
+import io.servicepath.agent.plan.Locality;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.plan.Refusal;
+import io.servicepath.agent.plan.TrafficDistribution;
 import io.servicepath.agent.sync.PlanMapper;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
@@ -198,5 +201,43 @@ class ServiceMapperTest {
         .withNewConditions().withReady(true).endConditions().endEndpoint().build();
     PortPlan later = ServiceMapper.plans(web().build(), List.of(withNew)).get(0);
     assertThat(later.usableEndpoints()).extracting(Endpoint::address).containsExactly("10.244.2.7:8080");
+  }
+
+  @Test
+  void trafficPoliciesDefaultToClusterAndNoPreference() {
+    PortPlan plan = ServiceMapper.plans(web().build(), List.of(slice())).get(0);
+    assertThat(plan.internalTrafficPolicy()).isEqualTo(InternalTrafficPolicy.CLUSTER);
+    assertThat(plan.trafficDistribution()).isEqualTo(TrafficDistribution.NONE);
+    assertThat(plan.locality()).isEqualTo(Locality.UNKNOWN);
+  }
+
+  @Test
+  void internalTrafficPolicyLocalAndTrafficDistributionAreRead() {
+    Locality node1 = new Locality("sp-node-1", "sp-zone-a");
+    Service local = web().editSpec().withInternalTrafficPolicy("Local").withTrafficDistribution("PreferSameNode")
+        .endSpec().build();
+    PlanMapper.Mapped m = ServiceMapper.map(local, List.of(slice()), node1);
+    assertThat(m.refusals()).isEmpty();
+    PortPlan plan = m.plans().get(0);
+    assertThat(plan.internalTrafficPolicy()).isEqualTo(InternalTrafficPolicy.LOCAL);
+    assertThat(plan.trafficDistribution()).isEqualTo(TrafficDistribution.PREFER_SAME_NODE);
+    assertThat(plan.locality()).isEqualTo(node1);
+    assertThat(plan.internalRoute().all()).extracting(Endpoint::podName).containsExactly("web-1");
+
+    for (String zone : List.of("PreferClose", "PreferSameZone")) {
+      Service s = web().editSpec().withInternalTrafficPolicy("Cluster").withTrafficDistribution(zone).endSpec().build();
+      PortPlan p = ServiceMapper.map(s, List.of(slice()), node1).plans().get(0);
+      assertThat(p.trafficDistribution()).as(zone).isEqualTo(TrafficDistribution.PREFER_SAME_ZONE);
+      assertThat(p.internalTrafficPolicy()).isEqualTo(InternalTrafficPolicy.CLUSTER);
+    }
+  }
+
+  @Test
+  void anUnknownTrafficDistributionPrefersNothingAndIsNamed() {
+    Service s = web().editSpec().withTrafficDistribution("PreferSameGalaxy").endSpec().build();
+    PlanMapper.Mapped m = ServiceMapper.map(s, List.of(slice()), Locality.UNKNOWN);
+    assertThat(m.plans()).extracting(PortPlan::trafficDistribution).containsOnly(TrafficDistribution.NONE);
+    assertThat(m.refusals()).extracting(Refusal::why, Refusal::whole).containsOnly(tuple(Refusal.Why.MALFORMED, false));
+    assertThat(m.refusals().get(0).reasons()).singleElement().asString().contains("PreferSameGalaxy");
   }
 }

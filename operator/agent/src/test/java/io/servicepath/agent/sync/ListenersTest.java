@@ -37,6 +37,32 @@ class ListenersTest {
   }
 
   @Test
+  @DisplayName("A Userspace plan with internalTrafficPolicy Local gets a second listener for its cluster IP, closed when the policy goes")
+  void localPlanGetsAnInternalListener() {
+    PortPlan cluster = PlanMapper.plans(path(Mode.Userspace, true)).get(0);
+    PortPlan local = new PortPlan(cluster.key(), cluster.generation(), cluster.protocol(), cluster.port(),
+        cluster.clusterIP(), cluster.nodePort(), cluster.loadBalancerIPs(), cluster.externalIPs(),
+        cluster.sourceRanges(), cluster.mode(), cluster.affinityTimeout(), cluster.retry(), cluster.healthCheck(),
+        cluster.endpoints(), io.servicepath.agent.plan.InternalTrafficPolicy.LOCAL,
+        io.servicepath.agent.plan.TrafficDistribution.NONE, new io.servicepath.agent.plan.Locality("node-a", ""));
+
+    PortBinding binding = listeners.apply(List.of(local)).get(0);
+    assertThat(binding.internalProxyPort()).isPositive().isNotEqualTo(binding.proxyPort());
+    assertThat(binding.clusterIPProxyPort()).isEqualTo(binding.internalProxyPort());
+    assertThat(proxy.listener(local.internalListener().key()).map(ProxyListener::port))
+        .contains(binding.internalProxyPort());
+    assertThat(proxy.listener(local.key()).map(ProxyListener::port)).contains(binding.proxyPort());
+    listeners.closeUnused(List.of(local));
+    assertThat(proxy.listeners()).hasSize(2);
+
+    PortBinding back = listeners.apply(List.of(cluster)).get(0);
+    assertThat(back.internalProxyPort()).isZero();
+    listeners.closeUnused(List.of(cluster));
+    assertThat(proxy.listener(local.internalListener().key())).isEmpty();
+    assertThat(proxy.listener(cluster.key()).map(ProxyListener::port)).contains(back.proxyPort());
+  }
+
+  @Test
   @DisplayName("An unchanged plan object keeps its binding object and its listener; an equal new one is updated in place")
   void unchangedPlanKeepsItsBinding() {
     List<PortPlan> plans = PlanMapper.plans(path(Mode.Userspace, true));
