@@ -170,13 +170,16 @@ public record PortPlan(
 
   /**
    * What the proxy port for the cluster IP of a Local path in Userspace mode serves: a plan keyed
-   * {@code <port name>/internal} whose endpoints are this node's {@link #localEndpoints()}, with
-   * no policy left to apply. A port name holds no '/', so the key is no other path's.
+   * {@code <port name>/internal} whose endpoints are every endpoint of this node (so its {@link
+   * #usableEndpoints()} are this plan's {@link #localEndpoints()}, and a local endpoint that is
+   * merely not ready stays in the plan: its open connections are not drained), with no policy
+   * left to apply. A port name holds no '/', so the key is no other path's.
    */
   public PortPlan internalListener() {
     PortKey internal = new PortKey(key.kind(), key.namespace(), key.name(), key.portName() + INTERNAL_LISTENER);
     return new PortPlan(internal, generation, protocol, port, clusterIP, 0, List.of(), List.of(), List.of(), mode,
-        affinityTimeout, retry, healthCheck, localEndpoints(), InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
+        affinityTimeout, retry, healthCheck, endpoints.stream().filter(locality::onNode).toList(),
+        InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
         locality);
   }
 

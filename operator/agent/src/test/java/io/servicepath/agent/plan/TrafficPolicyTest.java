@@ -112,6 +112,16 @@ class TrafficPolicyTest {
   }
 
   @Test
+  @DisplayName("The internal listener's plan holds this node's endpoints (a not-ready one too), no node port, no external address, no policy")
+  void internalListenerPlanKeepsEveryLocalEndpoint() {
+    Endpoint notReady = endpoint("not-ready", "10.244.1.8", "sp-node-1", "sp-zone-a", false, false);
+    PortPlan internal = plan(InternalTrafficPolicy.LOCAL, TrafficDistribution.NONE, NODE_1, HERE, notReady, AWAY)
+        .internalListener();
+    assertThat(internal.endpoints()).containsExactly(HERE, notReady);
+    assertThat(internal.usableEndpoints()).containsExactly(HERE);
+  }
+
+  @Test
   @DisplayName("The internal listener's plan holds this node's endpoints, no node port, no external address, no policy")
   void internalListenerPlan() {
     PortPlan p = plan(InternalTrafficPolicy.LOCAL, TrafficDistribution.PREFER_SAME_ZONE, NODE_1, HERE, AWAY);
