@@ -162,6 +162,68 @@ class ServiceE2EIT extends LocalClusterScenarios {
     assertThat(answering(CLIENT, "https://" + ip + "/", 12)).containsExactlyInAnyOrder("svc-roll-new-1", "svc-roll-new-2");
   }
 
+  /** One HTTP/1.1 keep-alive connection to IP:80 for SECONDS, a request every 0.5 s; "ok N" or why it broke. */
+  private static final String KEEP_ALIVE = """
+      import socket, sys, time
+      ip, seconds = sys.argv[1], float(sys.argv[2])
+      s = socket.create_connection((ip, 80), timeout=3)
+      n, end = 0, time.time() + seconds
+      while time.time() < end:
+          s.sendall(b"GET / HTTP/1.1\\r\\nHost: drain\\r\\n\\r\\n")
+          data = b""
+          while b"\\r\\n\\r\\n" not in data:
+              chunk = s.recv(4096)
+              if not chunk:
+                  print("closed after", n); sys.exit(1)
+              data += chunk
+          head, _, body = data.partition(b"\\r\\n\\r\\n")
+          length = 0
+          for line in head.split(b"\\r\\n"):
+              if line.lower().startswith(b"content-length:"):
+                  length = int(line.split(b":")[1])
+          while len(body) < length:
+              chunk = s.recv(4096)
+              if not chunk:
+                  print("closed in a body after", n); sys.exit(1)
+              body += chunk
+          if not head.startswith(b"HTTP/1.1 301"):
+              print("answered", head[:40]); sys.exit(1)
+          n += 1
+          time.sleep(0.5)
+      print("ok", n)
+      """;
+
+  @Test
+  @Order(5)
+  void anEstablishedConnectionToATerminatingPodIsLeftToFinish() throws Exception {
+    addPod("svc-drain-old", "app=svc-drain", "sp-node-1");
+    String ip = createService("svc-drain", "app", "svc-drain", true, "ClusterIP").getSpec().getClusterIP();
+    awaitCode(CLIENT, "http://" + ip + "/");
+
+    // the connection is open to the old pod (the only one) before anything changes
+    var result = new java.util.concurrent.CompletableFuture<LocalCluster.Result>();
+    Thread client = new Thread(() -> result.complete(cluster.exec(CLIENT, "python3", "-c", KEEP_ALIVE, ip, "14")));
+    client.start();
+    sleep(Duration.ofSeconds(2));
+    addPod("svc-drain-new", "app=svc-drain", "sp-node-2");
+    awaitSlice("svc-drain", 2, 0);
+    cluster.pod("terminate", "svc-drain-old", "--ready", "false");
+    awaitSlice("svc-drain", 1, 1);
+    // new connections go to the new pod only, while the old connection goes on
+    awaitStable(() -> hello(CLIENT, "https://" + ip + "/"), "svc-drain-new", 6);
+    client.join(60_000);
+
+    LocalCluster.Result kept = result.get();
+    assertThat(kept.stdout().strip()).as("the keep-alive connection through the termination: %s", kept)
+        .startsWith("ok ");
+    assertThat(Integer.parseInt(kept.stdout().strip().split(" ")[1])).as("requests on it").isGreaterThan(15);
+    // it drained on the node the client enters by, and finished before --drain-timeout (30 s)
+    String metrics = cluster.exec("sp-node-1", "curl", "-s", "--max-time", "5", "http://" + nodeIp(1) + ":10256/metrics")
+        .stdout();
+    assertThat(metrics).containsPattern(
+        "servicepath_proxy_drained_connections_total\\{path=\"svc/default/svc-drain:http\",outcome=\"finished\",\\} [1-9]");
+  }
+
   // --- helpers -------------------------------------------------------------------------------------
 
   /** A Service of two ports, http 80 and https 443, selecting {@code key=value}; the API server allocates. */
