@@ -45,11 +45,13 @@ public final class ServiceAnnotations {
   public static final String UNHEALTHY_THRESHOLD = PREFIX + "unhealthy-threshold";
   /** The load balancer IPs a LoadBalancer Service asks for (read by the controller's allocator). */
   public static final String LOAD_BALANCER_IPS = PREFIX + "load-balancer-ips";
+  /** The ServicePathPool a LoadBalancer Service takes its address from (read by the controller's allocator). */
+  public static final String ADDRESS_POOL = PREFIX + "address-pool";
 
   /** Every annotation of ours that a Service may carry; any other {@code servicepath.io/} one is an error. */
   public static final Set<String> KNOWN = Set.of(MODE, RETRY_ATTEMPTS, CONNECT_TIMEOUT_MILLIS,
       HEALTH_CHECK_INTERVAL_SECONDS, HEALTH_CHECK_TIMEOUT_SECONDS, HEALTHY_THRESHOLD,
-      UNHEALTHY_THRESHOLD, LOAD_BALANCER_IPS);
+      UNHEALTHY_THRESHOLD, LOAD_BALANCER_IPS, ADDRESS_POOL);
 
   /** An integer annotation and its bounds (those of the ServicePath field it stands for). */
   public record Bounds(int min, int max) {}

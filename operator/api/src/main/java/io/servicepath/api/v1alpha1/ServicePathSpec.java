@@ -3,6 +3,7 @@ package io.servicepath.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -22,6 +23,11 @@ import java.util.Map;
     value = "self.type == 'LoadBalancer' || !has(self.loadBalancerIP)",
     message = "spec.loadBalancerIP is only allowed when spec.type is LoadBalancer",
     fieldPath = ".loadBalancerIP",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value = "self.type == 'LoadBalancer' || !has(self.loadBalancerPool)",
+    message = "spec.loadBalancerPool is only allowed when spec.type is LoadBalancer",
+    fieldPath = ".loadBalancerPool",
     reason = "FieldValueForbidden")
 @ValidationRule(
     value = "self.type == 'LoadBalancer' || !has(self.loadBalancerSourceRanges)",
@@ -93,6 +99,12 @@ public class ServicePathSpec {
       message = "spec.loadBalancerIP" + UNICAST_IPV4)
   @Size(max = 45)
   private String loadBalancerIP;
+
+  @JsonPropertyDescription("The ServicePathPool to take the load balancer IP from; when empty, the first pool by name"
+      + " that auto-assigns, admits the namespace and has a free address. LoadBalancer only.")
+  @Size(max = 253)
+  @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+  private String loadBalancerPool;
 
   @JsonPropertyDescription("Client CIDRs allowed to reach the load balancer IP; everyone when empty. LoadBalancer only.")
   @Size(max = 64)
@@ -169,6 +181,14 @@ public class ServicePathSpec {
 
   public void setLoadBalancerIP(String loadBalancerIP) {
     this.loadBalancerIP = loadBalancerIP;
+  }
+
+  public String getLoadBalancerPool() {
+    return loadBalancerPool;
+  }
+
+  public void setLoadBalancerPool(String loadBalancerPool) {
+    this.loadBalancerPool = loadBalancerPool;
   }
 
   public List<String> getLoadBalancerSourceRanges() {

@@ -24,6 +24,10 @@ public class ServicePathStatus {
   @JsonPropertyDescription("The allocated load balancer address.")
   private LoadBalancerStatus loadBalancer;
 
+  @JsonPropertyDescription("The pool the load balancer address was given from (the controller's --load-balancer-pool"
+      + " is the pool named default).")
+  private String loadBalancerPool;
+
   @JsonPropertyDescription("The spec.externalIPs the controller granted this path (inside the CIDRs the cluster"
       + " operator allows, on ports no other path holds); agents program these, never spec.externalIPs.")
   private List<@Size(max = 45) String> externalIPs;
@@ -136,6 +140,14 @@ public class ServicePathStatus {
     this.conditions = conditions;
   }
 
+  public String getLoadBalancerPool() {
+    return loadBalancerPool;
+  }
+
+  public void setLoadBalancerPool(String loadBalancerPool) {
+    this.loadBalancerPool = loadBalancerPool;
+  }
+
   @Override
   public boolean equals(Object o) {
     if (this == o) return true;
@@ -144,6 +156,7 @@ public class ServicePathStatus {
         && Objects.equals(clusterIP, s.clusterIP)
         && Objects.equals(ports, s.ports)
         && Objects.equals(loadBalancer, s.loadBalancer)
+        && Objects.equals(loadBalancerPool, s.loadBalancerPool)
         && Objects.equals(externalIPs, s.externalIPs)
         && Objects.equals(externalIP, s.externalIP)
         && Objects.equals(portSummary, s.portSummary)

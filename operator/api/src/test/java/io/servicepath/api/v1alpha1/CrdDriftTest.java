@@ -25,7 +25,7 @@ class CrdDriftTest {
     }
     assertThat(generated).containsOnlyKeys(
         "servicepaths.servicepath.io-v1.yml", "servicepathnodes.servicepath.io-v1.yml",
-        "servicepathnodeslices.servicepath.io-v1.yml");
+        "servicepathnodeslices.servicepath.io-v1.yml", "servicepathpools.servicepath.io-v1.yml");
     assertThat(CrdYaml.committed())
         .as("crds/ is stale: run mvn -pl operator/api test -Dtest=CrdDriftTest -Dservicepath.updateCrds=true")
         .isEqualTo(generated);

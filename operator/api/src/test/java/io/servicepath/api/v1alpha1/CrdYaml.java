@@ -32,7 +32,8 @@ final class CrdYaml {
 
   /** Like {@code kubectl get services}: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) READY AGE. */
   private static final List<String> COLUMN_ORDER =
-      List.of("Type", "Cluster-IP", "External-IP", "Port(s)", "Node-IP", "Node", "Mode", "Ready", "Last-Sync", "Age");
+      List.of("Type", "Cluster-IP", "External-IP", "Port(s)", "Node-IP", "Node", "Mode", "Ready", "Auto-Assign", "Announcement",
+          "Used", "Free", "Valid", "Last-Sync", "Age");
 
   private CrdYaml() {}
 
@@ -40,7 +41,7 @@ final class CrdYaml {
   static Map<String, String> generate() {
     Map<String, ByteArrayOutputStream> outputs = new TreeMap<>();
     new CRDGenerator()
-        .customResourceClasses(ServicePath.class, ServicePathNode.class, ServicePathNodeSlice.class)
+        .customResourceClasses(ServicePath.class, ServicePathNode.class, ServicePathNodeSlice.class, ServicePathPool.class)
         .forCRDVersions("v1")
         .withPostProcessor(new Finishing())
         .withOutput(
