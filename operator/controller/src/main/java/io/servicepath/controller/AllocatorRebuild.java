@@ -30,11 +30,19 @@ public final class AllocatorRebuild implements Runnable {
   private final PathAllocator allocator;
   private final ServiceSelection selection;
   private final Consumer<PathAllocator> afterwards;
+  private final Runnable pools;
   private volatile boolean done;
 
   /** @param afterwards runs once the allocator holds what is recorded, before any reconcile goes on */
   public AllocatorRebuild(KubernetesClient client, PathAllocator allocator, ServiceSelection selection,
       Consumer<PathAllocator> afterwards) {
+    this(client, allocator, selection, afterwards, () -> { });
+  }
+
+  /** @param pools gives the allocator the pools and namespaces as they are now, before anything is read back */
+  public AllocatorRebuild(KubernetesClient client, PathAllocator allocator, ServiceSelection selection,
+      Consumer<PathAllocator> afterwards, Runnable pools) {
+    this.pools = pools;
     this.client = client;
     this.allocator = allocator;
     this.selection = selection;
@@ -50,6 +58,8 @@ public final class AllocatorRebuild implements Runnable {
       if (done) {
         return;
       }
+      // The pools first: where each recorded address lies decides which pool it counts against.
+      pools.run();
       List<ServicePath> paths = client.resources(ServicePath.class).inAnyNamespace().list().getItems();
       List<LoadBalancerClaim> services = claims(client.services().inAnyNamespace().list().getItems(), selection);
       Set<String> nodeIPs = ServicePathReconciler.nodeIPs(client.nodes().list().getItems().stream(),

@@ -11,6 +11,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.controller.pool.PoolMetrics;
+import io.servicepath.controller.pool.PoolWatch;
+import io.servicepath.controller.pool.ServicePathPoolReconciler;
 import io.servicepath.controller.reservation.ClusterIPReservations;
 import io.servicepath.controller.service.ServiceConditionsReconciler;
 import io.servicepath.controller.service.ServiceEvents;
@@ -35,6 +38,7 @@ public final class ControllerMain implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControllerMain.class);
 
   private final Operator operator;
+  private final PoolWatch poolWatch;
   private final ProbeServer http;
   private final AtomicBoolean leader = new AtomicBoolean();
   private final AtomicBoolean started = new AtomicBoolean();
@@ -85,20 +89,30 @@ public final class ControllerMain implements AutoCloseable {
     // One allocator and one read-back for both kinds: no address is given to a path and a Service.
     // Each path's cluster IP reserved as an IPAddress, so that the API server gives it to no Service.
     ClusterIPReservations reservations = config.reserveClusterIPs() ? new ClusterIPReservations(client) : null;
+    // The ServicePathPools (and the namespaces' labels, for their selectors), kept in the allocator.
+    poolWatch = new PoolWatch(client, allocator);
+    PoolMetrics poolMetrics = new PoolMetrics(registry, allocator);
+    poolWatch.addListener(poolMetrics);
     AllocatorRebuild rebuild = new AllocatorRebuild(client, allocator, selection,
-        a -> Optional.ofNullable(reservations).ifPresent(r -> r.removeOrphans(a)));
+        a -> Optional.ofNullable(reservations).ifPresent(r -> r.removeOrphans(a)), () -> {
+          poolWatch.start();
+          poolWatch.refreshFromApi();
+          poolMetrics.poolsChanged();
+        });
     String controllerName = operator
         .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock),
-            config.agentNamespace(), rebuild, reservations))
+            config.agentNamespace(), rebuild, reservations, poolWatch))
         .getConfiguration().getName();
     ServiceLoadBalancerReconciler services = new ServiceLoadBalancerReconciler(
-        allocator, selection, new ServiceEvents(client, clock), serviceMetrics, clock, rebuild);
+        allocator, selection, new ServiceEvents(client, clock), serviceMetrics, clock, rebuild, poolWatch);
     // Events about Services not of our class (and holding nothing of ours) are dropped before they
     // reach the reconciler: such a Service is never written to.
     String servicesName = operator
         .register(services, o -> o.withGenericFilter(services::concerns))
         .getConfiguration().getName();
-    List<String> names = new java.util.ArrayList<>(List.of(controllerName, servicesName));
+    String poolsName = operator.register(new ServicePathPoolReconciler(allocator, poolWatch, rebuild, clock))
+        .getConfiguration().getName();
+    List<String> names = new java.util.ArrayList<>(List.of(controllerName, servicesName, poolsName));
     if (config.serviceProxyName() != null) {
       // The labelled Services, of any type, get their Programmed and EndpointsHealthy conditions;
       // the informer lists only them (a label selector), so no other Service is ever written.
@@ -159,6 +173,7 @@ public final class ControllerMain implements AutoCloseable {
   @Override
   public void close() {
     operator.stop();
+    poolWatch.close();
     http.close();
   }
 

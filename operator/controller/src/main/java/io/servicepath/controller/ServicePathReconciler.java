@@ -22,7 +22,10 @@ import io.servicepath.api.v1alpha1.ServicePathStatus;
 import io.servicepath.controller.allocation.Allocation;
 import io.servicepath.controller.allocation.AllocationResult;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.servicepath.api.v1alpha1.ServiceType;
 import io.servicepath.controller.endpoints.EndpointResolver;
+import io.servicepath.controller.pool.PoolEventSource;
+import io.servicepath.controller.pool.PoolWatch;
 import io.servicepath.controller.reservation.ClusterIPReservations;
 import io.servicepath.controller.status.AgentLiveness;
 import io.servicepath.controller.status.Conditions;
@@ -74,6 +77,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private final Runnable sharedRebuild;
   private final ClusterIPReservations reservations;
   private final AgentLiveness liveness = new AgentLiveness();
+  private final PoolWatch pools;
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
     this(allocator, clock, events, AgentLeases.DEFAULT_NAMESPACE);
@@ -100,6 +104,13 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
    */
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
       Runnable sharedRebuild, ClusterIPReservations reservations) {
+    this(allocator, clock, events, agentNamespace, sharedRebuild, reservations, null);
+  }
+
+  /** @param pools the pools and namespace labels: LoadBalancer paths are reconciled when they change; null for none */
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
+      Runnable sharedRebuild, ClusterIPReservations reservations, PoolWatch pools) {
+    this.pools = pools;
     this.reservations = reservations;
     this.allocator = allocator;
     this.clock = clock;
@@ -142,7 +153,15 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     // Agents' liveness: a path is reconciled when an agent starts or dies, not at every renewal.
     AgentLeaseEventSource<ServicePath> leases = new AgentLeaseEventSource<>(context.getClient(), agentNamespace, liveness,
         () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()), clock);
-    return List.of(pods, reports, nodes, leases);
+    if (pools == null) {
+      return List.of(pods, reports, nodes, leases);
+    }
+    // A pool appearing, changing or going concerns the LoadBalancer paths; a namespace's labels, its own.
+    PoolEventSource<ServicePath> poolEvents = new PoolEventSource<>(pools,
+        () -> context.getPrimaryCache().list(p -> p.getSpec() != null && p.getSpec().getType() == ServiceType.LoadBalancer)
+            .map(ResourceID::fromResource).collect(Collectors.toSet()),
+        namespace -> context.getPrimaryCache().list(namespace).map(ResourceID::fromResource).collect(Collectors.toSet()));
+    return List.of(pods, reports, nodes, leases, poolEvents);
   }
 
   /** Every address of every node (Node status, and the node IP its agent reports): no external IP may be one. */

@@ -13,7 +13,14 @@ import io.servicepath.api.cache.WithoutManagedFields;
 import io.servicepath.controller.allocation.AllocationFailure;
 import io.servicepath.controller.allocation.LoadBalancerIPResult;
 import io.servicepath.controller.allocation.PathAllocator;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.servicepath.controller.pool.PoolEventSource;
+import io.servicepath.controller.pool.PoolWatch;
 import java.time.Clock;
+import java.util.List;
+import java.util.stream.Collectors;
 import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -51,6 +58,18 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
   private final ServiceMetrics metrics;
   private final Clock clock;
   private final Runnable rebuildOnce;
+  private final PoolWatch pools;
+
+  @Override
+  public List<EventSource<?, Service>> prepareEventSources(EventSourceContext<Service> context) {
+    if (pools == null) {
+      return List.of();
+    }
+    return List.of(new PoolEventSource<>(pools,
+        () -> context.getPrimaryCache().list(this::concerns).map(ResourceID::fromResource).collect(Collectors.toSet()),
+        namespace -> context.getPrimaryCache().list(namespace, this::concerns).map(ResourceID::fromResource)
+            .collect(Collectors.toSet())));
+  }
 
   /**
    * @param rebuildOnce runs before the first reconcile of any kind: reads back every recorded
@@ -58,6 +77,13 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
    */
   public ServiceLoadBalancerReconciler(PathAllocator allocator, ServiceSelection selection, ServiceEvents events,
       ServiceMetrics metrics, Clock clock, Runnable rebuildOnce) {
+    this(allocator, selection, events, metrics, clock, rebuildOnce, null);
+  }
+
+  /** @param pools the pools and namespace labels: our Services are reconciled when they change; null for none */
+  public ServiceLoadBalancerReconciler(PathAllocator allocator, ServiceSelection selection, ServiceEvents events,
+      ServiceMetrics metrics, Clock clock, Runnable rebuildOnce, PoolWatch pools) {
+    this.pools = pools;
     this.allocator = allocator;
     this.selection = selection;
     this.events = events;
@@ -96,7 +122,8 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
           allocator::inLoadBalancerPool).ifPresent(status -> writeStatus(context, service, status));
       return UpdateControl.noUpdate();
     }
-    LoadBalancerIPResult result = allocator.allocateLoadBalancerIP(owner, ServiceSelection.requestedIPs(service));
+    LoadBalancerIPResult result = allocator.allocateLoadBalancerIP(owner, service.getMetadata().getNamespace(),
+        ServiceSelection.requestedIPs(service), ServiceSelection.requestedPool(service));
     long generation = service.getMetadata().getGeneration() == null ? 0 : service.getMetadata().getGeneration();
     ServiceStatus next = ServiceStatuses.ours(current, result, generation, clock);
     if (ServiceStatuses.differ(current, next)) {

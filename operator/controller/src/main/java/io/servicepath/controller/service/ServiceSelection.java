@@ -17,6 +17,9 @@ public record ServiceSelection(String loadBalancerClass, boolean classless) {
   /** The annotation naming the load balancer IP a Service asks for, as MetalLB's {@code metallb.io/loadBalancerIPs}. */
   public static final String REQUESTED_IPS_ANNOTATION = ServiceAnnotations.LOAD_BALANCER_IPS;
 
+  /** The annotation naming the ServicePathPool a Service takes its address from. */
+  public static final String POOL_ANNOTATION = ServiceAnnotations.ADDRESS_POOL;
+
   /** The condition the controller keeps on each Service of its class. */
   public static final String CONDITION = "servicepath.io/LoadBalancerAllocated";
 
@@ -55,5 +58,12 @@ public record ServiceSelection(String loadBalancerClass, boolean classless) {
     }
     String legacy = service.getSpec() == null ? null : service.getSpec().getLoadBalancerIP();
     return legacy == null || legacy.isBlank() ? List.of() : List.of(legacy.trim());
+  }
+
+  /** The pool a Service names ({@link #POOL_ANNOTATION}, trimmed), or null for none. */
+  public static String requestedPool(Service service) {
+    Map<String, String> annotations = service.getMetadata().getAnnotations();
+    String pool = annotations == null ? null : annotations.get(POOL_ANNOTATION);
+    return pool == null || pool.isBlank() ? null : pool.trim();
   }
 }

@@ -49,6 +49,7 @@ public final class StatusBuilder {
     status.setPortSummary(PortSummary.of(ports));
     if (held != null && held.loadBalancerIP() != null) {
       status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(held.loadBalancerIP()))));
+      status.setLoadBalancerPool(held.loadBalancerPool());
     }
     status.setExternalIPs(held == null || held.externalIPs().isEmpty() ? null : held.externalIPs());
     status.setExternalIP(externalIP(spec, held));

@@ -185,7 +185,8 @@ class HostileSpecAllocationTest {
       Map<String, Integer> nodePorts = new LinkedHashMap<>();
       status.getPorts().stream().filter(p -> p.nodePort() != 0).forEach(p -> nodePorts.put(p.name(), p.nodePort()));
       String lb = status.getLoadBalancer() == null ? null : status.getLoadBalancer().ingress().get(0).ip();
-      return new Allocation(status.getClusterIP(), nodePorts, lb, status.getExternalIPs());
+      return new Allocation(status.getClusterIP(), nodePorts, lb, status.getExternalIPs(),
+          lb == null ? null : status.getLoadBalancerPool());
     }
 
     /** A success gives what the spec asks for, inside the configured ranges. */
