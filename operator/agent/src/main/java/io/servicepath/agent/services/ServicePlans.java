@@ -24,13 +24,14 @@ import java.util.stream.Collectors;
  * the listeners and rules backends see them unchanged by reference). What the mapper refuses
  * (malformed, unsupported) is reported with what the guard refuses. Each mapped plan passes the
  * {@link PlanGuard} of Services (their cluster IPs come from the API server's Service range, not
- * from the controller's). Not thread-safe.
+ * from the controller's). Another guard ({@link #guard(PlanGuard)}, when the ServicePathPools
+ * change what it allows) maps every Service again at the next call, once. Not thread-safe.
  */
 public final class ServicePlans {
 
-  private record Mapped(String version, List<PortPlan> plans, List<Refusal> refusals) {}
+  private record Mapped(String version, PlanGuard guard, List<PortPlan> plans, List<Refusal> refusals) {}
 
-  private final PlanGuard guard;
+  private PlanGuard guard;
   private final Consumer<Refusal> refused;
   private final Supplier<Locality> locality;
   /** The node's locality the plans were mapped for: when it changes (its zone learned late), all are mapped again. */
@@ -57,6 +58,11 @@ public final class ServicePlans {
     this.locality = locality;
   }
 
+  /** The guard of the next calls; when it is another object than before, every Service is guarded again. */
+  public void guard(PlanGuard guard) {
+    this.guard = java.util.Objects.requireNonNull(guard);
+  }
+
   /**
    * Every plan of {@code services}, sorted by key; the same list as last time if nothing changed.
    *
@@ -79,7 +85,7 @@ public final class ServicePlans {
       List<EndpointSlice> slices = slicesOf.apply(namespace, name);
       String version = version(service, slices);
       Mapped old = mapped.get(key);
-      if (old == null || version == null || !version.equals(old.version())) {
+      if (old == null || version == null || !version.equals(old.version()) || old.guard() != guard) {
         List<Refusal> refusedNow = new ArrayList<>();
         PlanMapper.Mapped m = ServiceMapper.map(service, slices, here);
         m.refusals().forEach(r -> {
@@ -88,8 +94,8 @@ public final class ServicePlans {
         });
         List<PortPlan> kept = guarded(m.plans(), refusedNow);
         boolean same = old != null && old.plans().equals(kept) && old.refusals().equals(refusedNow);
-        old = same ? new Mapped(version, old.plans(), old.refusals())
-            : new Mapped(version, kept, List.copyOf(refusedNow));
+        old = same ? new Mapped(version, guard, old.plans(), old.refusals())
+            : new Mapped(version, guard, kept, List.copyOf(refusedNow));
         changed |= !same;
       }
       now.put(key, old);

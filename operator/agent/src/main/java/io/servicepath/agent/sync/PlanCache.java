@@ -27,7 +27,9 @@ import java.util.TreeMap;
  *
  * <p>Each mapped plan passes the {@link PlanGuard} first: what it refuses is never programmed.
  * With {@link PlanGuard#OPEN} the result equals {@link PlanMapper#plans(Collection)} of the same
- * paths, in the same order (PlanCacheTest checks it over random changes). Not thread-safe.
+ * paths, in the same order (PlanCacheTest checks it over random changes). Another guard ({@link
+ * #guard(PlanGuard)}, when the ServicePathPools change what it allows) maps every path again at the
+ * next call, once: each path remembers the guard it passed. Not thread-safe.
  */
 final class PlanCache {
 
@@ -37,17 +39,20 @@ final class PlanCache {
     final String version;
     final List<PortPlan> plans;
     final List<Refusal> refusals;
+    /** The guard its plans passed. */
+    final PlanGuard guard;
     long seen;
 
-    Mapped(String prefix, String version, List<PortPlan> plans, List<Refusal> refusals) {
+    Mapped(String prefix, String version, PlanGuard guard, List<PortPlan> plans, List<Refusal> refusals) {
       this.prefix = prefix;
       this.version = version;
+      this.guard = guard;
       this.plans = plans;
       this.refusals = refusals;
     }
   }
 
-  private final PlanGuard guard;
+  private PlanGuard guard;
   private final java.util.function.Consumer<Refusal> refused;
 
   /** Maps every plan through {@link PlanGuard#OPEN}: nothing refused but what cannot be planned at all. */
@@ -62,6 +67,15 @@ final class PlanCache {
   PlanCache(PlanGuard guard, java.util.function.Consumer<Refusal> refused) {
     this.guard = guard;
     this.refused = refused;
+  }
+
+  /** The guard of the next calls; when it is another object than before, every path is guarded again. */
+  void guard(PlanGuard guard) {
+    this.guard = java.util.Objects.requireNonNull(guard);
+  }
+
+  PlanGuard guard() {
+    return guard;
   }
 
   /** namespace -> name -> what it was mapped to. */
@@ -83,7 +97,7 @@ final class PlanCache {
       String version = path.getMetadata().getResourceVersion();
       Map<String, Mapped> inNamespace = byName.computeIfAbsent(namespace, n -> new HashMap<>());
       Mapped old = inNamespace.get(name);
-      if (old == null || version == null || !version.equals(old.version)) {
+      if (old == null || version == null || !version.equals(old.version) || old.guard != guard) {
         List<Refusal> refused = new ArrayList<>();
         PlanMapper.Mapped fromApi = PlanMapper.map(path);
         fromApi.refusals().forEach(refusal -> {
@@ -92,7 +106,7 @@ final class PlanCache {
         });
         List<PortPlan> mapped = sortedByKey(guarded(fromApi.plans(), refused));
         boolean same = old != null && old.plans.equals(mapped) && old.refusals.equals(refused);
-        Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version,
+        Mapped now = new Mapped(old != null ? old.prefix : prefix(path), version, guard,
             same ? old.plans : mapped, same ? old.refusals : List.copyOf(refused));
         changed |= !same;
         inNamespace.put(name, now);

@@ -22,6 +22,11 @@ import java.util.Optional;
  * by one. Every refusal is named, for the log and the metric
  * {@code servicepath_agent_plan_refusals_total}. What is not an address at all, or not in its one
  * spelling, never reaches here: {@link PlanMapper} refused it.
+ *
+ * <p>Load balancer IPs may lie in {@code --load-balancer-pools} or in the ranges the
+ * ServicePathPools allow ({@link PoolTrust}): {@link #withPools} makes the guard for the pools as
+ * they are now. A guard is immutable; the plan caches guard again every plan when they are given
+ * another guard (compared by reference), and only then.
  */
 public final class PlanGuard {
 
@@ -45,6 +50,8 @@ public final class PlanGuard {
   private final int nodePortMin;
   private final int nodePortMax;
   private final List<Ipv4Cidr> loadBalancerPools;
+  /** What the ServicePathPools allow besides {@link #loadBalancerPools}. */
+  private final LoadBalancerRanges pools;
   private final List<Ipv4Cidr> externalCidrs;
   private final Ipv4Address nodeIP;
   private final boolean checkEndpoints;
@@ -59,6 +66,32 @@ public final class PlanGuard {
     this(clusterCidrs, nodePortMin, nodePortMax, loadBalancerPools, externalCidrs, Ipv4Address.parse(nodeIP), true);
   }
 
+  private PlanGuard(PlanGuard of, List<Ipv4Cidr> loadBalancerPools, LoadBalancerRanges pools) {
+    this.checkEndpoints = of.checkEndpoints;
+    this.clusterCidrs = of.clusterCidrs;
+    this.nodePortMin = of.nodePortMin;
+    this.nodePortMax = of.nodePortMax;
+    this.loadBalancerPools = loadBalancerPools;
+    this.pools = pools;
+    this.externalCidrs = of.externalCidrs;
+    this.nodeIP = of.nodeIP;
+  }
+
+  /** This guard, letting through the load balancer IPs in {@code pools} as well as its own ranges (replacing any before). */
+  public PlanGuard withPools(LoadBalancerRanges pools) {
+    return new PlanGuard(this, loadBalancerPools, pools);
+  }
+
+  /** This guard with other {@code --load-balancer-pools} (CIDRs) and no pools: for tests. */
+  public PlanGuard withLoadBalancerPools(List<String> cidrs) {
+    return new PlanGuard(this, parse(cidrs), LoadBalancerRanges.NONE);
+  }
+
+  /** What the pools allow besides the configured ranges. */
+  public LoadBalancerRanges pools() {
+    return pools;
+  }
+
   private PlanGuard(List<String> clusterCidrs, int nodePortMin, int nodePortMax, List<String> loadBalancerPools,
       List<String> externalCidrs, Ipv4Address nodeIP, boolean checkEndpoints) {
     this.checkEndpoints = checkEndpoints;
@@ -66,6 +99,7 @@ public final class PlanGuard {
     this.nodePortMin = nodePortMin;
     this.nodePortMax = nodePortMax;
     this.loadBalancerPools = parse(loadBalancerPools);
+    this.pools = LoadBalancerRanges.NONE;
     this.externalCidrs = parse(externalCidrs);
     this.nodeIP = nodeIP;
   }
@@ -80,8 +114,10 @@ public final class PlanGuard {
       refusals.add("node port " + plan.nodePort() + " is outside " + nodePortMin + "-" + nodePortMax);
       return new Guarded(Optional.empty(), refusals);
     }
-    List<Ipv4Address> lbs = keep(plan.loadBalancerIPs(), loadBalancerPools, "load balancer IP", refusals);
-    List<Ipv4Address> external = keep(plan.externalIPs(), externalCidrs, "external IP", refusals);
+    List<Ipv4Address> lbs = keep(plan.loadBalancerIPs(), ip -> inside(ip, loadBalancerPools) || pools.contains(ip),
+        "load balancer IP", "the configured ranges and the valid pools", refusals);
+    List<Ipv4Address> external = keep(plan.externalIPs(), ip -> inside(ip, externalCidrs), "external IP",
+        "the configured ranges", refusals);
     List<Endpoint> endpoints = new ArrayList<>();
     for (Endpoint e : plan.endpoints()) {
       Optional<String> why = checkEndpoints ? endpointRefusal(e) : Optional.empty();
@@ -109,14 +145,14 @@ public final class PlanGuard {
     return Optional.empty();
   }
 
-  private static List<Ipv4Address> keep(List<Ipv4Address> ips, List<Ipv4Cidr> allowed, String what,
-      List<String> refusals) {
+  private static List<Ipv4Address> keep(List<Ipv4Address> ips, java.util.function.Predicate<Ipv4Address> allowed,
+      String what, String ranges, List<String> refusals) {
     List<Ipv4Address> kept = new ArrayList<>();
     for (Ipv4Address ip : ips) {
-      if (inside(ip, allowed)) {
+      if (allowed.test(ip)) {
         kept.add(ip);
       } else {
-        refusals.add(what + " " + ip + " is outside the configured ranges");
+        refusals.add(what + " " + ip + " is outside " + ranges);
       }
     }
     return kept.size() == ips.size() ? ips : List.copyOf(kept);

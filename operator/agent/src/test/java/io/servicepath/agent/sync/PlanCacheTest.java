@@ -132,6 +132,59 @@ class PlanCacheTest {
     assertThat(cache.refusals()).isEmpty();
   }
 
+  @Test
+  @DisplayName("Another guard (a pool added, then gone) guards every path again once; the same guard re-maps nothing")
+  void anotherGuardGuardsAgainOnce() {
+    List<Refusal> told = new ArrayList<>();
+    PlanGuard flag = new PlanGuard(List.of("10.0.0.0/24"), 30000, 32767, List.of("203.0.113.0/24"), List.of(),
+        "10.240.0.4");
+    PlanCache cache = new PlanCache(flag, told::add);
+    List<ServicePath> paths = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      ServicePath p = path("default", "p" + i, new Random(i));
+      p.getMetadata().setResourceVersion("1");
+      // half in the flag's range, half in a pool's
+      String lb = i % 2 == 0 ? "203.0.113." + (i % 250) : "198.51.100." + (i % 250);
+      p.getStatus().setLoadBalancer(new io.servicepath.api.v1alpha1.LoadBalancerStatus(
+          List.of(new io.servicepath.api.v1alpha1.LoadBalancerStatus.Ingress(lb))));
+      paths.add(p);
+    }
+    List<PortPlan> first = cache.plans(paths);
+    assertThat(first).allSatisfy(plan -> assertThat(plan.loadBalancerIPs())
+        .allSatisfy(ip -> assertThat(ip.toString()).startsWith("203.0.113.")));
+    int refusedOnce = told.size();
+    assertThat(refusedOnce).isPositive();
+    assertThat(cache.plans(paths)).isSameAs(first);
+    assertThat(told).hasSize(refusedOnce);
+
+    // A pool that holds 198.51.100.0/24 becomes valid: every path is guarded again, once.
+    PoolTrust trust = new PoolTrust();
+    LoadBalancerRanges pool = trust.rangesOf(List.of(PoolTrustTest.valid(
+        PoolTrustTest.pool("tenant", "uid-t", 1, "198.51.100.0/24"))));
+    cache.guard(flag.withPools(pool));
+    List<PortPlan> withPool = cache.plans(paths);
+    assertThat(withPool).isNotSameAs(first).hasSize(first.size());
+    assertThat(withPool).allSatisfy(plan -> assertThat(plan.loadBalancerIPs()).hasSize(1));
+    assertThat(cache.refusals()).isEmpty();
+    assertThat(told).hasSize(refusedOnce);
+    // The unchanged paths kept their plan objects: the flag's half is the same, by reference.
+    for (int i = 0; i < first.size(); i++) {
+      if (first.get(i).loadBalancerIPs().equals(withPool.get(i).loadBalancerIPs())) {
+        assertThat(withPool.get(i)).isSameAs(first.get(i));
+      }
+    }
+    assertThat(cache.plans(paths)).isSameAs(withPool);
+
+    // The pool deleted: refused again, told again once.
+    cache.guard(flag.withPools(trust.rangesOf(List.of())));
+    List<PortPlan> without = cache.plans(paths);
+    assertThat(without).isEqualTo(first);
+    assertThat(told).hasSize(2 * refusedOnce);
+    assertThat(cache.refusals()).hasSize(refusedOnce);
+    assertThat(cache.plans(paths)).isSameAs(without);
+    assertThat(told).hasSize(2 * refusedOnce);
+  }
+
   /** A path with one to three ports, some of whose names sort before others, Userspace or Kernel. */
   private static ServicePath path(String namespace, String name, Random random) {
     ServicePath path = CloudNginx.path(List.of(

@@ -63,7 +63,7 @@ class PlanGuardTest {
     assertThat(kept.endpoints()).extracting(Endpoint::address).containsExactly("10.244.2.5:80");
     assertThat(kept.clusterIP()).hasToString("10.0.0.7");
     assertThat(g.refusals()).hasSize(8)
-        .contains("load balancer IP 198.51.100.200 is outside the configured ranges",
+        .contains("load balancer IP 198.51.100.200 is outside the configured ranges and the valid pools",
             "external IP 10.240.0.5 is outside the configured ranges",
             "endpoint 127.0.0.1:80 (pod-127.0.0.1) is loopback, link-local, multicast, broadcast or in 0.0.0.0/8",
             "endpoint 10.240.0.4:22 (pod-10.240.0.4) is this node's own address");
