@@ -22,6 +22,10 @@ import io.servicepath.api.v1alpha1.Protocol;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathPool;
+import io.servicepath.api.v1alpha1.ServicePathPoolSpec;
+import io.servicepath.api.v1alpha1.ServicePathPoolStatus;
+import io.servicepath.api.v1alpha1.PortRefusal;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
@@ -69,6 +73,7 @@ class AgentIT {
   private KubernetesClient client;
   private String nodeUid;
   private Agent agent;
+  private AgentConfig config;
   private PrometheusMeterRegistry registry;
   private ServerSocket backend;
   private Thread backendThread;
@@ -85,7 +90,7 @@ class AgentIT {
     client.resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(LEASES)
         .endMetadata().build()).serverSideApply();
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AgentConfig config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
+    config = new AgentConfig(NODE, "10.240.0.4", InetAddress.getLoopbackAddress(), "127.0.0.1", 0,
         Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), LEASES, Duration.ofSeconds(8), 1,
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
         io.servicepath.agent.proxy.ProxyLimits.defaults(), io.servicepath.agent.proxy.ProxySettings.DEFAULT_DRAIN_TIMEOUT,
@@ -285,6 +290,111 @@ class AgentIT {
     }
   }
 
+  @Test
+  @DisplayName("A load balancer IP outside --load-balancer-pools is refused until a ServicePathPool holding it is Valid, and refused again once the pool is gone")
+  void guardFollowsPools() throws Exception {
+    // An agent whose flag allows 203.0.113.0/24 only (loopback endpoints still allowed).
+    agent.close();
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    agent = new Agent(config, client, runner, registry, Clock.systemUTC(),
+        PlanGuard.OPEN.withLoadBalancerPools(List.of("203.0.113.0/24")));
+    agent.start();
+    String lb = "198.51.100.7";
+    String rule = "-d " + lb + "/32";
+    ServicePath path = new ServicePath("default", "pooled", CloudNginx.spec());
+    ServicePath created = client.resource(path).create();
+    ServicePathStatus status = CloudNginx.status(List.of(
+        CloudNginx.endpoint("pooled-1", "127.0.0.1", NODE, true, backend.getLocalPort(), backend.getLocalPort())));
+    status.setClusterIP("10.0.226.170");
+    status.setPorts(new ArrayList<>(List.of(new PortStatus("http-server", 80, Protocol.TCP, 31240),
+        new PortStatus("https-server", 443, Protocol.TCP, 31241))));
+    status.setLoadBalancer(new io.servicepath.api.v1alpha1.LoadBalancerStatus(
+        List.of(new io.servicepath.api.v1alpha1.LoadBalancerStatus.Ingress(lb))));
+    created.setStatus(status);
+    client.resource(created).updateStatus();
+    var pools = client.resources(ServicePathPool.class);
+    try {
+      // Refused: the path is programmed without its LB IP, and the node says why.
+      ProgrammedPath refused = await("the path reported with its LB IP refused", () -> programmed(NODE, "pooled")
+          .filter(p -> !p.refusals().isEmpty()));
+      assertThat(refused.refusals()).extracting(PortRefusal::message)
+          .allSatisfy(m -> assertThat(m).contains("load balancer IP " + lb + " is outside"));
+      String before = await("the path's rules", () -> lastApplied().filter(r -> r.contains("default/pooled:http-server")));
+      assertThat(before).doesNotContain(rule);
+
+      // A pool that the controller has not judged valid (or judged invalid) changes nothing.
+      ServicePathPool pool = pools.resource(new ServicePathPool("guard-it",
+          new ServicePathPoolSpec(new ArrayList<>(List.of("198.51.100.0/28"))))).create();
+      pool.setStatus(poolStatus(pool, "False", "OverlapsPool"));
+      pool = pools.resource(pool).updateStatus();
+      Thread.sleep(1000);
+      assertThat(lastApplied().orElseThrow()).doesNotContain(rule);
+
+      // Marked Valid, as the controller would: programmed, and the refusal gone from the report.
+      pool.setStatus(poolStatus(pool, "True", "Valid"));
+      pools.resource(pool).updateStatus();
+      await("a restore with the pool's LB IP", () -> lastApplied().filter(r -> r.contains(rule)));
+      await("the path reported without refusals", () -> programmed(NODE, "pooled")
+          .filter(p -> p.refusals().isEmpty()));
+
+      // The pool deleted (no finalizer here, no controller): the address is refused again.
+      pools.withName("guard-it").delete();
+      await("a restore without the pool's LB IP", () -> lastApplied()
+          .filter(r -> r.contains("default/pooled:http-server") && !r.contains(rule)));
+    } finally {
+      pools.withName("guard-it").delete();
+      client.resource(created).delete();
+    }
+  }
+
+  @Test
+  @DisplayName("Without the ServicePathPool CRD the view does not hold up the first sync (404 seen, no 10 s wait), and follows pools once the CRD is installed")
+  void withoutPoolCrd() throws Exception {
+    var crds = client.apiextensions().v1().customResourceDefinitions();
+    crds.withName("servicepathpools.servicepath.io").delete();
+    Eventually.present(Duration.ofSeconds(30), () -> crds.withName("servicepathpools.servicepath.io").get() == null
+        ? Optional.of(true) : Optional.empty(), "the pool CRD gone");
+    try (io.servicepath.agent.sync.ClusterView view = new io.servicepath.agent.sync.ClusterView(client, NODE)) {
+      long start = System.nanoTime();
+      AtomicInteger events = new AtomicInteger();
+      view.start(events::incrementAndGet, n -> {}, (slice, deleted) -> {});
+      await("the view settled without pools", () -> view.poolsSettled() ? Optional.of(true) : Optional.empty());
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(io.servicepath.agent.sync.ClusterView.POOL_WAIT.minusSeconds(3));
+      assertThat(view.pools()).isEmpty();
+      await("ServicePaths listed", () -> view.pathsSynced() ? Optional.of(true) : Optional.empty());
+
+      RealApiServer.installCrds(client);
+      ServicePathPool pool = client.resources(ServicePathPool.class).resource(new ServicePathPool("late",
+          new ServicePathPoolSpec(new ArrayList<>(List.of("198.51.100.32/28"))))).create();
+      try {
+        Eventually.present(Duration.ofSeconds(90), () -> view.pools().stream()
+            .filter(p -> p.getMetadata().getName().equals("late")).findFirst(), "the pool in the view");
+        assertThat(view.poolEvents()).isPositive();
+      } finally {
+        client.resource(pool).delete();
+      }
+    } finally {
+      RealApiServer.installCrds(client);
+    }
+  }
+
+  private static ServicePathPoolStatus poolStatus(ServicePathPool pool, String valid, String reason) {
+    ServicePathPoolStatus status = new ServicePathPoolStatus();
+    status.setObservedGeneration(pool.getMetadata().getGeneration());
+    status.setConditions(new ArrayList<>(List.of(new io.fabric8.kubernetes.api.model.ConditionBuilder()
+        .withType(ServicePathPool.VALID).withStatus(valid).withReason(reason).withMessage("set by AgentIT")
+        .withObservedGeneration(pool.getMetadata().getGeneration())
+        .withLastTransitionTime(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString())
+        .build())));
+    return status;
+  }
+
+  private Optional<String> lastApplied() {
+    List<String> applied = runner.applied();
+    return applied.isEmpty() ? Optional.empty() : Optional.of(applied.get(applied.size() - 1));
+  }
+
   /** A second path that stays, so that deleting cloud-nginx leaves something to program. */
   private void createKeeper() {
     createKeeper("keeper", "10.0.0.20");
@@ -307,9 +417,13 @@ class AgentIT {
   }
 
   private Optional<ProgrammedPath> programmed(String nodeName) {
+    return programmed(nodeName, "cloud-nginx");
+  }
+
+  private Optional<ProgrammedPath> programmed(String nodeName, String name) {
     return client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", nodeName).list().getItems().stream()
         .filter(slice -> slice.getStatus() != null && slice.getStatus().getProgrammed().containsKey("default"))
-        .map(slice -> slice.getStatus().getProgrammed().get("default").get("cloud-nginx"))
+        .map(slice -> slice.getStatus().getProgrammed().get("default").get(name))
         .filter(Objects::nonNull)
         .findFirst();
   }

@@ -3,14 +3,18 @@ package io.servicepath.agent.sync;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.servicepath.api.cache.WithoutManagedFields;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathPool;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -24,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * label selector finds both, as kube-proxy finds the Services it serves by the label's absence).
  * Informers retry forever and keep their cache while the API server is away, so the data plane is
  * driven by the last known state.
+ *
+ * <p>And every ServicePathPool (read only), whose valid addresses the guard lets through as load
+ * balancer IPs ({@link PoolTrust}). Pools are optional: on a cluster without their CRD (404) or an
+ * agent without the RBAC to read them (403) the informer keeps retrying in the background and the
+ * agent syncs with its {@code --load-balancer-pools} alone.
  */
 public final class ClusterView implements AutoCloseable {
 
@@ -35,7 +44,23 @@ public final class ClusterView implements AutoCloseable {
   /** Null when the agent serves no Services. */
   private final SharedIndexInformer<Service> services;
   private final SharedIndexInformer<EndpointSlice> endpointSlices;
+  private final SharedIndexInformer<ServicePathPool> pools;
+  /** Counts pool events; read before the pools are, a sync knows whether it saw the latest. */
+  private final AtomicLong poolEvents = new AtomicLong();
+  /** Set when listing pools failed as it will go on failing (no CRD, no RBAC): nothing to wait for. */
+  private volatile boolean poolsUnavailable;
+  /** System.nanoTime() after which the first sync waits no longer for the pools; set by {@link #start}. */
+  private volatile long poolsDeadline;
   private final String nodeName;
+
+  /**
+   * How long the first sync waits for the first list of pools once ServicePaths are listed. Without
+   * it, an agent restarted while the API server is slow would program every path without its pool
+   * addresses first (removing their rules), then add them back. Bounded, so that a pool list that
+   * fails for another reason never holds up the data plane: after it, the flag's ranges alone apply
+   * until the pools arrive.
+   */
+  public static final Duration POOL_WAIT = Duration.ofSeconds(10);
 
   /** The label by which a Service asks for a proxy other than kube-proxy (KEP-2447). */
   public static final String SERVICE_PROXY_NAME = "service.kubernetes.io/service-proxy-name";
@@ -75,6 +100,7 @@ public final class ClusterView implements AutoCloseable {
         .itemStore(new WithoutManagedFields<>());
     this.slices = client.resources(ServicePathNodeSlice.class).withField("spec.nodeName", nodeName)
         .runnableInformer(0).itemStore(new WithoutManagedFields<>());
+    this.pools = client.resources(ServicePathPool.class).runnableInformer(0).itemStore(new WithoutManagedFields<>());
   }
 
   /**
@@ -90,9 +116,31 @@ public final class ClusterView implements AutoCloseable {
     paths.exceptionHandler((started, t) -> retry("ServicePaths", t));
     node.exceptionHandler((started, t) -> retry("ServicePathNode " + nodeName, t));
     slices.exceptionHandler((started, t) -> retry("ServicePathNodeSlices of " + nodeName, t));
+    poolsDeadline = System.nanoTime() + POOL_WAIT.toNanos();
+    pools.addEventHandler(new Handler<>(pool -> poolChanged(pathsChanged), pool -> poolChanged(pathsChanged)));
+    pools.exceptionHandler((started, t) -> {
+      int code = codeOf(t);
+      if (code == 404 || code == 403) {
+        if (!poolsUnavailable) {
+          LOG.warn("Cannot list ServicePathPools ({}: {}); load balancer IPs are allowed from --load-balancer-pools"
+              + " only, retrying in the background", code, code == 404
+              ? "their CRD is not installed" : "the agent's RBAC does not allow it");
+        }
+        poolsUnavailable = true;
+        return true;
+      }
+      return retry("ServicePathPools", t);
+    });
     paths.start();
     node.start();
     slices.start();
+    try {
+      pools.start();
+    } catch (RuntimeException e) {
+      // optional: the informer retries; syncing goes on with the flag's ranges (see poolsSettled)
+      LOG.warn("Could not start watching ServicePathPools: {}", e.toString());
+      poolsUnavailable = true;
+    }
     if (services != null) {
       services.addEventHandler(new Handler<>(service -> pathsChanged.run(), service -> pathsChanged.run()));
       endpointSlices.addEventHandler(new Handler<>(slice -> pathsChanged.run(), slice -> pathsChanged.run()));
@@ -106,6 +154,29 @@ public final class ClusterView implements AutoCloseable {
   /** True once ServicePaths (and, when served, Services and their EndpointSlices) have been listed. */
   public boolean pathsSynced() {
     return paths.hasSynced() && (services == null || services.hasSynced() && endpointSlices.hasSynced());
+  }
+
+  /**
+   * True once the pools have been listed, or cannot be (no CRD, no RBAC), or {@link #POOL_WAIT}
+   * has passed since {@link #start}: the first sync may go on.
+   */
+  public boolean poolsSettled() {
+    return pools.hasSynced() || poolsUnavailable || System.nanoTime() - poolsDeadline > 0;
+  }
+
+  /** The number of pool events so far; read it before {@link #pools()}. */
+  public long poolEvents() {
+    return poolEvents.get();
+  }
+
+  /** Every ServicePathPool as last seen (none before they are listed, or without their CRD). */
+  public List<ServicePathPool> pools() {
+    return pools.getStore().list();
+  }
+
+  private void poolChanged(Runnable pathsChanged) {
+    poolEvents.incrementAndGet();
+    pathsChanged.run();
   }
 
   /** Whether Services labelled for this agent are served at all. */
@@ -145,6 +216,16 @@ public final class ClusterView implements AutoCloseable {
     return node.getStore().getByKey(nodeName);
   }
 
+  /** The HTTP status of the API server's answer that {@code t} is or wraps; 0 for none. */
+  static int codeOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof KubernetesClientException e && e.getCode() > 0) {
+        return e.getCode();
+      }
+    }
+    return 0;
+  }
+
   private static boolean retry(String what, Throwable t) {
     LOG.warn("Watch of {} failed, keeping the cached state and retrying: {}", what, t.toString());
     return true;
@@ -155,6 +236,7 @@ public final class ClusterView implements AutoCloseable {
     paths.stop();
     node.stop();
     slices.stop();
+    pools.stop();
     if (services != null) {
       services.stop();
       endpointSlices.stop();

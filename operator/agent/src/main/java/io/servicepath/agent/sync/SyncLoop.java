@@ -44,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * addresses clash ({@link AddressClaims}) and ports whose rules the backend rejects (found by
  * {@link TransactionBisect} when a transaction fails) are left out, and reported as refusals in
  * the node's report, so in the path's status.
+ *
+ * <p>The guards' load balancer ranges follow the ServicePathPools: when a pool event came since
+ * the last sync, the pools' ranges are worked out again ({@link PoolTrust}); only when they changed
+ * do the plan caches get new guards, and then every path and Service is guarded again once. A
+ * pool's status writes (its counts move with every allocation) cost one pass over the pools.
  */
 public final class SyncLoop implements AutoCloseable {
 
@@ -84,6 +89,12 @@ public final class SyncLoop implements AutoCloseable {
   private List<PortPlan> lastServicePlans;
   private List<PortPlan> lastMerged;
   private final AddressClaims addressClaims = new AddressClaims();
+  /** The guards as configured, without pools; the caches hold them with the pools' ranges. */
+  private final PlanGuard baseGuard;
+  private final PlanGuard baseServiceGuard;
+  private final PoolTrust poolTrust = new PoolTrust();
+  /** {@link ClusterView#poolEvents()} when the pools were last read; -1: never. */
+  private long poolEventsSeen = -1;
   /** Ports whose rules the backend rejected, with the plan rejected: left out until their plan changes. */
   private Map<PortKey, Rejected> rejected = new HashMap<>();
   /** The clashes of the last sync, to log and count each new one once. */
@@ -129,6 +140,8 @@ public final class SyncLoop implements AutoCloseable {
       LOG.warn("{}: {}: {}", refusal.key(), refusal.whole() ? "not programmed" : "programmed in part",
           String.join("; ", refusal.reasons()));
     };
+    this.baseGuard = guard;
+    this.baseServiceGuard = serviceGuard;
     this.planCache = new PlanCache(guard, refused);
     this.servicePlans = new ServicePlans(serviceGuard, refused, locality::current);
     this.listeners = listeners;
@@ -159,6 +172,25 @@ public final class SyncLoop implements AutoCloseable {
     Gauge.builder("servicepath.agent.node.port.conflicts", conflicts, AtomicInteger::get)
         .description("Node ports another program holds on this node").register(registry);
     this.programmingLatency = new ProgrammingLatency(registry, clock);
+  }
+
+  private static final Duration POOL_POLL = Duration.ofMillis(250);
+
+  /** Gives the caches guards with the pools' ranges when a pool event came and the ranges changed. */
+  private void followPools() {
+    long events = view.poolEvents();
+    if (events == poolEventsSeen) {
+      return;
+    }
+    poolEventsSeen = events;
+    LoadBalancerRanges ranges = poolTrust.rangesOf(view.pools());
+    if (ranges.equals(planCache.guard().pools())) {
+      return;
+    }
+    LOG.info("Load balancer IPs allowed from ServicePathPools are now {} ({} addresses), besides"
+        + " --load-balancer-pools; guarding every plan again", ranges, ranges.size());
+    planCache.guard(baseGuard.withPools(ranges));
+    servicePlans.guard(baseServiceGuard.withPools(ranges));
   }
 
   /** The path ports as the last successful sync programmed them (empty before the first). */
@@ -226,6 +258,13 @@ public final class SyncLoop implements AutoCloseable {
           view.servesServices() ? ", Services and EndpointSlices" : "");
       return;
     }
+    if (!view.poolsSettled()) {
+      LOG.info("Waiting for the first list of ServicePathPools (at most {} s) before programming anything",
+          ClusterView.POOL_WAIT.toSeconds());
+      runner.requestIn(POOL_POLL);
+      return;
+    }
+    followPools();
     loadPreferredPorts();
     List<ServicePath> paths = view.paths();
     AddressClaims.Split claims = addressClaims.split(merged(planCache.plans(paths),
