@@ -175,7 +175,7 @@ class DeployManifestsIT {
 
   @Test
   @Order(4)
-  @DisplayName("An agent's pod-bound token writes its own node's ServicePathNode and slices only, reads ServicePaths, writes none")
+  @DisplayName("An agent's pod-bound token writes its own node's ServicePathNode and slices only, reads ServicePaths and ServicePathPools, writes none")
   void agentTokenIsPinnedToItsOwnNode() throws Exception {
     kubectl(rendered, "apply", "--server-side", "-f", "-");
     for (String node : List.of("sp-node-1", "sp-node-2")) {
@@ -292,6 +292,29 @@ class DeployManifestsIT {
           .isInstanceOf(KubernetesClientException.class)
           .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
       assertThat(path.getMetadata().getUid()).isNotEmpty();
+
+      // ServicePathPools: readable (the guard follows them), never writable, status included.
+      ServicePathPool pool = admin.resource(new ServicePathPool("agent-rbac-check",
+          new ServicePathPoolSpec(new ArrayList<>(List.of("198.51.100.64/28"))))).create();
+      try {
+        assertThat(agent.resources(ServicePathPool.class).list().getItems())
+            .extracting(p -> p.getMetadata().getName()).contains("agent-rbac-check");
+        assertThat(agent.resources(ServicePathPool.class).withName("agent-rbac-check").get()).isNotNull();
+        assertThatThrownBy(() -> agent.resources(ServicePathPool.class).withName("agent-rbac-check")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"addresses\":[\"198.51.100.0/24\"]}}"))
+            .isInstanceOf(KubernetesClientException.class)
+            .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
+        assertThatThrownBy(() -> agent.resources(ServicePathPool.class).withName("agent-rbac-check")
+                .subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"heldOutside\":[\"198.51.100.9\"]}}"))
+            .isInstanceOf(KubernetesClientException.class)
+            .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
+        assertThatThrownBy(() -> agent.resource(new ServicePathPool("agent-made",
+                new ServicePathPoolSpec(new ArrayList<>(List.of("198.51.100.80/28"))))).create())
+            .isInstanceOf(KubernetesClientException.class)
+            .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(403));
+      } finally {
+        admin.resource(pool).delete();
+      }
     }
 
     // A token of the same account bound to no pod names no node: it may write no report at all.
