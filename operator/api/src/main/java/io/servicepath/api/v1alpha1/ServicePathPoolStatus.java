@@ -28,7 +28,8 @@ public class ServicePathPoolStatus {
   private Long free;
 
   @JsonPropertyDescription("Addresses given from this pool that spec.addresses no longer holds (the pool shrank),"
-      + " still held by their path or Service: agents keep serving them; nothing else is given them.")
+      + " or all given from it while it is not valid, still held by their path or Service: agents keep serving them;"
+      + " nothing else is given them.")
   @Size(max = HELD_OUTSIDE_MAX)
   private List<@Size(max = 15) String> heldOutside;
 

@@ -123,11 +123,13 @@ final class LoadBalancerIPs {
     return held.keySet().stream().filter(pool::contains).count();
   }
 
-  /** Addresses given from the pool that its addresses no longer hold, sorted. */
+  /** Addresses given from the pool that its addresses no longer hold (all it gave, while it is not valid), sorted. */
   List<String> heldOutside(AddressPool pool) {
     List<Ipv4Address> out = new ArrayList<>();
     held.forEach((ip, h) -> {
-      if (pool.name().equals(h.pool()) && !pool.contains(ip)) {
+      // An invalid pool offers nothing: what it gave and is still held is all outside what it offers.
+      // Listed, it is read back after a restart (recordedPool) and the agents go on serving it.
+      if (pool.name().equals(h.pool()) && (!pool.valid() || !pool.contains(ip))) {
         out.add(ip);
       }
     });

@@ -149,6 +149,35 @@ class PoolAllocationTest {
   }
 
   @Test
+  @DisplayName("A pool that turns invalid under an allocation lists what it gave in heldOutside, so that a restart reads it back and the agents go on serving it")
+  void invalidatedPoolListsItsHoldingsOutside() {
+    PathAllocator a = allocator(null);
+    ServicePathPool p = pool("p", "2026-01-02T00:00:00Z", null, true, "203.0.113.17-203.0.113.18");
+    a.setPools(List.of(p));
+    ServicePath web = lb("tenant-a", "web", null, null);
+    assertThat(ip(allocate(a, web))).isEqualTo("203.0.113.17");
+    assertThat(a.poolUsage("p").orElseThrow().heldOutside()).isEmpty();
+
+    // an older pool now covers part of p: p is not valid any more; web keeps its address
+    ServicePathPool older = pool("o", "2026-01-01T00:00:00Z", null, true, "203.0.113.18");
+    a.setPools(List.of(p, older));
+    assertThat(a.pools().stream().filter(x -> x.name().equals("p")).findFirst().orElseThrow().valid()).isFalse();
+    AllocationResult kept = allocate(a, web);
+    assertThat(ip(kept)).isEqualTo("203.0.113.17");
+    assertThat(kept.failure().orElseThrow().reason()).isEqualTo(AllocationFailure.LOAD_BALANCER_IP_OUTSIDE_POOL);
+    assertThat(a.poolUsage("p").orElseThrow().heldOutside()).containsExactly("203.0.113.17");
+
+    // restart: read back from p's status
+    ServicePathPoolStatus st = new ServicePathPoolStatus();
+    st.setHeldOutside(a.poolUsage("p").get().heldOutside());
+    p.setStatus(st);
+    PathAllocator b = allocator(null);
+    b.setPools(List.of(p, older));
+    b.rebuild(List.of(web));
+    assertThat(b.heldBy("tenant-a/web").orElseThrow().loadBalancerIP()).isEqualTo("203.0.113.17");
+  }
+
+  @Test
   @DisplayName("A pool that shrinks or is deleted under an allocation: the path keeps its address with a condition naming the pool, nobody else gets it; it is released when the path asks for another pool")
   void shrinkAndDelete() {
     PathAllocator a = allocator(null);
