@@ -27,9 +27,11 @@ import java.util.Optional;
  *       watched, none if it never saw the pool valid. An edit of {@code spec.addresses} thus
  *       takes effect on the nodes once the controller has judged it, not before: a pool edited to
  *       overlap the cluster IP range or an older pool is never trusted, and one that shrinks does
- *       not drop its held addresses before the controller lists them in {@code heldOutside}.
- *   <li>A pool whose {@code Valid} is {@code False} or {@code Unknown} (not read yet), or that
- *       has no status: nothing of its spec. The controller gives nothing from it.
+ *       not drop its held addresses before the controller lists them in {@code heldOutside}. The
+ *       same while {@code Valid} is {@code Unknown} (the controller has not read the pool, as
+ *       right after its restart): it has not taken back what it said.
+ *   <li>A pool whose {@code Valid} is {@code False}, or that has no status or no {@code Valid}:
+ *       nothing of its spec. The controller gives nothing from it.
  *   <li>Every pool, valid or not: {@code status.heldOutside}, the addresses the controller says
  *       are still held after a shrink (at most {@value ServicePathPoolStatus#HELD_OUTSIDE_MAX}
  *       listed; beyond that, the rest are refused).
@@ -97,7 +99,12 @@ public final class PoolTrust {
       // judged for an older spec: True or not, it says nothing of this one
       return Judgement.STALE;
     }
-    return "True".equals(valid.get().getStatus()) ? Judgement.VALID : Judgement.NOT_VALID;
+    return switch (String.valueOf(valid.get().getStatus())) {
+      case "True" -> Judgement.VALID;
+      // the controller has not read the pool (yet, or again after its restart): it said nothing new
+      case "Unknown" -> Judgement.STALE;
+      default -> Judgement.NOT_VALID;
+    };
   }
 
   private static List<Ipv4Span> specOf(ServicePathPool pool) {

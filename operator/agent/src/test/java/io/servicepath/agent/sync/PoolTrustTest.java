@@ -57,7 +57,7 @@ class PoolTrustTest {
   }
 
   @Test
-  @DisplayName("A pool not (yet) valid gives nothing of its spec: Valid False, Unknown (not read yet), no status, no condition")
+  @DisplayName("A pool not (yet) valid gives nothing of its spec: Valid False, Unknown never seen valid, no status, no condition")
   void invalidPoolsGiveNothing() {
     ServicePathPool invalid = withCondition(pool("bad", "uid-bad", 1, "10.0.0.0/24"), "False", 1);
     ServicePathPool pending = withCondition(pool("new", "uid-new", 1, "198.51.100.0/28"), "Unknown", 1);
@@ -100,6 +100,12 @@ class PoolTrustTest {
     ServicePathPool fresh = pool("b", "uid-b", 2, "203.0.113.0/28");
     fresh.setStatus(valid(pool("b", "uid-b", 1, "203.0.113.0/28")).getStatus());
     assertThat(trust.rangesOf(List.of(fresh))).isEqualTo(LoadBalancerRanges.NONE);
+    // Valid=Unknown (the controller restarted and has not read it again): what was allowed stays
+    ServicePathPool revalidated = valid(pool("a", "uid-a", 3, "198.51.100.0/28"));
+    assertThat(trust.rangesOf(List.of(revalidated))).isEqualTo(before);
+    ServicePathPool unknown = withCondition(pool("a", "uid-a", 3, "198.51.100.0/28"), "Unknown", 3);
+    assertThat(trust.rangesOf(List.of(unknown))).isEqualTo(before);
+    assertThat(trust.rangesOf(List.of(unknown))).isEqualTo(before);
     // recreated under the same name: another UID, nothing remembered
     ServicePathPool again = valid(pool("a", "uid-a", 1, "198.51.100.0/28"));
     trust.rangesOf(List.of(again));
