@@ -69,21 +69,26 @@ enum RulesBackend {
   }
 
   /**
-   * Whether a path's lines send new connections straight to pods (Kernel mode): a jump to its
-   * SP-SVC- chain, or a verdict to one of the shared {@code dnat-*} chains.
+   * Whether a path's lines send new connections straight to pods (Kernel mode): a jump or goto
+   * to its SP-SVC- chain (a path's leaf goes there with {@code -g}, so that the walk ends in it),
+   * or a verdict to one of the shared {@code dnat-*} chains.
    */
   boolean dnatsToPods(List<String> pathLines) {
-    String target = this == IPTABLES ? "-j SP-SVC-" : "goto dnat-";
-    return pathLines.stream().anyMatch(l -> l.contains(target));
+    if (this == IPTABLES) {
+      return pathLines.stream().anyMatch(l -> l.contains("-j SP-SVC-") || l.contains("-g SP-SVC-"));
+    }
+    return pathLines.stream().anyMatch(l -> l.contains("goto dnat-"));
   }
 
   /**
-   * Whether traffic to {@code lbIp} is checked against source ranges: a jump to the path's SP-FW-
-   * chain, or the address in the {@code ranged-lbs} set that the {@code firewall} chain looks up.
+   * Whether traffic to {@code lbIp} is checked against source ranges: a jump or goto to the path's
+   * SP-FW- chain, or the address in the {@code ranged-lbs} set that the {@code firewall} chain
+   * looks up.
    */
   boolean filtersSourcesOf(String rules, List<String> pathLines, String lbIp) {
     if (this == IPTABLES) {
-      return pathLines.stream().anyMatch(l -> l.contains("-d " + lbIp + "/32") && l.contains("-j SP-FW-"));
+      return pathLines.stream().anyMatch(l -> l.contains("-d " + lbIp + "/32")
+          && (l.contains("-j SP-FW-") || l.contains("-g SP-FW-")));
     }
     return block(rules, "set ranged-lbs {").stream().anyMatch(l -> mentions(l, lbIp));
   }
