@@ -216,6 +216,22 @@ abstract class LocalClusterScenarios {
     return body.startsWith("hello from ") ? body.substring("hello from ".length()).split(" ")[0] : body;
   }
 
+  /** The pods that answered {@code n} requests ("hello from NAME"). */
+  static java.util.Set<String> answering(String namespace, String url, int n) {
+    java.util.Set<String> pods = new java.util.HashSet<>();
+    for (int i = 0; i < n; i++) {
+      pods.add(hello(namespace, url));
+    }
+    return pods;
+  }
+
+  /** The node port of a Service's port {@code port}. */
+  static int nodePort(io.fabric8.kubernetes.api.model.Service service, String port) {
+    return service.getSpec().getPorts().stream().filter(p -> port.equals(p.getName()))
+        .map(io.fabric8.kubernetes.api.model.ServicePort::getNodePort).filter(java.util.Objects::nonNull)
+        .findFirst().orElseThrow();
+  }
+
   /** Waits (15 s at most) until {@code probe} gives {@code expected} {@code times} times in a row. */
   static void awaitStable(Probe<String> probe, String expected, int times) {
     List<String> seen = new ArrayList<>();

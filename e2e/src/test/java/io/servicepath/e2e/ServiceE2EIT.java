@@ -5,15 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -243,20 +239,6 @@ class ServiceE2EIT extends LocalClusterScenarios {
     }
     services.add(name);
     return cluster.client().resource(b.build()).create();
-  }
-
-  private static int nodePort(Service service, String port) {
-    return service.getSpec().getPorts().stream().filter(p -> port.equals(p.getName()))
-        .map(ServicePort::getNodePort).filter(Objects::nonNull).findFirst().orElseThrow();
-  }
-
-  /** The pods that answered {@code n} requests ("hello from NAME"). */
-  private static Set<String> answering(String namespace, String url, int n) {
-    Set<String> pods = new HashSet<>();
-    for (int i = 0; i < n; i++) {
-      pods.add(hello(namespace, url));
-    }
-    return pods;
   }
 
   /** Waits until the Service's slices list {@code ready} ready and {@code terminating} terminating endpoints. */

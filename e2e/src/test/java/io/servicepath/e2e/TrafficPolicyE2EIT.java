@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.ServicePort;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -114,18 +110,5 @@ class TrafficPolicyE2EIT extends LocalClusterScenarios {
     }
     services.add(name);
     return cluster.client().resource(b.build()).create();
-  }
-
-  private static int nodePort(Service service, String port) {
-    return service.getSpec().getPorts().stream().filter(p -> port.equals(p.getName()))
-        .map(ServicePort::getNodePort).filter(Objects::nonNull).findFirst().orElseThrow();
-  }
-
-  private static Set<String> answering(String namespace, String url, int n) {
-    Set<String> pods = new HashSet<>();
-    for (int i = 0; i < n; i++) {
-      pods.add(hello(namespace, url));
-    }
-    return pods;
   }
 }
