@@ -1,5 +1,6 @@
 package io.servicepath.agent;
 
+import io.servicepath.agent.announce.AnnounceSettings;
 import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
@@ -7,6 +8,7 @@ import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -50,6 +52,8 @@ import java.util.Map;
  *     a Service's cluster IP outside them is not programmed; Kubernetes' default 10.96.0.0/12
  * @param nodeZone the zone of this node for Services' {@code trafficDistribution}; null ({@code
  *     from-node}, the default) to read its Node's {@code topology.kubernetes.io/zone} label
+ * @param announce how this node puts load balancer IPs on the wire ({@code --announce-interface},
+ *     {@code --bgp-socket}, {@code --bgp-routes-file}): nothing by default
  */
 public record AgentConfig(
     String nodeName,
@@ -75,7 +79,8 @@ public record AgentConfig(
     List<String> externalIPCidrs,
     String serviceProxyName,
     List<String> serviceCidrs,
-    String nodeZone) {
+    String nodeZone,
+    AnnounceSettings announce) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -117,7 +122,10 @@ public record AgentConfig(
       new Option("external-ip-cidrs", "SP_EXTERNAL_IP_CIDRS", "none"),
       new Option("service-proxy-name", "SP_SERVICE_PROXY_NAME", "servicepath"),
       new Option("service-cidrs", "SP_SERVICE_CIDRS", "10.96.0.0/12"),
-      new Option("node-zone", "SP_NODE_ZONE", FROM_NODE));
+      new Option("node-zone", "SP_NODE_ZONE", FROM_NODE),
+      new Option("announce-interface", "SP_ANNOUNCE_INTERFACE", "none"),
+      new Option("bgp-socket", "SP_BGP_SOCKET", "none"),
+      new Option("bgp-routes-file", "SP_BGP_ROUTES_FILE", "/run/servicepath/bgp-routes.conf"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -193,7 +201,13 @@ public record AgentConfig(
         cidrs("external-ip-cidrs", values.get("external-ip-cidrs")),
         serviceProxyName(values.get("service-proxy-name")),
         cidrs("service-cidrs", values.get("service-cidrs")),
-        nodeZone(values.get("node-zone")));
+        nodeZone(values.get("node-zone")),
+        new AnnounceSettings(noneIsNull(values.get("announce-interface")), noneIsNull(values.get("bgp-socket")),
+            Path.of(values.get("bgp-routes-file"))));
+  }
+
+  private static String noneIsNull(String value) {
+    return value.equals("none") ? null : value;
   }
 
   /** A label value, or null for {@value #FROM_NODE}. */
@@ -222,11 +236,11 @@ public record AgentConfig(
     return value;
   }
 
-  /** At least 4 s (renewed every quarter of it), in whole seconds as a Lease holds it. */
+  /** At least 2 s (renewed every quarter of it), in whole seconds as a Lease holds it. */
   private static Duration leaseDuration(Map<String, String> values) {
     Duration d = duration("lease-duration", values);
-    if (d.toSeconds() < 4 || d.toMillis() % 1000 != 0) {
-      throw new IllegalArgumentException("--lease-duration must be whole seconds, at least 4s, got "
+    if (d.toSeconds() < 2 || d.toMillis() % 1000 != 0) {
+      throw new IllegalArgumentException("--lease-duration must be whole seconds, at least 2s, got "
           + values.get("lease-duration"));
     }
     return d;

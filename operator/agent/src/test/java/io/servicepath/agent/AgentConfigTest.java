@@ -48,7 +48,11 @@ class AgentConfigTest {
     assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1"}, Map.of("POD_NAMESPACE", "agents"))
         .leaseNamespace()).isEqualTo("agents");
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
-        "--lease-duration=2s"}, Map.of())).hasMessageContaining("--lease-duration");
+        "--lease-duration=1s"}, Map.of())).hasMessageContaining("--lease-duration");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--lease-duration=2500ms"}, Map.of())).hasMessageContaining("--lease-duration");
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--lease-duration=2s"}, Map.of())
+        .leaseDuration()).isEqualTo(Duration.ofSeconds(2));
   }
 
   @Test

@@ -48,8 +48,8 @@ public final class AgentLease implements AutoCloseable {
 
   public AgentLease(KubernetesClient client, String namespace, String nodeName, Duration duration,
       MeterRegistry registry, Clock clock) {
-    if (duration.toSeconds() < 4) {
-      throw new IllegalArgumentException("a lease duration under 4 s cannot be renewed in time: " + duration);
+    if (duration.toSeconds() < 2) {
+      throw new IllegalArgumentException("a lease duration under 2 s cannot be renewed in time: " + duration);
     }
     this.client = client;
     this.namespace = namespace;

@@ -17,5 +17,13 @@ public final class AgentLeases {
   /** How long a Lease holds without renewal, unless configured otherwise (as the kubelet's node Lease). */
   public static final int DEFAULT_DURATION_SECONDS = 40;
 
+  /**
+   * Set ({@code "true"}) on the Lease of an agent that announces load balancer IPs and has
+   * programmed its rules: only such agents are elected to answer ARP for an address. An agent
+   * removes it before a clean stop, so that the others take its addresses over at once instead of
+   * one Lease duration later.
+   */
+  public static final String ANNOUNCING_ANNOTATION = "servicepath.io/announcing";
+
   private AgentLeases() {}
 }

@@ -1,9 +1,9 @@
 package io.servicepath.api.v1alpha1;
 
 /**
- * How a pool's load balancer IPs are put on the wire. Stored and reported now; the agents'
- * announcement (ARP from one elected node, BGP to a router) reads it once that is built. Until
- * then no pool's addresses are announced, whatever this says.
+ * How a pool's load balancer IPs are put on the wire by the agents (docs/announcement.md).
+ * Addresses outside every pool (the controller's {@code --load-balancer-pool}) are announced as
+ * {@link #L2}.
  */
 public enum Announcement {
   /** ARP answers and gratuitous ARP from one node per address. */

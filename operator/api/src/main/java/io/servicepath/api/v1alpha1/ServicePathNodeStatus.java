@@ -2,6 +2,7 @@ package io.servicepath.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +25,26 @@ public class ServicePathNodeStatus {
 
   @JsonPropertyDescription("Health of each endpoint address this node probed or dialed.")
   private List<ObservedEndpoint> endpoints = new ArrayList<>();
+
+  /** At most this many announcements are reported; the metric has them all. */
+  public static final int ANNOUNCEMENTS_MAX = 1024;
+
+  @JsonPropertyDescription("Load balancer IPs this node puts on the wire now: answering ARP for them (l2), or"
+      + " announcing them to its BGP peer (bgp). Sorted by address; at most 1024.")
+  @Size(max = ANNOUNCEMENTS_MAX)
+  private List<Announced> announcements;
+
+  /** A load balancer IP this node announces, and how. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Announced(@Size(max = 15) String ip, @Size(max = 3) String mode) {}
+
+  public List<Announced> getAnnouncements() {
+    return announcements;
+  }
+
+  public void setAnnouncements(List<Announced> announcements) {
+    this.announcements = announcements;
+  }
 
   /** The health of one endpoint address, as this node saw it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
