@@ -3,6 +3,10 @@ package io.servicepath.agent;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.servicepath.agent.announce.AddressAnnouncer;
+import io.servicepath.agent.announce.AnnounceSettings;
+import io.servicepath.agent.announce.Announcements;
+import io.servicepath.agent.announce.L2Announcer;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.health.HealthMetrics;
 import io.servicepath.agent.health.HealthProber;
@@ -28,14 +32,17 @@ import io.servicepath.agent.sync.PlanGuard;
 import io.servicepath.agent.sync.SyncHealth;
 import io.servicepath.agent.sync.SyncLoop;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.Announcement;
 import java.time.Clock;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One node's agent, wired: cluster view -> sync loop -> proxy, node ports, rules, prober ->
- * reporter, and its Lease (liveness). Closing it stops everything but leaves the rules in place.
+ * reporter, its Lease (liveness), and the announcement of load balancer IPs (when configured). Closing it stops everything but leaves the rules in place.
  */
 public final class Agent implements AutoCloseable {
 
@@ -55,6 +62,8 @@ public final class Agent implements AutoCloseable {
   private final SyncHealth syncHealth;
   private final RulesBackend rules;
   private final SyncLoop loop;
+  /** Null when this node announces nothing ({@code --announce-interface} and {@code --bgp-socket} unset). */
+  private final Announcements announcements;
 
   public Agent(
       AgentConfig config, KubernetesClient client, CommandRunner runner, PrometheusMeterRegistry registry, Clock clock) {
@@ -95,6 +104,26 @@ public final class Agent implements AutoCloseable {
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
         guard, serviceGuard, locality(config, client), registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
+    this.announcements = announcementsOf(config, client, runner, registry);
+  }
+
+  private Announcements announcementsOf(AgentConfig config, KubernetesClient client, CommandRunner runner,
+      MeterRegistry registry) {
+    AnnounceSettings settings = config.announce();
+    if (!settings.any()) {
+      return null;
+    }
+    Map<Announcement, AddressAnnouncer> announcers = new EnumMap<>(Announcement.class);
+    if (settings.l2()) {
+      announcers.put(Announcement.L2, new L2Announcer(runner, settings.l2Interface()));
+    }
+    if (settings.bgp()) {
+      throw new IllegalArgumentException("--bgp-socket: BGP announcement is not in this build yet");
+    }
+    Announcements a = new Announcements(client, config.leaseNamespace(), config.nodeName(), lease, announcers,
+        loop::programmedPlans, view::pools, reporter::announced, registry);
+    loop.afterSync(a::programmed);
+    return a;
   }
 
   /** The node's zone from {@code --node-zone}, else from its Node's label (read at the first sync). */
@@ -127,6 +156,9 @@ public final class Agent implements AutoCloseable {
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
     lease.start();
+    if (announcements != null) {
+      announcements.start();
+    }
   }
 
   private List<PortPlan> programmedPlans() {
@@ -145,6 +177,10 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     LOG.info("Agent stopping: closing listeners, leaving the rules in place");
+    if (announcements != null) {
+      // first, while the proxy still serves: the other nodes take the addresses over
+      announcements.close();
+    }
     lease.close();
     view.close();
     loop.close();

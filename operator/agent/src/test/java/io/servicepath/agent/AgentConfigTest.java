@@ -56,6 +56,20 @@ class AgentConfigTest {
   }
 
   @Test
+  @DisplayName("Announcement is off unless an interface (or a BGP socket) is named; a bad name is refused")
+  void announce() {
+    assertThat(AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1"}, Map.of()).announce().any()).isFalse();
+    AgentConfig config = AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1", "--announce-interface=eth0"},
+        Map.of());
+    assertThat(config.announce().l2Interface()).isEqualTo("eth0");
+    assertThat(config.announce().bgp()).isFalse();
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--announce-interface=eth0; reboot"}, Map.of())).hasMessageContaining("--announce-interface");
+    assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-name=n", "--node-ip=10.0.0.1",
+        "--announce-interface=a-name-too-long-for-linux"}, Map.of())).hasMessageContaining("--announce-interface");
+  }
+
+  @Test
   @DisplayName("Missing, unknown or malformed flags are named in the error")
   void errors() {
     assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--node-ip=10.240.0.4"}, Map.of()))

@@ -45,6 +45,11 @@ public final class AgentLease implements AutoCloseable {
   private boolean failing;
   /** The Lease as last written: renewing it is one update, not a read and an update. */
   private Lease last;
+  /** Whether the Lease carries {@link AgentLeases#ANNOUNCING_ANNOTATION}. */
+  private volatile boolean announcing;
+  /** {@link System#nanoTime} when the last successful renewal was sent; 0 before the first. */
+  private volatile long renewedAtNanos;
+  private volatile Runnable onRenewed = () -> {};
 
   public AgentLease(KubernetesClient client, String namespace, String nodeName, Duration duration,
       MeterRegistry registry, Clock clock) {
@@ -78,10 +83,50 @@ public final class AgentLease implements AutoCloseable {
     return duration.dividedBy(4);
   }
 
+  /**
+   * How much longer the Lease holds, by this process's clock, counted from when its last
+   * successful renewal was <em>sent</em>: the API server took it no earlier, so no other agent
+   * can have seen it renewed earlier either. Zero before the first renewal and once it ran out.
+   */
+  public Duration heldFor() {
+    long at = renewedAtNanos;
+    if (at == 0) {
+      return Duration.ZERO;
+    }
+    long left = duration.toNanos() - (System.nanoTime() - at);
+    return left <= 0 ? Duration.ZERO : Duration.ofNanos(left);
+  }
+
+  /** Called on the Lease's thread after every successful renewal. */
+  public void onRenewed(Runnable listener) {
+    this.onRenewed = listener;
+  }
+
+  /**
+   * Sets or removes {@link AgentLeases#ANNOUNCING_ANNOTATION} and renews at once, waiting at most
+   * {@code wait} for that write; true when it was written.
+   */
+  public boolean announcing(boolean value, Duration wait) {
+    announcing = value;
+    try {
+      executor.submit(this::renewQuietly).get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return !failing;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+        | java.util.concurrent.RejectedExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   private void renewQuietly() {
     try {
+      long sentAt = System.nanoTime();
       renew();
+      renewedAtNanos = sentAt;
       renewed.increment();
+      onRenewed.run();
       if (failing) {
         LOG.info("Lease {}/{} renewed again", namespace, nodeName);
         failing = false;
@@ -89,8 +134,8 @@ public final class AgentLease implements AutoCloseable {
     } catch (KubernetesClientException e) {
       failed.increment();
       if (!failing) {
-        LOG.warn("Cannot renew Lease {}/{} (retried every {} s): {}", namespace, nodeName,
-            renewInterval().toSeconds(), e.getMessage());
+        LOG.warn("Cannot renew Lease {}/{} (retried every {} ms): {}", namespace, nodeName,
+            renewInterval().toMillis(), e.getMessage());
         failing = true;
       }
     }
@@ -105,6 +150,7 @@ public final class AgentLease implements AutoCloseable {
     ZonedDateTime now = ZonedDateTime.ofInstant(clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
     if (last != null) {
       last.getSpec().setRenewTime(now);
+      annotate(last);
       try {
         last = client.resource(last).update();
         return;
@@ -126,9 +172,10 @@ public final class AgentLease implements AutoCloseable {
       Lease fresh = new Lease();
       fresh.setMetadata(new ObjectMetaBuilder().withName(nodeName).withNamespace(namespace).withLabels(AgentLeases.LABELS).build());
       fresh.setSpec(spec);
+      annotate(fresh);
       last = client.resource(fresh).create();
-      LOG.info("Created Lease {}/{} ({} s, renewed every {} s)", namespace, nodeName, duration.toSeconds(),
-          renewInterval().toSeconds());
+      LOG.info("Created Lease {}/{} ({} s, renewed every {} ms)", namespace, nodeName, duration.toSeconds(),
+          renewInterval().toMillis());
       return;
     }
     LeaseSpec spec = lease.getSpec() == null ? new LeaseSpec() : lease.getSpec();
@@ -140,7 +187,19 @@ public final class AgentLease implements AutoCloseable {
     spec.setRenewTime(now);
     lease.setSpec(spec);
     lease.getMetadata().setLabels(AgentLeases.LABELS);
+    annotate(lease);
     last = client.resource(lease).update();
+  }
+
+  private void annotate(Lease lease) {
+    java.util.Map<String, String> annotations = lease.getMetadata().getAnnotations() == null
+        ? new java.util.HashMap<>() : new java.util.HashMap<>(lease.getMetadata().getAnnotations());
+    if (announcing) {
+      annotations.put(AgentLeases.ANNOUNCING_ANNOTATION, "true");
+    } else {
+      annotations.remove(AgentLeases.ANNOUNCING_ANNOTATION);
+    }
+    lease.getMetadata().setAnnotations(annotations.isEmpty() ? null : annotations);
   }
 
   @Override

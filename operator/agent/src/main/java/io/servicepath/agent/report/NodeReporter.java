@@ -62,6 +62,7 @@ public final class NodeReporter implements AutoCloseable {
   private final SliceAssignment assignment;
   private boolean seeded;
   private ProgrammedState programmed;
+  private List<ServicePathNodeStatus.Announced> announced = List.of();
   /** The paths last written; their objects are reused while unchanged (see {@link #sharing}). */
   private NavigableMap<PathRef, ProgrammedPath> lastPaths;
   /** A slice was changed or deleted by someone else: write the slices even if our paths did not change. */
@@ -115,6 +116,14 @@ public final class NodeReporter implements AutoCloseable {
     });
   }
 
+  /** What this node announces changed (load balancer IPs on the wire); written with the next round. */
+  public void announced(List<ServicePathNodeStatus.Announced> list) {
+    runner.execute(() -> {
+      announced = List.copyOf(list);
+      runner.request();
+    });
+  }
+
   /** Endpoint health flipped; called from event loops, so it only schedules. */
   public void healthChanged() {
     runner.request();
@@ -163,7 +172,8 @@ public final class NodeReporter implements AutoCloseable {
       assignment.seed(existing);
       seeded = true;
     }
-    ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, rulesBackend, programmed, health.snapshot());
+    ServicePathNodeStatus desired = NodeStatusBuilder.build(agentVersion, rulesBackend, programmed, health.snapshot(),
+        announced);
     NavigableMap<PathRef, ProgrammedPath> paths = sharing(NodeStatusBuilder.programmed(programmed), lastPaths);
     if (NodeStatusBuilder.sameContent(desired, writer.lastWritten()) && paths.equals(lastPaths) && !slicesDisturbed) {
       return false;

@@ -25,10 +25,11 @@ public final class NodeStatusBuilder {
   /**
    * The node's own status: endpoints once per address, sorted, only those this node has probed or
    * dialed (an address never seen has no health to report). {@code rulesBackend} is reported as
-   * {@code status.mode}: {@code nftables} or {@code iptables}.
+   * {@code status.mode}: {@code nftables} or {@code iptables}; {@code announced}, the load balancer
+   * IPs this node announces, as {@code status.announcements} (absent when none).
    */
-  public static ServicePathNodeStatus build(
-      String agentVersion, String rulesBackend, ProgrammedState programmed, Map<String, HealthState> health) {
+  public static ServicePathNodeStatus build(String agentVersion, String rulesBackend, ProgrammedState programmed,
+      Map<String, HealthState> health, List<ServicePathNodeStatus.Announced> announced) {
     Map<String, ObservedEndpoint> endpoints = new TreeMap<>();
     for (PortBinding binding : programmed.bindings()) {
       for (Endpoint endpoint : binding.plan().endpoints()) {
@@ -40,6 +41,7 @@ public final class NodeStatusBuilder {
     status.setMode(rulesBackend);
     status.setLastSyncTime(programmed.syncedAt().truncatedTo(ChronoUnit.SECONDS).toString());
     status.setEndpoints(new ArrayList<>(endpoints.values()));
+    status.setAnnouncements(announced.isEmpty() ? null : List.copyOf(announced));
     return status;
   }
 
@@ -107,7 +109,8 @@ public final class NodeStatusBuilder {
     }
     return Objects.equals(a.getAgentVersion(), b.getAgentVersion())
         && Objects.equals(a.getMode(), b.getMode())
-        && Objects.equals(nonNull(a.getEndpoints()), nonNull(b.getEndpoints()));
+        && Objects.equals(nonNull(a.getEndpoints()), nonNull(b.getEndpoints()))
+        && Objects.equals(nonNull(a.getAnnouncements()), nonNull(b.getAnnouncements()));
   }
 
   private static void observed(Endpoint endpoint, HealthState state, Map<String, ObservedEndpoint> out) {

@@ -193,6 +193,13 @@ public final class SyncLoop implements AutoCloseable {
     servicePlans.guard(baseServiceGuard.withPools(ranges));
   }
 
+  private volatile Runnable afterSync = () -> {};
+
+  /** Called on the sync thread after every successful sync (the announcements follow the plans). */
+  public void afterSync(Runnable listener) {
+    this.afterSync = listener;
+  }
+
   /** The path ports as the last successful sync programmed them (empty before the first). */
   public List<PortPlan> programmedPlans() {
     return programmedPlans;
@@ -295,6 +302,7 @@ public final class SyncLoop implements AutoCloseable {
     logChanges(bindings, result);
     List<Refusal> refusals = refusals(claims.refused());
     reporter.programmed(new ProgrammedState(bindings, now, refusals));
+    afterSync.run();
   }
 
   /** A port left out because the backend rejected its rules, and the plan that was rejected. */

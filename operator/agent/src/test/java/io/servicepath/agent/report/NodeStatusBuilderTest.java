@@ -46,7 +46,7 @@ class NodeStatusBuilderTest {
   @Test
   @DisplayName("Paths are keyed by namespace and name and carry their generation and, in Userspace mode, proxy ports")
   void programmedPaths() {
-    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of(), List.of());
 
     assertThat(status.getAgentVersion()).isEqualTo("1.2.3");
     assertThat(status.getMode()).isEqualTo("nftables");
@@ -133,7 +133,7 @@ class NodeStatusBuilderTest {
         "10.244.2.7:80", new HealthState("10.244.2.7:80", false, 0, 2, "dial: connection refused", SYNCED),
         "10.9.9.9:80", new HealthState("10.9.9.9:80", false, 0, 2, "gone", SYNCED));
 
-    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), health);
+    ServicePathNodeStatus status = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), health, List.of());
 
     assertThat(status.getEndpoints()).containsExactly(
         new ObservedEndpoint("10.244.1.5", 80, Health.Healthy, null),
@@ -143,15 +143,21 @@ class NodeStatusBuilderTest {
   @Test
   @DisplayName("Content comparison ignores lastSyncTime and sees a new version or endpoint health")
   void sameContent() {
-    ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of());
+    ServicePathNodeStatus a = NodeStatusBuilder.build("1.2.3", "nftables", cloudNginx(), Map.of(), List.of());
     ProgrammedState later = new ProgrammedState(cloudNginx().bindings(), SYNCED.plusSeconds(30));
-    ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", "nftables", later, Map.of());
+    ServicePathNodeStatus b = NodeStatusBuilder.build("1.2.3", "nftables", later, Map.of(), List.of());
 
     assertThat(b.getLastSyncTime()).isNotEqualTo(a.getLastSyncTime());
     assertThat(NodeStatusBuilder.sameContent(a, b)).isTrue();
     assertThat(NodeStatusBuilder.sameContent(a, null)).isFalse();
-    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", "nftables", later, Map.of()))).isFalse();
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.4", "nftables", later, Map.of(), List.of()))).isFalse();
     Map<String, HealthState> probed = Map.of("10.244.1.5:80", new HealthState("10.244.1.5:80", true, 1, 0, null, SYNCED));
-    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", later, probed))).isFalse();
+    assertThat(NodeStatusBuilder.sameContent(a, NodeStatusBuilder.build("1.2.3", "nftables", later, probed, List.of()))).isFalse();
+    // what the node announces is content too; an empty list is absent from the status
+    ServicePathNodeStatus announcing = NodeStatusBuilder.build("1.2.3", "nftables", later, Map.of(),
+        List.of(new ServicePathNodeStatus.Announced("203.0.113.5", "l2")));
+    assertThat(announcing.getAnnouncements()).extracting(ServicePathNodeStatus.Announced::ip).containsExactly("203.0.113.5");
+    assertThat(a.getAnnouncements()).isNull();
+    assertThat(NodeStatusBuilder.sameContent(a, announcing)).isFalse();
   }
 }

@@ -18,7 +18,7 @@ public final class RecordingCommandRunner implements CommandRunner {
   public Function<Call, CommandResult> answer = call -> new CommandResult(0, "", "");
 
   @Override
-  public CommandResult run(List<String> command, String stdin) {
+  public synchronized CommandResult run(List<String> command, String stdin) {
     Call call = new Call(List.copyOf(command), stdin);
     calls.add(call);
     return answer.apply(call);
