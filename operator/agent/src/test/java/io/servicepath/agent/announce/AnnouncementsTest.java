@@ -28,7 +28,8 @@ class AnnouncementsTest {
   /** Remembers what it was told to announce. */
   static final class FakeAnnouncer implements AddressAnnouncer {
     final String mode;
-    final List<Set<Ipv4Address>> calls = new ArrayList<>();
+    final List<Set<Ipv4Address>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile Set<Ipv4Address> current = Set.of();
 
     FakeAnnouncer(String mode) {
       this.mode = mode;
@@ -41,11 +42,14 @@ class AnnouncementsTest {
 
     @Override
     public void announce(Set<Ipv4Address> addresses, Duration holdFor) {
-      calls.add(Set.copyOf(addresses));
+      current = Set.copyOf(addresses);
+      calls.add(current);
     }
 
     @Override
-    public void close() {}
+    public void close() {
+      current = Set.of();
+    }
   }
 
   private static PortPlan lb(String name, String... ips) {
