@@ -56,11 +56,20 @@ public final class HealthMetrics extends Collector implements Collector.Describa
     this.plans = plans;
     this.probeSuccess = probeTimer(registry, "success");
     this.probeFailure = probeTimer(registry, "failure");
+    io.micrometer.core.instrument.FunctionCounter.builder("servicepath.endpoint.ejections", health,
+            EndpointHealth::ejections)
+        .description("Outlier ejections of endpoints by this node's proxy").tag("result", "ejected").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("servicepath.endpoint.ejections", health,
+            EndpointHealth::ejectionsSkipped)
+        .description("Outlier ejections of endpoints by this node's proxy").tag("result", "skipped_max_share")
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("servicepath.endpoint.ejected", health, EndpointHealth::ejected)
+        .description("Endpoint addresses ejected now by this node's proxy").register(registry);
   }
 
   private static Timer probeTimer(MeterRegistry registry, String result) {
     return Timer.builder("servicepath.endpoint.probe.duration")
-        .description("Active TCP probes of endpoints: time to connect or to fail")
+        .description("Active probes of endpoints (TCP connects, or HTTP status lines): time to succeed or to fail")
         .tag("result", result)
         .serviceLevelObjectives(PROBE_BUCKETS)
         .register(registry);

@@ -22,7 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Probes endpoints by opening a TCP connection to them, feeding the results into {@link EndpointHealth}.
+ * Probes endpoints by opening a TCP connection to them, or with {@link HealthCheck#http} by an
+ * HTTP GET whose status line is all that is read ({@link HttpStatusProbe}), feeding the results
+ * into {@link EndpointHealth}.
  *
  * <p>Each endpoint is probed every {@code interval} after the previous probe ended, starting at a
  * random offset within the first interval so that many endpoints do not probe in lockstep.
@@ -146,14 +148,31 @@ public final class HealthProber implements AutoCloseable {
         f.channel().close();
         return;
       }
-      timings.probed(f.isSuccess(), Duration.ofNanos(System.nanoTime() - started));
+      if (f.isSuccess() && check.http() != null) {
+        long left = Math.max(1, check.timeout().toMillis() - Duration.ofNanos(System.nanoTime() - started).toMillis());
+        HttpStatusProbe.ask(f.channel(), check.http(), socketAddress, left, failure -> done(failure, started));
+        return;
+      }
       if (f.isSuccess()) {
         f.channel().close();
-        health.recordSuccess(address, check);
+        done(null, started);
       } else {
-        String reason = DialFailure.describe(f.cause());
-        LOG.debug("Probe of {} failed: {}", address, reason);
-        health.recordFailure(address, check, "probe: " + reason);
+        done(DialFailure.describe(f.cause()), started);
+      }
+    }
+
+    /** {@code failure} null: healthy. */
+    private void done(String failure, long started) {
+      if (stopped) {
+        return;
+      }
+      timings.probed(failure == null, Duration.ofNanos(System.nanoTime() - started));
+      if (failure == null) {
+        health.recordSuccess(address, check);
+        health.probeSucceeded(address);
+      } else {
+        LOG.debug("Probe of {} failed: {}", address, failure);
+        health.recordFailure(address, check, "probe: " + failure);
       }
       schedule(check.interval().toMillis());
     }

@@ -104,10 +104,50 @@ public record PortPlan(
   }
 
   /** Active probe settings. */
-  public record HealthCheck(
-      Duration interval, Duration timeout, int healthyThreshold, int unhealthyThreshold) {
+  /**
+   * How endpoints are probed and when they are ejected.
+   *
+   * @param http an HTTP probe instead of a TCP connect; null for TCP
+   * @param outliers passive outlier ejection from what the proxy sees (Userspace mode)
+   */
+  public record HealthCheck(Duration interval, Duration timeout, int healthyThreshold, int unhealthyThreshold,
+      Http http, Outliers outliers) {
     public static final HealthCheck DEFAULT =
         new HealthCheck(Duration.ofSeconds(5), Duration.ofSeconds(1), 1, 2);
+
+    public HealthCheck {
+      Objects.requireNonNull(outliers, "outliers");
+    }
+
+    /** A TCP probe with the default outlier ejection. */
+    public HealthCheck(Duration interval, Duration timeout, int healthyThreshold, int unhealthyThreshold) {
+      this(interval, timeout, healthyThreshold, unhealthyThreshold, null, Outliers.DEFAULT);
+    }
+
+    /** {@code GET path} with {@code host} (null: the endpoint's ip:port), healthy for a status in [min, max]. */
+    public record Http(String path, String host, int minStatus, int maxStatus) {
+      public Http {
+        Objects.requireNonNull(path, "path");
+        if (minStatus < 100 || maxStatus > 599 || minStatus > maxStatus) {
+          throw new IllegalArgumentException("status range " + minStatus + "-" + maxStatus + " is not within 100-599");
+        }
+      }
+    }
+
+    /**
+     * Ejection after {@code consecutiveFailures} failures in a row (0: never), for {@code baseEjection}
+     * times the number of ejections (at most {@link #MAX_EJECTION}), while at most {@code maxEjectionPercent}
+     * of a path's endpoints (at least one) are ejected.
+     */
+    public record Outliers(int consecutiveFailures, Duration baseEjection, int maxEjectionPercent) {
+      public static final Outliers DEFAULT = new Outliers(5, Duration.ofSeconds(30), 50);
+      public static final Outliers OFF = new Outliers(0, Duration.ofSeconds(30), 0);
+      public static final Duration MAX_EJECTION = Duration.ofSeconds(300);
+
+      public boolean enabled() {
+        return consecutiveFailures > 0;
+      }
+    }
   }
 
   /**

@@ -175,6 +175,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     if (LOG.isDebugEnabled()) { // three arguments: an array, and remoteAddress(), per connection
       LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
     }
+    if (path.healthCheck().outliers().enabled() && connector.splice() != Splice.ON) {
+      backend.pipeline().addFirst(new FirstByteWatch(path, target.address(), client));
+    }
     RelayHandler toEndpoint = new RelayHandler(
         backend, path.metrics.bytesToEndpoint, path.metrics.splices, idle, connector.splice());
     ctx.pipeline().addAfter(ctx.name(), null, toEndpoint);

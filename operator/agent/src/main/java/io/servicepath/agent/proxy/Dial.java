@@ -77,6 +77,8 @@ final class Dial implements ChannelFutureListener {
     LOG.debug("{}: dial {} failed: {}", path.key, current.address(), reason);
     path.metrics.dialFailures.increment();
     path.health.recordFailure(current.address(), path.healthCheck(), reason);
+    path.health.proxiedFailure(current.address(), path.healthCheck().outliers(),
+        io.servicepath.agent.health.EndpointHealth.Outlier.DIAL_FAILED, path.addresses());
     if (attempts >= path.retry().attempts() || !client.isActive()) {
       outcome.failed(attempts, cause);
       return;

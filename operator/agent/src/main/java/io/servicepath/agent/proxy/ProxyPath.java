@@ -22,6 +22,7 @@ final class ProxyPath {
   final PortKey key;
   final EndpointPicker picker;
   final EndpointHealth health;
+  private volatile List<String> addresses = List.of();
   final PathMetrics metrics;
   final NodeLimits limits;
   final EndpointConnections connections;
@@ -60,6 +61,7 @@ final class ProxyPath {
     retry = plan.retry() != null ? plan.retry() : Retry.DEFAULT;
     healthCheck = plan.healthCheck() != null ? plan.healthCheck() : HealthCheck.DEFAULT;
     List<Endpoint> usable = plan.usableEndpoints();
+    addresses = usable.stream().map(Endpoint::address).toList();
     connections.serve(inService(plan, usable));
     // the route of every destination but a Local path's cluster IP, which has a listener (and plan) of its own
     picker.update(plan.externalRoute(), plan.affinityTimeout());
@@ -111,5 +113,10 @@ final class ProxyPath {
 
   HealthCheck healthCheck() {
     return healthCheck;
+  }
+
+  /** The addresses of the endpoints new connections go to: outlier ejection's share is of these. */
+  List<String> addresses() {
+    return addresses;
   }
 }

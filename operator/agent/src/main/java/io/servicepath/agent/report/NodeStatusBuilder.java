@@ -118,6 +118,12 @@ public final class NodeStatusBuilder {
       return;
     }
     String sortKey = endpoint.ip() + "/" + String.format("%05d", endpoint.port());
+    if (state.ejected()) {
+      // an ejected endpoint gets no new connections from this node: as unhealthy, saying why and until when
+      out.put(sortKey, new ObservedEndpoint(endpoint.ip().toString(), endpoint.port(), Health.Unhealthy,
+          "ejected until " + state.ejectedUntil().truncatedTo(ChronoUnit.SECONDS) + ": " + state.ejectReason()));
+      return;
+    }
     out.put(sortKey, new ObservedEndpoint(
         endpoint.ip().toString(), endpoint.port(),
         state.healthy() ? Health.Healthy : Health.Unhealthy,

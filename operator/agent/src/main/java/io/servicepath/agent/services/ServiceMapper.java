@@ -91,9 +91,15 @@ public final class ServiceMapper {
     ServiceAnnotations.Choices choices = ServiceAnnotations.parse(service.getMetadata().getAnnotations());
     Mode mode = choices.mode() == io.servicepath.api.v1alpha1.Mode.Kernel ? Mode.KERNEL : Mode.USERSPACE;
     PortPlan.Retry retry = PlanMapper.retry(choices.retry());
-    PortPlan.HealthCheck check = PlanMapper.healthCheck(choices.healthCheck());
     boolean nodePorts = "NodePort".equals(spec.getType()) || "LoadBalancer".equals(spec.getType());
     List<String> whole = new ArrayList<>();
+    PortPlan.HealthCheck check;
+    try {
+      check = PlanMapper.healthCheck(choices.healthCheck(), null);
+    } catch (IllegalArgumentException e) {
+      whole.add(e.getMessage());
+      check = PortPlan.HealthCheck.DEFAULT;
+    }
     List<String> partly = new ArrayList<>();
     List<Ipv4Address> lbIPs = PlanMapper.addresses(loadBalancerIPs(service), "load balancer IP", partly);
     List<Ipv4Address> externalIPs = PlanMapper.addresses(nonNull(spec.getExternalIPs()), "external IP", partly);

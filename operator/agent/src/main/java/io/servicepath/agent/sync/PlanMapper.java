@@ -11,6 +11,8 @@ import io.servicepath.api.net.Ipv4Cidr;
 import io.servicepath.api.v1alpha1.ClientIPConfig;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.HealthCheck;
+import io.servicepath.api.v1alpha1.HttpHealthCheck;
+import io.servicepath.api.v1alpha1.OutlierDetection;
 import io.servicepath.api.v1alpha1.LoadBalancerStatus;
 import io.servicepath.api.v1alpha1.PortStatus;
 import io.servicepath.api.v1alpha1.Retry;
@@ -109,7 +111,13 @@ public final class PlanMapper {
     Mode mode = spec.getMode() == io.servicepath.api.v1alpha1.Mode.Kernel ? Mode.KERNEL : Mode.USERSPACE;
     Duration affinity = affinityTimeout(spec);
     PortPlan.Retry retry = retry(spec.getRetry());
-    PortPlan.HealthCheck check = healthCheck(spec.getHealthCheck());
+    PortPlan.HealthCheck check;
+    try {
+      check = healthCheck(spec.getHealthCheck(), spec.getOutlierDetection());
+    } catch (IllegalArgumentException e) {
+      whole.add(e.getMessage());
+      check = PortPlan.HealthCheck.DEFAULT;
+    }
     List<PortPlan> plans = new ArrayList<>();
     List<Refusal> refusals = new ArrayList<>();
     for (ServicePathPort port : spec.getPorts()) {
@@ -182,16 +190,67 @@ public final class PlanMapper {
             : Duration.ofMillis(retry.getConnectTimeoutMillis()));
   }
 
-  public static PortPlan.HealthCheck healthCheck(HealthCheck check) {
+  private static final java.util.regex.Pattern HTTP_PATH =
+      java.util.regex.Pattern.compile(io.servicepath.api.v1alpha1.HttpHealthCheck.PATH_PATTERN);
+  private static final java.util.regex.Pattern HTTP_HOST =
+      java.util.regex.Pattern.compile(io.servicepath.api.v1alpha1.HttpHealthCheck.HOST_PATTERN);
+
+  /**
+   * The probe and ejection settings, defaults for what is absent.
+   *
+   * @throws IllegalArgumentException naming the field, for an HTTP path or host that the API's
+   *     patterns refuse (nothing that could split a request line or a header gets into a probe)
+   */
+  public static PortPlan.HealthCheck healthCheck(HealthCheck check, OutlierDetection outliers) {
     PortPlan.HealthCheck d = PortPlan.HealthCheck.DEFAULT;
+    PortPlan.HealthCheck.Outliers o = outliers(outliers);
     if (check == null) {
-      return d;
+      return new PortPlan.HealthCheck(d.interval(), d.timeout(), d.healthyThreshold(), d.unhealthyThreshold(), null, o);
     }
     return new PortPlan.HealthCheck(
-        check.getIntervalSeconds() == null ? d.interval() : Duration.ofSeconds(check.getIntervalSeconds()),
-        check.getTimeoutSeconds() == null ? d.timeout() : Duration.ofSeconds(check.getTimeoutSeconds()),
-        check.getHealthyThreshold() == null ? d.healthyThreshold() : check.getHealthyThreshold(),
-        check.getUnhealthyThreshold() == null ? d.unhealthyThreshold() : check.getUnhealthyThreshold());
+        check.getIntervalSeconds() == null ? d.interval() : Duration.ofSeconds(clamp(check.getIntervalSeconds(), 1, 300)),
+        check.getTimeoutSeconds() == null ? d.timeout() : Duration.ofSeconds(clamp(check.getTimeoutSeconds(), 1, 60)),
+        check.getHealthyThreshold() == null ? d.healthyThreshold() : clamp(check.getHealthyThreshold(), 1, 10),
+        check.getUnhealthyThreshold() == null ? d.unhealthyThreshold() : clamp(check.getUnhealthyThreshold(), 1, 10),
+        http(check.getHttp()), o);
+  }
+
+  private static PortPlan.HealthCheck.Http http(HttpHealthCheck http) {
+    if (http == null) {
+      return null;
+    }
+    String path = http.getPath() == null ? "/" : http.getPath();
+    if (path.length() > 1024 || !HTTP_PATH.matcher(path).matches()) {
+      throw new IllegalArgumentException("healthCheck.http.path must start with / and be printable ASCII without"
+          + " spaces, at most 1024 characters");
+    }
+    String host = http.getHost();
+    if (host != null && (host.length() > 255 || !HTTP_HOST.matcher(host).matches())) {
+      throw new IllegalArgumentException("healthCheck.http.host must be a host name or address with an optional port");
+    }
+    int min = http.getMinStatus() == null ? 200 : http.getMinStatus();
+    int max = http.getMaxStatus() == null ? 399 : http.getMaxStatus();
+    if (min < 100 || max > 599 || min > max) {
+      throw new IllegalArgumentException("healthCheck.http: minStatus " + min + " and maxStatus " + max
+          + " must be 100-599, min not above max");
+    }
+    return new PortPlan.HealthCheck.Http(path, host, min, max);
+  }
+
+  private static PortPlan.HealthCheck.Outliers outliers(OutlierDetection o) {
+    PortPlan.HealthCheck.Outliers d = PortPlan.HealthCheck.Outliers.DEFAULT;
+    if (o == null) {
+      return d;
+    }
+    return new PortPlan.HealthCheck.Outliers(
+        o.getConsecutiveFailures() == null ? d.consecutiveFailures() : clamp(o.getConsecutiveFailures(), 0, 100),
+        o.getBaseEjectionSeconds() == null ? d.baseEjection() : Duration.ofSeconds(clamp(o.getBaseEjectionSeconds(), 1, 300)),
+        o.getMaxEjectionPercent() == null ? d.maxEjectionPercent() : clamp(o.getMaxEjectionPercent(), 0, 100));
+  }
+
+  /** Within the API's bounds whatever a status or an old CRD let through. */
+  private static int clamp(int value, int min, int max) {
+    return Math.max(min, Math.min(max, value));
   }
 
   private static int nodePort(ServicePathStatus status, String portName) {

@@ -6,7 +6,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 
-/** Active endpoint probes (TCP connects) run by the agent on the endpoint's node. */
+/** Active endpoint probes run by the agent on the endpoint's node: TCP connects, or HTTP requests with {@code http}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class HealthCheck {
 
@@ -33,6 +33,17 @@ public class HealthCheck {
   @Min(1)
   @Max(10)
   private Integer unhealthyThreshold = 2;
+
+  @JsonPropertyDescription("An HTTP GET instead of a TCP connect: healthy when its status is in range.")
+  private HttpHealthCheck http;
+
+  public HttpHealthCheck getHttp() {
+    return http;
+  }
+
+  public void setHttp(HttpHealthCheck http) {
+    this.http = http;
+  }
 
   public Integer getIntervalSeconds() {
     return intervalSeconds;

@@ -135,6 +135,17 @@ public class ServicePathSpec {
   @JsonPropertyDescription("How the proxy dials endpoints.")
   private Retry retry;
 
+  @JsonPropertyDescription("Passive outlier ejection (Userspace mode): on by default.")
+  private OutlierDetection outlierDetection;
+
+  public OutlierDetection getOutlierDetection() {
+    return outlierDetection;
+  }
+
+  public void setOutlierDetection(OutlierDetection outlierDetection) {
+    this.outlierDetection = outlierDetection;
+  }
+
   public ServiceType getType() {
     return type;
   }
