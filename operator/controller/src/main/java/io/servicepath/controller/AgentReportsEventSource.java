@@ -37,29 +37,35 @@ public final class AgentReportsEventSource<P extends HasMetadata> extends Abstra
 
   private final KubernetesClient client;
   private final Function<Set<String>, Set<ResourceID>> withEndpointIps;
+  private final Function<Set<String>, Set<ResourceID>> withLoadBalancerIps;
   private final Supplier<Set<ResourceID>> all;
   private final BiFunction<ServicePathNodeSlice, ServicePathNodeSlice, Set<ResourceID>> sliceFanOut;
   private SharedIndexInformer<ServicePathNode> reports;
   private SharedIndexInformer<ServicePathNodeSlice> slices;
 
   private AgentReportsEventSource(String name, KubernetesClient client,
-      Function<Set<String>, Set<ResourceID>> withEndpointIps, Supplier<Set<ResourceID>> all,
+      Function<Set<String>, Set<ResourceID>> withEndpointIps,
+      Function<Set<String>, Set<ResourceID>> withLoadBalancerIps, Supplier<Set<ResourceID>> all,
       BiFunction<ServicePathNodeSlice, ServicePathNodeSlice, Set<ResourceID>> sliceFanOut) {
     super(Void.class, name);
     this.client = client;
     this.withEndpointIps = withEndpointIps;
+    this.withLoadBalancerIps = withLoadBalancerIps;
     this.all = all;
     this.sliceFanOut = sliceFanOut;
   }
 
   /**
    * @param pathsWithEndpointIps the paths that have an endpoint with one of these IPs
+   * @param pathsWithLoadBalancerIps the paths that hold one of these load balancer IPs (their
+   *     announcement by a node changed)
    * @param allPaths every path
    */
   static AgentReportsEventSource<ServicePath> forPaths(KubernetesClient client,
-      Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps, Supplier<Set<ResourceID>> allPaths) {
-    return new AgentReportsEventSource<>("agent-reports", client, pathsWithEndpointIps, allPaths,
-        ReportFanOut::paths);
+      Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps,
+      Function<Set<String>, Set<ResourceID>> pathsWithLoadBalancerIps, Supplier<Set<ResourceID>> allPaths) {
+    return new AgentReportsEventSource<>("agent-reports", client, pathsWithEndpointIps, pathsWithLoadBalancerIps,
+        allPaths, ReportFanOut::paths);
   }
 
   /**
@@ -68,14 +74,15 @@ public final class AgentReportsEventSource<P extends HasMetadata> extends Abstra
    */
   public static AgentReportsEventSource<Service> forServices(KubernetesClient client,
       Function<Set<String>, Set<ResourceID>> servicesWithEndpointIps, Supplier<Set<ResourceID>> allServices) {
+    // Announcements are not this source's business: the load balancer reconciler writes that condition.
     return new AgentReportsEventSource<>("agent-reports-services", client, servicesWithEndpointIps,
-        allServices, ReportFanOut::services);
+        ips -> Set.of(), allServices, ReportFanOut::services);
   }
 
   @Override
   public void start() {
     reports = informer(ServicePathNode.class,
-        (before, after) -> ReportFanOut.paths(before, after, withEndpointIps, all));
+        (before, after) -> ReportFanOut.paths(before, after, withEndpointIps, withLoadBalancerIps, all));
     slices = informer(ServicePathNodeSlice.class, sliceFanOut);
     super.start();
   }

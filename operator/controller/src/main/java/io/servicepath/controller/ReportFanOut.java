@@ -4,10 +4,8 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
-import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.controller.status.ReportIndex;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -19,7 +17,8 @@ import java.util.function.Supplier;
  * the change (null before: added; null after: deleted). A slice: the paths whose entries changed
  * (a slice holds up to 500 paths; reconciling them all on every write would make each write cost
  * 500 reconciles). A ServicePathNode update: the paths that send to an endpoint whose observed
- * health changed (agents report health per endpoint address, not per path). A ServicePathNode
+ * health changed (agents report health per endpoint address, not per path), and those that hold a
+ * load balancer IP whose announcement by the node changed. A ServicePathNode
  * appearing or going: every path, since a node's slices count only while its ServicePathNode
  * exists (as rare as a node joining or leaving).
  */
@@ -49,19 +48,38 @@ final class ReportFanOut {
    * The paths to reconcile when a ServicePathNode goes from {@code before} to {@code after}.
    *
    * @param pathsWithEndpointIps the paths that have an endpoint with one of these IPs
+   * @param pathsWithLoadBalancerIps the paths that hold one of these load balancer IPs
    * @param allPaths every path
    */
   static Set<ResourceID> paths(ServicePathNode before, ServicePathNode after,
-      Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps, Supplier<Set<ResourceID>> allPaths) {
+      Function<Set<String>, Set<ResourceID>> pathsWithEndpointIps,
+      Function<Set<String>, Set<ResourceID>> pathsWithLoadBalancerIps, Supplier<Set<ResourceID>> allPaths) {
     if (before == null || after == null) {
       return allPaths.get();
     }
-    Map<String, List<ObservedEndpoint>> was = ReportIndex.endpointsByIp(before);
-    Map<String, List<ObservedEndpoint>> now = ReportIndex.endpointsByIp(after);
-    Set<String> ips = new HashSet<>(now.keySet());
-    ips.addAll(was.keySet());
-    ips.removeIf(ip -> Objects.equals(now.get(ip), was.get(ip)));
-    return ips.isEmpty() ? Set.of() : pathsWithEndpointIps.apply(ips);
+    Set<String> ips = changedKeys(ReportIndex.endpointsByIp(before), ReportIndex.endpointsByIp(after));
+    Set<ResourceID> out = new HashSet<>(ips.isEmpty() ? Set.of() : pathsWithEndpointIps.apply(ips));
+    Set<String> announced = announcedIps(before, after);
+    if (!announced.isEmpty()) {
+      out.addAll(pathsWithLoadBalancerIps.apply(announced));
+    }
+    return out;
+  }
+
+  /**
+   * The load balancer IPs whose announcement by a node changed when its ServicePathNode went from
+   * {@code before} to {@code after} (null: added or deleted, then every address it announces), as
+   * {@link ReportIndex#announcements} reads them: an unparsable entry changes nothing.
+   */
+  static Set<String> announcedIps(ServicePathNode before, ServicePathNode after) {
+    return changedKeys(ReportIndex.announcements(before), ReportIndex.announcements(after));
+  }
+
+  private static <V> Set<String> changedKeys(Map<String, V> was, Map<String, V> now) {
+    Set<String> keys = new HashSet<>(now.keySet());
+    keys.addAll(was.keySet());
+    keys.removeIf(k -> Objects.equals(now.get(k), was.get(k)));
+    return keys;
   }
 
   private static Map<String, Map<String, ProgrammedPath>> programmed(ServicePathNodeSlice slice) {

@@ -28,6 +28,7 @@ import io.servicepath.controller.pool.PoolEventSource;
 import io.servicepath.controller.pool.PoolWatch;
 import io.servicepath.controller.reservation.ClusterIPReservations;
 import io.servicepath.controller.status.AgentLiveness;
+import io.servicepath.controller.status.AnnouncementMetrics;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.controller.status.NodeReports;
 import io.servicepath.controller.status.ReportIndex;
@@ -78,6 +79,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   private final ClusterIPReservations reservations;
   private final AgentLiveness liveness = new AgentLiveness();
   private final PoolWatch pools;
+  private final AnnouncementMetrics announcementMetrics;
 
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events) {
     this(allocator, clock, events, AgentLeases.DEFAULT_NAMESPACE);
@@ -110,6 +112,14 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
   /** @param pools the pools and namespace labels: LoadBalancer paths are reconciled when they change; null for none */
   public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
       Runnable sharedRebuild, ClusterIPReservations reservations, PoolWatch pools) {
+    this(allocator, clock, events, agentNamespace, sharedRebuild, reservations, pools, AnnouncementMetrics.none());
+  }
+
+  /** @param announcementMetrics counts the paths' load balancer IPs announced and not */
+  public ServicePathReconciler(PathAllocator allocator, Clock clock, AllocationEvents events, String agentNamespace,
+      Runnable sharedRebuild, ClusterIPReservations reservations, PoolWatch pools,
+      AnnouncementMetrics announcementMetrics) {
+    this.announcementMetrics = announcementMetrics;
     this.pools = pools;
     this.reservations = reservations;
     this.allocator = allocator;
@@ -131,14 +141,17 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
                 .collect(Collectors.toSet()))
             .build(),
         context);
-    // Agents report in slices of up to 500 paths, and endpoint health in their ServicePathNode;
-    // only the paths whose slice entries changed, or whose endpoints' observed health changed, are
-    // reconciled (ReportFanOut, from each object before and after its change).
+    // Agents report in slices of up to 500 paths, and endpoint health and the load balancer IPs
+    // they announce in their ServicePathNode; only the paths whose slice entries changed, whose
+    // endpoints' observed health changed, or that hold an address whose announcement changed, are
+    // reconciled (ReportFanOut, from each object before and after its change). Who holds an
+    // address is the allocator's to say: its index by address.
     reports = AgentReportsEventSource.forPaths(context.getClient(), ips -> context.getPrimaryCache()
         .list(path -> path.getStatus() != null && path.getStatus().getEndpoints() != null
             && path.getStatus().getEndpoints().stream().anyMatch(e -> ips.contains(e.ip())))
         .map(ResourceID::fromResource)
         .collect(Collectors.toSet()),
+        ips -> pathsOf(allocator.loadBalancerIPOwners(ips)),
         () -> context.getPrimaryCache().list().map(ResourceID::fromResource).collect(Collectors.toSet()));
     // A node joining or leaving changes every path's node count.
     nodes = new InformerEventSource<>(
@@ -162,6 +175,18 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
             .map(ResourceID::fromResource).collect(Collectors.toSet()),
         namespace -> context.getPrimaryCache().list(namespace).map(ResourceID::fromResource).collect(Collectors.toSet()));
     return List.of(pods, reports, nodes, leases, poolEvents);
+  }
+
+  /** The paths among allocator owners ({@code namespace/name}; a Service's owner has two slashes). */
+  static Set<ResourceID> pathsOf(Set<String> owners) {
+    Set<ResourceID> paths = new HashSet<>();
+    for (String owner : owners) {
+      int slash = owner.indexOf('/');
+      if (slash > 0 && owner.indexOf('/', slash + 1) < 0) {
+        paths.add(new ResourceID(owner.substring(slash + 1), owner.substring(0, slash)));
+      }
+    }
+    return paths;
   }
 
   /** Every address of every node (Node status, and the node IP its agent reports): no external IP may be one. */
@@ -197,6 +222,7 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
     if (context.isPrimaryResourceDeleted() || path.getMetadata().getDeletionTimestamp() != null) {
       Optional<String> clusterIP = allocator.heldBy(PathAllocator.owner(path)).map(Allocation::clusterIP);
       allocator.release(PathAllocator.owner(path));
+      announcementMetrics.released(PathAllocator.owner(path));
       if (reservations != null) {
         clusterIP.ifPresent(ip -> reservations.release(ip, namespaceOf(path), path.getMetadata().getName()));
       }
@@ -213,6 +239,12 @@ public class ServicePathReconciler implements Reconciler<ServicePath> {
         nodeReports(), NodeReports.countedNodes(nodes.list().toList()), liveness.live(clock.instant()));
     ServicePathStatus status = StatusBuilder.build(path, allocation, endpoints, nodeReports, clock);
     status.setLastChangeTriggerTime(TriggerTime.of(path, endpoints, selected, clock));
+    String lb = allocation.held().map(Allocation::loadBalancerIP).orElse(null);
+    if (lb == null) {
+      announcementMetrics.released(PathAllocator.owner(path));
+    } else {
+      announcementMetrics.held(PathAllocator.owner(path), nodeReports.announcers(lb).any());
+    }
 
     Optional<Condition> before = Optional.ofNullable(path.getStatus())
         .flatMap(s -> Conditions.find(s.getConditions(), Conditions.ALLOCATED));

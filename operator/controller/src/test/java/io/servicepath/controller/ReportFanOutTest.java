@@ -51,10 +51,28 @@ class ReportFanOutTest {
     return new ResourceID("p" + i, "ns");
   }
 
+  /** Path lbI holds the load balancer IP 203.0.113.I, for I below 5; no other address is held. */
+  static Set<ResourceID> holders(Set<String> ips) {
+    return ips.stream().filter(ip -> ip.startsWith("203.0.113."))
+        .map(ip -> Integer.parseInt(ip.substring("203.0.113.".length())))
+        .filter(i -> i < 5).map(i -> new ResourceID("lb" + i, "ns")).collect(Collectors.toSet());
+  }
+
+  static ServicePathNode announcing(String node, ServicePathNodeStatus.Announced... announced) {
+    ServicePathNode report = report(node, 2);
+    report.getStatus().setAnnouncements(new ArrayList<>(java.util.Arrays.asList(announced)));
+    return report;
+  }
+
+  static ServicePathNodeStatus.Announced l2(String ip) {
+    return new ServicePathNodeStatus.Announced(ip, "l2");
+  }
+
   /** Path pI sends to the endpoint 10.244.1.I; there are 10 paths (the stand-in for the controller's path cache). */
   static Set<ResourceID> paths(ServicePathNode before, ServicePathNode after) {
     return ReportFanOut.paths(before, after,
         ips -> ips.stream().map(ip -> path(Integer.parseInt(ip.substring("10.244.1.".length())))).collect(Collectors.toSet()),
+        ReportFanOutTest::holders,
         () -> IntStream.range(0, 10).mapToObj(ReportFanOutTest::path).collect(Collectors.toSet()));
   }
 
@@ -116,5 +134,37 @@ class ReportFanOutTest {
     old.getStatus().setServices(null);
     assertThat(ReportFanOut.services(old, slice("sp-node-1", 0, 0, 4))).isEmpty();
     assertThat(ReportFanOut.services(null, after)).containsExactly(path(1));
+  }
+
+  @Test
+  @DisplayName("When a node's announcements change (an address added, withdrawn or its mode changed), then the holders of those addresses are reconciled, and nobody else")
+  void announcementsChanged() {
+    ServicePathNode before = announcing("sp-node-1", l2("203.0.113.1"), l2("203.0.113.2"), l2("203.0.113.3"));
+    ServicePathNode after = announcing("sp-node-1", l2("203.0.113.1"), new ServicePathNodeStatus.Announced("203.0.113.2", "bgp"),
+        l2("203.0.113.4"));
+    assertThat(ReportFanOut.announcedIps(before, after)).containsExactlyInAnyOrder("203.0.113.2", "203.0.113.3", "203.0.113.4");
+    assertThat(paths(before, after)).containsExactlyInAnyOrder(
+        new ResourceID("lb2", "ns"), new ResourceID("lb3", "ns"), new ResourceID("lb4", "ns"));
+    // The same claims in another order: nothing.
+    assertThat(paths(before, announcing("sp-node-1", l2("203.0.113.3"), l2("203.0.113.2"), l2("203.0.113.1")))).isEmpty();
+  }
+
+  @Test
+  @DisplayName("When a node claims addresses nobody holds, or writes entries that do not parse, then nothing is reconciled")
+  void hostileAnnouncementsReconcileNothing() {
+    ServicePathNode before = announcing("sp-node-1", l2("203.0.113.1"));
+    ServicePathNode after = announcing("sp-node-1", l2("203.0.113.1"), l2("203.0.113.200"), l2("198.51.100.7"),
+        l2("203.0.113.01"), l2("203.0.113.2 "), new ServicePathNodeStatus.Announced("203.0.113.3", "L2"),
+        new ServicePathNodeStatus.Announced("203.0.113.4", null), new ServicePathNodeStatus.Announced(null, "l2"), null);
+    assertThat(ReportFanOut.announcedIps(before, after)).containsExactlyInAnyOrder("203.0.113.200", "198.51.100.7");
+    assertThat(paths(before, after)).isEmpty();
+    // More than the bound: the whole list is not believed, so the one real claim is withdrawn.
+    List<ServicePathNodeStatus.Announced> many = new ArrayList<>();
+    for (int i = 0; i <= ServicePathNodeStatus.ANNOUNCEMENTS_MAX; i++) {
+      many.add(l2("203.0.113.1"));
+    }
+    ServicePathNode flood = announcing("sp-node-1");
+    flood.getStatus().setAnnouncements(many);
+    assertThat(paths(before, flood)).containsExactly(new ResourceID("lb1", "ns"));
   }
 }

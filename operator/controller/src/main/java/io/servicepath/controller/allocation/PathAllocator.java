@@ -332,6 +332,18 @@ public final class PathAllocator {
     return Optional.ofNullable(serviceIPs.get(owner)).map(Held::ip);
   }
 
+  /**
+   * The owners (paths' {@link #owner}, Services' {@link #serviceOwner}) of those of {@code ips}
+   * that are held as load balancer IPs: the index by address of who holds what.
+   */
+  public synchronized Set<String> loadBalancerIPOwners(java.util.Collection<String> ips) {
+    Set<String> owners = new java.util.HashSet<>();
+    for (String ip : ips) {
+      Ipv4Address.tryParse(ip).flatMap(loadBalancerIPs::ownerOf).ifPresent(owners::add);
+    }
+    return owners;
+  }
+
   /** The pool a Service's load balancer IP was given from, if known. */
   public synchronized Optional<String> loadBalancerPoolOf(String owner) {
     return Optional.ofNullable(serviceIPs.get(owner)).map(Held::pool);

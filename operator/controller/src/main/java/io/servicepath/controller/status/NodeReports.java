@@ -28,6 +28,7 @@ import java.util.TreeSet;
 public final class NodeReports {
 
   private final List<ReportIndex> reports;
+  private final Announcements announcements;
   private final Set<String> nodes;
   private final Set<String> live;
 
@@ -50,6 +51,8 @@ public final class NodeReports {
     this.nodes = new TreeSet<>(nodes);
     this.live = Set.copyOf(live);
     this.reports = reports.stream().filter(r -> this.nodes.contains(r.node())).toList();
+    // Every live agent's word, its Node counted or not: a node that is not Ready may still be on the wire.
+    this.announcements = Announcements.of(reports, live);
   }
 
   /**
@@ -156,6 +159,11 @@ public final class NodeReports {
       }
     }
     return refusals;
+  }
+
+  /** The live nodes announcing the load balancer IP {@code ip}, and how (see {@link Announcements}). */
+  public Announcers announcers(String ip) {
+    return announcements.of(ip);
   }
 
   public List<EndpointStatus> withHealth(List<EndpointStatus> endpoints) {

@@ -1,8 +1,11 @@
 package io.servicepath.controller.status;
 
+import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.v1alpha1.ProgrammedPath;
 import io.servicepath.api.v1alpha1.ServicePathNode;
 import io.servicepath.api.v1alpha1.ServicePathNodeSlice;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
+import io.servicepath.api.v1alpha1.ServicePathNodeStatus.Announced;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,6 +33,7 @@ public final class ReportIndex {
   private final Map<String, Map<String, ProgrammedPath>> programmed = new HashMap<>();
   private final Map<String, Map<String, ProgrammedPath>> services = new HashMap<>();
   private final Map<String, List<ObservedEndpoint>> endpointsByIp = new HashMap<>();
+  private final Map<String, String> announcements = new HashMap<>();
 
   private ReportIndex(String node, String version) {
     this.node = node;
@@ -44,6 +48,7 @@ public final class ReportIndex {
     ReportIndex index = new ReportIndex(node, version(report, slices));
     if (report != null) {
       index.endpointsByIp.putAll(endpointsByIp(report));
+      index.announcements.putAll(announcements(report));
     }
     for (ServicePathNodeSlice slice : slices) {
       if (slice.getStatus() != null) {
@@ -71,6 +76,30 @@ public final class ReportIndex {
       for (ObservedEndpoint endpoint : report.getStatus().getEndpoints()) {
         byIp.computeIfAbsent(endpoint.ip(), k -> new ArrayList<>()).add(endpoint);
       }
+    }
+    return byIp;
+  }
+
+  /**
+   * The load balancer IPs a node's report says it announces, each with its mode ({@value
+   * Announcers#L2} or {@value Announcers#BGP}), read as a hostile node may have written them: a
+   * list longer than {@link ServicePathNodeStatus#ANNOUNCEMENTS_MAX} (the schema's bound, which an
+   * agent never passes) is not believed at all; an entry whose IP is not one IPv4 address
+   * in its one spelling, or whose mode is neither, is left out; an address listed twice counts
+   * once, with its first mode. Empty when the node reports none.
+   */
+  public static Map<String, String> announcements(ServicePathNode report) {
+    if (report == null || report.getStatus() == null || report.getStatus().getAnnouncements() == null
+        || report.getStatus().getAnnouncements().size() > ServicePathNodeStatus.ANNOUNCEMENTS_MAX) {
+      return Map.of();
+    }
+    Map<String, String> byIp = new HashMap<>();
+    for (Announced a : report.getStatus().getAnnouncements()) {
+      if (a == null || Ipv4Address.tryParse(a.ip()).isEmpty()
+          || !(Announcers.L2.equals(a.mode()) || Announcers.BGP.equals(a.mode()))) {
+        continue;
+      }
+      byIp.putIfAbsent(a.ip(), a.mode());
     }
     return byIp;
   }
@@ -116,6 +145,11 @@ public final class ReportIndex {
   public ProgrammedPath programmed(Kind kind, String namespace, String name) {
     Map<String, ProgrammedPath> inNamespace = (kind == Kind.SERVICE ? services : programmed).get(namespace);
     return inNamespace == null ? null : inNamespace.get(name);
+  }
+
+  /** How this node reports announcing {@code ip} ({@code l2} or {@code bgp}), null when it does not. */
+  public String announcement(String ip) {
+    return announcements.get(ip);
   }
 
   /** What this node observed of the endpoint with this IP, one entry per port; empty when nothing. */

@@ -48,7 +48,8 @@ public final class StatusBuilder {
     status.setPorts(ports);
     status.setPortSummary(PortSummary.of(ports));
     if (held != null && held.loadBalancerIP() != null) {
-      status.setLoadBalancer(new LoadBalancerStatus(List.of(new LoadBalancerStatus.Ingress(held.loadBalancerIP()))));
+      status.setLoadBalancer(new LoadBalancerStatus(
+          List.of(reports.announcers(held.loadBalancerIP()).ingress(held.loadBalancerIP()))));
       status.setLoadBalancerPool(held.loadBalancerPool());
     }
     status.setExternalIPs(held == null || held.externalIPs().isEmpty() ? null : held.externalIPs());

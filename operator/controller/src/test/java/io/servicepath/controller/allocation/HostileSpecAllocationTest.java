@@ -350,7 +350,7 @@ class HostileSpecAllocationTest {
     Gen<Integer> nodePorts = Generate.frequency(Pair.of(3, Generate.range(30000, 30005)), Pair.of(1, Hostile.port()));
     Gen<PortStatus> port = in -> new PortStatus(names.generate(in), 80, Protocol.TCP, nodePorts.generate(in));
     Gen<List<PortStatus>> ports = Hostile.orNull(lists().of(port).ofSizeBetween(0, 4), 10);
-    Gen<LoadBalancerStatus> lb = Hostile.orNull(lists().of(anyIP.map(LoadBalancerStatus.Ingress::new)).ofSizeBetween(0, 3)
+    Gen<LoadBalancerStatus> lb = Hostile.orNull(lists().of(anyIP.map(ip -> new LoadBalancerStatus.Ingress(ip))).ofSizeBetween(0, 3)
         .map(LoadBalancerStatus::new), 30);
     Gen<List<String>> externals = Hostile.orNull(lists().of(anyIP).ofSizeBetween(0, 4), 30);
     return in -> {
