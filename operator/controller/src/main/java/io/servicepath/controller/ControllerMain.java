@@ -19,6 +19,7 @@ import io.servicepath.controller.service.ServiceConditionsReconciler;
 import io.servicepath.controller.service.ServiceEvents;
 import io.servicepath.controller.service.ServiceLoadBalancerReconciler;
 import io.servicepath.controller.service.ServiceMetrics;
+import io.servicepath.controller.status.AnnouncementMetrics;
 import io.servicepath.controller.service.ServiceSelection;
 import io.servicepath.http.ProbeServer;
 import java.io.IOException;
@@ -85,6 +86,8 @@ public final class ControllerMain implements AutoCloseable {
     });
     Clock clock = Clock.systemUTC();
     ServiceMetrics serviceMetrics = new ServiceMetrics(registry);
+    // servicepath_lb_addresses{state}: the paths' and Services' load balancer IPs, announced or not
+    AnnouncementMetrics announcementMetrics = new AnnouncementMetrics(registry);
     ServiceSelection selection = new ServiceSelection(config.loadBalancerClass(), config.classlessLoadBalancers());
     // One allocator and one read-back for both kinds: no address is given to a path and a Service.
     // Each path's cluster IP reserved as an IPAddress, so that the API server gives it to no Service.
@@ -101,10 +104,11 @@ public final class ControllerMain implements AutoCloseable {
         });
     String controllerName = operator
         .register(new ServicePathReconciler(allocator, clock, new AllocationEvents(client, clock),
-            config.agentNamespace(), rebuild, reservations, poolWatch))
+            config.agentNamespace(), rebuild, reservations, poolWatch, announcementMetrics))
         .getConfiguration().getName();
     ServiceLoadBalancerReconciler services = new ServiceLoadBalancerReconciler(
-        allocator, selection, new ServiceEvents(client, clock), serviceMetrics, clock, rebuild, poolWatch);
+        allocator, selection, new ServiceEvents(client, clock), serviceMetrics, clock, rebuild, poolWatch,
+        config.agentNamespace(), announcementMetrics);
     // Events about Services not of our class (and holding nothing of ours) are dropped before they
     // reach the reconciler: such a Service is never written to.
     String servicesName = operator

@@ -18,8 +18,20 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.servicepath.controller.pool.PoolEventSource;
 import io.servicepath.controller.pool.PoolWatch;
+import io.servicepath.api.v1alpha1.AgentLeases;
+import io.servicepath.controller.AgentLeaseEventSource;
+import io.servicepath.controller.AnnouncementsEventSource;
+import io.servicepath.controller.status.AgentLiveness;
+import io.servicepath.controller.status.AnnouncementMetrics;
+import io.servicepath.controller.status.Announcements;
+import io.servicepath.controller.status.Announcers;
+import io.servicepath.controller.status.ReportIndex;
+import io.servicepath.controller.status.ReportIndexCache;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.time.Duration;
 import java.util.Optional;
@@ -29,8 +41,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Gives each LoadBalancer Service of our class ({@link ServiceSelection}) an address of the load
  * balancer pool, from the same {@link PathAllocator} as the ServicePaths, and writes it to {@code
- * status.loadBalancer.ingress} with {@code ipMode: VIP} and our condition. Register it with {@link
- * #concerns} as its generic event filter: events about any other Service never reach it.
+ * status.loadBalancer.ingress} with {@code ipMode: VIP} and our condition; while it holds an
+ * address, also {@value ServiceSelection#ANNOUNCED}: which nodes with a live agent report announcing
+ * it (the nodes' {@code ServicePathNode.status.announcements}, watched for this alone, and the agents'
+ * Leases). Register it with {@link #concerns} as its generic event filter: events about any other
+ * Service never reach it.
  *
  * <p>No finalizer, as for paths: the address is released when the delete event arrives
  * ({@code triggerReconcilerOnAllEvents}), and a Service deleted while no controller runs is not
@@ -59,16 +74,53 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
   private final Clock clock;
   private final Runnable rebuildOnce;
   private final PoolWatch pools;
+  private final String agentNamespace;
+  private final AnnouncementMetrics announcementMetrics;
+  private final AgentLiveness liveness = new AgentLiveness();
+  private final ReportIndexCache indexes = new ReportIndexCache();
+  private AnnouncementsEventSource<Service> announcements;
 
   @Override
   public List<EventSource<?, Service>> prepareEventSources(EventSourceContext<Service> context) {
-    if (pools == null) {
-      return List.of();
-    }
-    return List.of(new PoolEventSource<>(pools,
+    List<EventSource<?, Service>> sources = new ArrayList<>();
+    // The nodes' announcements of the addresses our Services hold (servicepath.io/Announced): a
+    // change reconciles the holders of the addresses it concerns (the allocator's index by
+    // address), an agent starting or dying every Service of ours.
+    announcements = new AnnouncementsEventSource<>("agent-announcements-lb", context.getClient(),
+        ips -> servicesOf(allocator.loadBalancerIPOwners(ips)));
+    sources.add(announcements);
+    sources.add(new AgentLeaseEventSource<>("agent-leases-lb", context.getClient(), agentNamespace, liveness,
         () -> context.getPrimaryCache().list(this::concerns).map(ResourceID::fromResource).collect(Collectors.toSet()),
-        namespace -> context.getPrimaryCache().list(namespace, this::concerns).map(ResourceID::fromResource)
-            .collect(Collectors.toSet())));
+        clock));
+    if (pools != null) {
+      sources.add(new PoolEventSource<>(pools,
+          () -> context.getPrimaryCache().list(this::concerns).map(ResourceID::fromResource).collect(Collectors.toSet()),
+          namespace -> context.getPrimaryCache().list(namespace, this::concerns).map(ResourceID::fromResource)
+              .collect(Collectors.toSet())));
+    }
+    return sources;
+  }
+
+  /** The Services among allocator owners ({@link PathAllocator#serviceOwner}: {@code namespace/Service/name}). */
+  static Set<ResourceID> servicesOf(Set<String> owners) {
+    Set<ResourceID> services = new HashSet<>();
+    String marker = "/Service/";
+    for (String owner : owners) {
+      int at = owner.indexOf(marker);
+      if (at > 0) {
+        services.add(new ResourceID(owner.substring(at + marker.length()), owner.substring(0, at)));
+      }
+    }
+    return services;
+  }
+
+  /** The live nodes announcing {@code ip}, from their reports (each indexed once per version). */
+  private Announcers announcers(String ip) {
+    List<ReportIndex> indexed = announcements.reports().stream()
+        .map(r -> indexes.indexOf(r.getMetadata().getName(), r, List.of()))
+        .toList();
+    indexes.retainOnly(indexed.stream().map(ReportIndex::node).collect(Collectors.toSet()));
+    return Announcements.of(indexed, liveness.live(clock.instant())).of(ip);
   }
 
   /**
@@ -83,6 +135,19 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
   /** @param pools the pools and namespace labels: our Services are reconciled when they change; null for none */
   public ServiceLoadBalancerReconciler(PathAllocator allocator, ServiceSelection selection, ServiceEvents events,
       ServiceMetrics metrics, Clock clock, Runnable rebuildOnce, PoolWatch pools) {
+    this(allocator, selection, events, metrics, clock, rebuildOnce, pools, AgentLeases.DEFAULT_NAMESPACE,
+        AnnouncementMetrics.none());
+  }
+
+  /**
+   * @param agentNamespace where the agents hold their Leases (only live agents' announcements count)
+   * @param announcementMetrics counts the Services' load balancer IPs announced and not
+   */
+  public ServiceLoadBalancerReconciler(PathAllocator allocator, ServiceSelection selection, ServiceEvents events,
+      ServiceMetrics metrics, Clock clock, Runnable rebuildOnce, PoolWatch pools, String agentNamespace,
+      AnnouncementMetrics announcementMetrics) {
+    this.agentNamespace = agentNamespace;
+    this.announcementMetrics = announcementMetrics;
     this.pools = pools;
     this.allocator = allocator;
     this.selection = selection;
@@ -111,10 +176,12 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
     String owner = owner(service);
     if (context.isPrimaryResourceDeleted() || service.getMetadata().getDeletionTimestamp() != null) {
       allocator.releaseLoadBalancerIP(owner).ifPresent(ip -> LOG.info("Service {} released {}", owner, ip));
+      announcementMetrics.released(owner);
       return UpdateControl.noUpdate();
     }
     ServiceStatus current = service.getStatus();
     if (!selection.isOurs(service)) {
+      announcementMetrics.released(owner);
       Optional<String> released = allocator.releaseLoadBalancerIP(owner);
       released.ifPresent(ip -> LOG.info("Service {} is no longer of class {}; released {}", owner,
           selection.loadBalancerClass(), ip));
@@ -125,7 +192,13 @@ public class ServiceLoadBalancerReconciler implements Reconciler<Service> {
     LoadBalancerIPResult result = allocator.allocateLoadBalancerIP(owner, service.getMetadata().getNamespace(),
         ServiceSelection.requestedIPs(service), ServiceSelection.requestedPool(service));
     long generation = service.getMetadata().getGeneration() == null ? 0 : service.getMetadata().getGeneration();
-    ServiceStatus next = ServiceStatuses.ours(current, result, generation, clock);
+    Announcers announcers = result.held().map(this::announcers).orElse(Announcers.NONE);
+    ServiceStatus next = ServiceStatuses.ours(current, result, announcers, generation, clock);
+    if (result.held().isPresent()) {
+      announcementMetrics.held(owner, announcers.any());
+    } else {
+      announcementMetrics.released(owner);
+    }
     if (ServiceStatuses.differ(current, next)) {
       writeStatus(context, service, next);
     }

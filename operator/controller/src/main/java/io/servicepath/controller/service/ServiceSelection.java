@@ -23,6 +23,15 @@ public record ServiceSelection(String loadBalancerClass, boolean classless) {
   /** The condition the controller keeps on each Service of its class. */
   public static final String CONDITION = "servicepath.io/LoadBalancerAllocated";
 
+  /**
+   * The condition the controller keeps on each Service of its class while it holds an address:
+   * which nodes with a live agent announce the address (True), or that none does (False).
+   */
+  public static final String ANNOUNCED = "servicepath.io/Announced";
+
+  /** The conditions of ours on Services of our class: the one and the other removed when it stops being ours. */
+  public static final java.util.Set<String> TYPES = java.util.Set.of(CONDITION, ANNOUNCED);
+
   /** {@code ipMode} of the ingress the controller writes (KEP-1860); see docs/services.md for why not Proxy. */
   public static final String IP_MODE = "VIP";
 
@@ -40,10 +49,11 @@ public record ServiceSelection(String loadBalancerClass, boolean classless) {
     return cls == null ? classless : cls.equals(loadBalancerClass);
   }
 
-  /** True when the Service carries the controller's condition: it was ours once, and may hold our address. */
+  /** True when the Service carries a condition of ours ({@link #TYPES}): it was ours once, and may hold our address. */
   public static boolean carriesOurCondition(Service service) {
     return service != null && service.getStatus() != null && service.getStatus().getConditions() != null
-        && service.getStatus().getConditions().stream().map(Condition::getType).anyMatch(CONDITION::equals);
+        && service.getStatus().getConditions().stream()
+            .anyMatch(c -> c != null && c.getType() != null && TYPES.contains(c.getType()));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
 import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.servicepath.controller.allocation.LoadBalancerIPResult;
+import io.servicepath.controller.status.Announcers;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -25,25 +26,46 @@ public final class ServiceStatuses {
 
   /** Reason of {@link ServiceSelection#CONDITION} when the Service holds its address; also the Event's. */
   public static final String ALLOCATED = "IPAllocated";
+  /** Reason of {@link ServiceSelection#ANNOUNCED} when a node with a live agent announces the address. */
+  public static final String ANNOUNCED = "Announced";
+  /** Reason of {@link ServiceSelection#ANNOUNCED} when no node with a live agent announces the address. */
+  public static final String NOT_ANNOUNCED = "NotAnnounced";
 
   private ServiceStatuses() {}
 
   /**
    * A Service of ours: exactly one ingress entry, the address it holds ({@code ipMode: VIP}), or
    * none when it holds none (a status naming an address it does not hold is not kept: the address
-   * may be another's); our condition says which and why.
+   * may be another's); our condition says which and why. While it holds an address, {@link
+   * ServiceSelection#ANNOUNCED} says which live nodes announce it ({@code announcers}, of that
+   * address); when it holds none, that condition is not there.
    */
-  public static ServiceStatus ours(ServiceStatus current, LoadBalancerIPResult result, long generation, Clock clock) {
+  public static ServiceStatus ours(ServiceStatus current, LoadBalancerIPResult result, Announcers announcers,
+      long generation, Clock clock) {
     List<LoadBalancerIngress> ingress = result.held()
         .map(ip -> List.of(new LoadBalancerIngressBuilder().withIp(ip).withIpMode(ServiceSelection.IP_MODE).build()))
         .orElse(List.of());
     Condition condition = result.failure()
-        .map(f -> condition(current, "False", f.reason(), f.message()
+        .map(f -> condition(current, ServiceSelection.CONDITION, "False", f.reason(), f.message()
             + result.held().map(ip -> "; the Service keeps " + ip).orElse(""), generation, clock))
-        .orElseGet(() -> condition(current, "True", ALLOCATED,
+        .orElseGet(() -> condition(current, ServiceSelection.CONDITION, "True", ALLOCATED,
             "load balancer IP " + result.held().orElseThrow() + " assigned", generation, clock));
+    List<Condition> ours = new ArrayList<>(List.of(condition));
+    result.held().ifPresent(ip -> ours.add(announced(current, ip, announcers, generation, clock)));
     // In place: another writer of conditions (ServiceConditionsReconciler) keeps them in place too.
-    return status(current, ingress, ServiceConditions.merged(conditions(current), List.of(condition)));
+    List<Condition> conditions = ServiceConditions.merged(conditions(current), ours);
+    if (result.held().isEmpty()) {
+      conditions = conditions.stream().filter(c -> c == null || !ServiceSelection.ANNOUNCED.equals(c.getType())).toList();
+    }
+    return status(current, ingress, conditions);
+  }
+
+  private static Condition announced(ServiceStatus current, String ip, Announcers announcers, long generation,
+      Clock clock) {
+    return announcers.any()
+        ? condition(current, ServiceSelection.ANNOUNCED, "True", ANNOUNCED, announcers.describe(ip), generation, clock)
+        : condition(current, ServiceSelection.ANNOUNCED, "False", NOT_ANNOUNCED, announcers.describe(ip), generation,
+            clock);
   }
 
   /**
@@ -71,7 +93,12 @@ public final class ServiceStatuses {
 
   /** The condition of ours on a status. */
   public static Optional<Condition> ourCondition(ServiceStatus status) {
-    return conditions(status).stream().filter(c -> ServiceSelection.CONDITION.equals(c.getType())).findFirst();
+    return condition(status, ServiceSelection.CONDITION);
+  }
+
+  /** The condition of this type on a status. */
+  public static Optional<Condition> condition(ServiceStatus status, String type) {
+    return conditions(status).stream().filter(c -> c != null && type.equals(c.getType())).findFirst();
   }
 
   /** The first ingress IP of a status. */
@@ -79,14 +106,14 @@ public final class ServiceStatuses {
     return ingress(status).stream().map(LoadBalancerIngress::getIp).filter(Objects::nonNull).findFirst();
   }
 
-  private static Condition condition(
-      ServiceStatus current, String status, String reason, String message, long generation, Clock clock) {
-    String transition = ourCondition(current)
+  private static Condition condition(ServiceStatus current, String type, String status, String reason, String message,
+      long generation, Clock clock) {
+    String transition = condition(current, type)
         .filter(c -> status.equals(c.getStatus()))
         .map(Condition::getLastTransitionTime)
         .orElseGet(() -> Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString());
     return new ConditionBuilder()
-        .withType(ServiceSelection.CONDITION)
+        .withType(type)
         .withStatus(status)
         .withReason(reason)
         .withMessage(message)
@@ -108,7 +135,8 @@ public final class ServiceStatuses {
   }
 
   private static List<Condition> others(ServiceStatus status) {
-    return conditions(status).stream().filter(c -> !ServiceSelection.CONDITION.equals(c.getType())).toList();
+    return conditions(status).stream()
+        .filter(c -> c == null || c.getType() == null || !ServiceSelection.TYPES.contains(c.getType())).toList();
   }
 
   private static List<Condition> conditions(ServiceStatus status) {
