@@ -12,8 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The agent DaemonSet's rolling update (every agent pod replaced, one node at a time, by the
- * real DaemonSet controller): the path's nftables rules are there on every node at every look
- * meanwhile, and afterwards the path is Ready, programmed by the new agents, and answers.
+ * real DaemonSet controller, as a surge: the new agent starts beside the old one): the path's
+ * nftables rules are there on every node at every look meanwhile, no request of a steady load
+ * through the LB IP fails although the path is Userspace (the proxy itself is replaced), and
+ * afterwards the path is Ready, programmed by the new agents, and answers.
  */
 class AgentRolloutRealIT extends RealClusterScenarios {
 
@@ -62,6 +64,7 @@ class AgentRolloutRealIT extends RealClusterScenarios {
           .doesNotContainAnyElementsOf(agentsBefore.stdout().lines().toList()).hasSize(NODES);
       assertThat(looks.get()).as("looks at the rules").isGreaterThan(10);
       assertThat(gone).as("looks at the rules without the path, of %d", looks.get()).isEmpty();
+      assertThat(load.failures()).as("requests failed of %d across the agents' update", load.requests()).isEmpty();
     } finally {
       watching.set(false);
     }

@@ -62,6 +62,7 @@ public final class Agent implements AutoCloseable {
   private final SyncHealth syncHealth;
   private final RulesBackend rules;
   private final SyncLoop loop;
+  private final CommandRunner runner;
   /** Null when this node announces nothing ({@code --announce-interface} and {@code --bgp-socket} unset). */
   private final Announcements announcements;
 
@@ -105,6 +106,7 @@ public final class Agent implements AutoCloseable {
         guard, serviceGuard, locality(config, client), registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
     this.announcements = announcementsOf(config, client, runner, registry);
+    this.runner = runner;
   }
 
   private Announcements announcementsOf(AgentConfig config, KubernetesClient client, CommandRunner runner,
@@ -153,6 +155,7 @@ public final class Agent implements AutoCloseable {
           state.lastError() == null || state.healthy() ? "" : " (" + state.lastError() + ")");
       reporter.healthChanged();
     });
+    migrateQueuedConnections(runner);
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
     lease.start();
@@ -173,7 +176,10 @@ public final class Agent implements AutoCloseable {
     return proxy;
   }
 
-  /** Stops syncing, probing and reporting and closes the listeners; the nat rules stay in place. */
+  /**
+   * Stops syncing, probing and reporting, closes the listeners and waits for the open connections
+   * to end (at most the drain timeout); the nat rules stay in place.
+   */
   @Override
   public void close() {
     LOG.info("Agent stopping: closing listeners, leaving the rules in place");
@@ -186,8 +192,34 @@ public final class Agent implements AutoCloseable {
     loop.close();
     reporter.close();
     prober.close();
+    // New connections now go to the next agent of this node if one runs (its listeners share the
+    // ports: SO_REUSEPORT), those queued here move to it (tcp_migrate_req), or are refused until one
+    // starts; the open ones finish here, up to the drain timeout.
     listeners.closeAll();
+    int open = proxy.activeConnections();
+    if (open > 0) {
+      LOG.info("Waiting up to {} s for {} open connections to end", config.drainTimeout().toSeconds(), open);
+      int left = proxy.awaitConnectionsEnd(config.drainTimeout());
+      LOG.info("{} connections left at exit", left);
+    }
     proxy.shutdown();
+  }
+
+  /**
+   * Lets a listener that closes hand its queued connections to another listener of its port
+   * ({@code net.ipv4.tcp_migrate_req}, Linux 5.14): without it, those are reset when an agent stops
+   * while its successor already listens. A node whose kernel lacks it still works, less smoothly.
+   */
+  private static void migrateQueuedConnections(CommandRunner runner) {
+    try {
+      CommandRunner.CommandResult r = runner.run(List.of("sysctl", "-q", "-w", "net.ipv4.tcp_migrate_req=1"), null);
+      if (!r.ok()) {
+        LOG.warn("Cannot set net.ipv4.tcp_migrate_req=1 ({}): an agent update may reset connections queued"
+            + " on the old agent's listeners", r.stderr().strip());
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("Cannot run sysctl: {}", e.getMessage());
+    }
   }
 
   /** This process's open files limit, or unlimited where the JVM cannot tell. */

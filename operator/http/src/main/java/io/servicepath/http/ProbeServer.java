@@ -119,6 +119,9 @@ public final class ProbeServer implements AutoCloseable {
           .group(loop)
           .channel(NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 128)
+          // a second process of the same program (the next agent of a node, during its update) may
+          // listen beside this one until this one stops
+          .option(io.netty.channel.socket.nio.NioChannelOption.of(java.net.StandardSocketOptions.SO_REUSEPORT), true)
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {

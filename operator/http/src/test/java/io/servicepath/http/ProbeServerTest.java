@@ -153,10 +153,28 @@ class ProbeServerTest {
   @Test
   @DisplayName("A port in use fails the start with an IOException that names the address")
   void portInUse() throws Exception {
+    // another program's socket (no SO_REUSEPORT) keeps us off its port, and the error names it
+    try (java.net.ServerSocket other = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ProbeServer(
+              ProbeServer.Settings.defaults("127.0.0.1", other.getLocalPort()), () -> "", () -> true, () -> true))
+          .isInstanceOf(IOException.class).hasMessageContaining("127.0.0.1:" + other.getLocalPort());
+    }
+  }
+
+  @Test
+  void theNextProcessOfTheSameProgramSharesThePortUntilThisOneStops() throws Exception {
     start(ProbeServer.Settings.defaults("127.0.0.1", 0), () -> "");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ProbeServer(
-            ProbeServer.Settings.defaults("127.0.0.1", server.port()), () -> "", () -> true, () -> true))
-        .isInstanceOf(IOException.class).hasMessageContaining("127.0.0.1:" + server.port());
+    ProbeServer next = new ProbeServer(ProbeServer.Settings.defaults("127.0.0.1", server.port()), () -> "", () -> true,
+        () -> true);
+    try {
+      org.assertj.core.api.Assertions.assertThat(next.port()).isEqualTo(server.port());
+      server.close();
+      // only the next one listens now, and answers
+      org.assertj.core.api.Assertions.assertThat(get(InetAddress.getByName("127.0.0.1"), "GET", "/healthz"))
+          .startsWith("HTTP/1.1 200");
+    } finally {
+      next.close();
+    }
   }
 
   private Socket connect(InetAddress from) throws IOException {

@@ -95,6 +95,9 @@ public final class L2Announcer implements AddressAnnouncer {
     added.removeAll(announced);
     // first the gate (a removed address is silent from here on: still managed, no longer
     // announced), then the interface, then the removed ones leave the managed set
+    // a table made anew (first call, or someone removed it, e.g. this node's previous agent on its
+    // way out) may have lost the addresses too: they are all put on the interface again
+    boolean fresh = !created;
     try {
       run(List.of("nft", "-f", "-"), gate(wanted, holdFor));
     } catch (AnnounceException e) {
@@ -102,7 +105,9 @@ public final class L2Announcer implements AddressAnnouncer {
       throw e;
     }
     SortedSet<Ipv4Address> onInterface = new TreeSet<>(wanted);
-    onInterface.removeAll(managed);
+    if (!fresh) {
+      onInterface.removeAll(managed);
+    }
     if (!onInterface.isEmpty() || !removed.isEmpty()) {
       StringBuilder batch = new StringBuilder();
       onInterface.forEach(ip -> batch.append("address add ").append(ip).append("/32 dev ").append(iface).append('\n'));

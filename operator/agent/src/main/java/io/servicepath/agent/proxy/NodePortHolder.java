@@ -35,6 +35,8 @@ public final class NodePortHolder implements AutoCloseable {
     ServerSocketChannel channel = null;
     try {
       channel = ServerSocketChannel.open();
+      // shared with the next agent of this node while both run (a surge update): see docs/upgrades.md
+      channel.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
       channel.bind(new InetSocketAddress(bindAddress, port), 1);
       held.put(port, channel);
       LOG.info("Holding node port {}", port);

@@ -135,7 +135,9 @@ public final class ProxyServer implements AutoCloseable {
         // counts the bytes read from clients, copied or spliced
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, initializer.clientReads())
         .childHandler(initializer);
-    if (listenerPerLoop()) {
+    if (transport.reusePort() != null) {
+      // also with one listener: the next agent of this node binds the same port beside it, and the
+      // kernel hands it this listener's queued connections when it closes (tcp_migrate_req)
       bootstrap.option(transport.reusePort(), true);
     }
     ChannelFuture bound = bootstrap.bind(bindAddress, port).awaitUninterruptibly();
@@ -230,6 +232,23 @@ public final class ProxyServer implements AutoCloseable {
 
   public Transport transport() {
     return transport;
+  }
+
+  /**
+   * Waits until the connections still open (listeners already closed) have ended, at most {@code
+   * max}; how many were left when it stopped waiting.
+   */
+  public int awaitConnectionsEnd(java.time.Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (activeConnections() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return activeConnections();
   }
 
   /** Closes every listener and every connection, and stops the event loops. */
