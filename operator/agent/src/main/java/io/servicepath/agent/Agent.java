@@ -62,7 +62,6 @@ public final class Agent implements AutoCloseable {
   private final SyncHealth syncHealth;
   private final RulesBackend rules;
   private final SyncLoop loop;
-  private final CommandRunner runner;
   /** Null when this node announces nothing ({@code --announce-interface} and {@code --bgp-socket} unset). */
   private final Announcements announcements;
 
@@ -106,7 +105,6 @@ public final class Agent implements AutoCloseable {
         guard, serviceGuard, locality(config, client), registry, clock);
     healthMetrics.register(registry.getPrometheusRegistry());
     this.announcements = announcementsOf(config, client, runner, registry);
-    this.runner = runner;
   }
 
   private Announcements announcementsOf(AgentConfig config, KubernetesClient client, CommandRunner runner,
@@ -155,7 +153,7 @@ public final class Agent implements AutoCloseable {
           state.lastError() == null || state.healthy() ? "" : " (" + state.lastError() + ")");
       reporter.healthChanged();
     });
-    migrateQueuedConnections(runner);
+    migrateQueuedConnections();
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
     lease.start();
@@ -210,15 +208,16 @@ public final class Agent implements AutoCloseable {
    * ({@code net.ipv4.tcp_migrate_req}, Linux 5.14): without it, those are reset when an agent stops
    * while its successor already listens. A node whose kernel lacks it still works, less smoothly.
    */
-  private static void migrateQueuedConnections(CommandRunner runner) {
+  private static void migrateQueuedConnections() {
+    java.nio.file.Path sysctl = java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
     try {
-      CommandRunner.CommandResult r = runner.run(List.of("sysctl", "-q", "-w", "net.ipv4.tcp_migrate_req=1"), null);
-      if (!r.ok()) {
-        LOG.warn("Cannot set net.ipv4.tcp_migrate_req=1 ({}): an agent update may reset connections queued"
-            + " on the old agent's listeners", r.stderr().strip());
+      if (!java.nio.file.Files.readString(sysctl).strip().equals("1")) {
+        java.nio.file.Files.writeString(sysctl, "1");
       }
-    } catch (java.io.IOException e) {
-      LOG.warn("Cannot run sysctl: {}", e.getMessage());
+    } catch (java.io.IOException | RuntimeException e) {
+      // in a container /proc/sys is read-only: the node's own configuration must set it (docs/upgrades.md)
+      LOG.warn("net.ipv4.tcp_migrate_req is not 1 and cannot be set here ({}): an agent update resets the"
+          + " connections queued on the old agent's listeners when they close", e.toString());
     }
   }
 

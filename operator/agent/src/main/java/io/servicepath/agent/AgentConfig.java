@@ -54,6 +54,8 @@ import java.util.Map;
  *     from-node}, the default) to read its Node's {@code topology.kubernetes.io/zone} label
  * @param announce how this node puts load balancer IPs on the wire ({@code --announce-interface},
  *     {@code --bgp-socket}, {@code --bgp-routes-file}): nothing by default
+ * @param readyFile a file that exists exactly while the agent is ready ({@code --ready-file}), for
+ *     an exec readiness probe that only this process can answer (docs/upgrades.md); null: none
  */
 public record AgentConfig(
     String nodeName,
@@ -80,7 +82,8 @@ public record AgentConfig(
     String serviceProxyName,
     List<String> serviceCidrs,
     String nodeZone,
-    AnnounceSettings announce) {
+    AnnounceSettings announce,
+    java.nio.file.Path readyFile) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -125,7 +128,8 @@ public record AgentConfig(
       new Option("node-zone", "SP_NODE_ZONE", FROM_NODE),
       new Option("announce-interface", "SP_ANNOUNCE_INTERFACE", "none"),
       new Option("bgp-socket", "SP_BGP_SOCKET", "none"),
-      new Option("bgp-routes-file", "SP_BGP_ROUTES_FILE", "/run/servicepath/bgp-routes.conf"));
+      new Option("bgp-routes-file", "SP_BGP_ROUTES_FILE", "/run/servicepath/bgp-routes.conf"),
+      new Option("ready-file", "SP_READY_FILE", "none"));
 
   public static String usage() {
     StringBuilder out = new StringBuilder("Usage: AgentMain");
@@ -203,7 +207,8 @@ public record AgentConfig(
         cidrs("service-cidrs", values.get("service-cidrs")),
         nodeZone(values.get("node-zone")),
         new AnnounceSettings(noneIsNull(values.get("announce-interface")), noneIsNull(values.get("bgp-socket")),
-            Path.of(values.get("bgp-routes-file"))));
+            Path.of(values.get("bgp-routes-file"))),
+        values.get("ready-file").equals("none") ? null : Path.of(values.get("ready-file")));
   }
 
   private static String noneIsNull(String value) {

@@ -46,7 +46,11 @@ public final class AgentMain {
         registry::scrape, agent.syncHealth()::healthy, agent.syncHealth()::ready);
     LOG.info("Serving /metrics, /healthz and /readyz on {}:{}", config.httpBindAddress(), http.port());
     CountDownLatch stopped = new CountDownLatch(1);
+    ReadyFile readyFile = config.readyFile() == null ? null : new ReadyFile(config.readyFile(), agent.syncHealth()::ready);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (readyFile != null) {
+        readyFile.close(); // not ready from the first moment of the stop
+      }
       http.close();
       agent.close();
       gc.close();
