@@ -26,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,7 +49,7 @@ class AnnouncementIT {
   static final Map<String, String> TEST = Map.of("test", "announcement");
 
   static KubernetesClient client;
-  final List<ControllerMain> controllers = new ArrayList<>();
+  @RegisterExtension final StartedControllers controllers = new StartedControllers(API);
 
   @BeforeAll
   static void connect() {
@@ -64,8 +63,7 @@ class AnnouncementIT {
 
   @AfterEach
   void stopAndClean() {
-    controllers.forEach(ControllerMain::close);
-    controllers.clear();
+    controllers.stopAll();
     client.services().inNamespace("default").withLabels(TEST).delete();
     client.resources(ServicePath.class).inAnyNamespace().delete();
     client.resources(ServicePathNode.class).delete();
@@ -76,11 +74,7 @@ class AnnouncementIT {
   }
 
   ControllerMain startController() throws Exception {
-    ControllerMain controller = new ControllerMain(ControllerConfig.from(new String[] {"--http-bind-address=127.0.0.1",
-        "--http-port=0", "--leader-election=false", "--load-balancer-pool=203.0.113.0/24"}, Map.of()), API.newClient());
-    controllers.add(controller);
-    controller.start();
-    return controller;
+    return controllers.start("--load-balancer-pool=203.0.113.0/24");
   }
 
   /** What an agent's AgentLease does: its Lease, named after and held by its node, renewed now. */

@@ -59,7 +59,7 @@ class ServicePathControllerIT {
   static final Map<String, String> NGINX = Map.of("app", "cloud-nginx");
 
   static KubernetesClient client;
-  final List<ControllerMain> controllers = new ArrayList<>();
+  @RegisterExtension final StartedControllers controllers = new StartedControllers(API);
 
   @BeforeAll
   static void connect() {
@@ -73,8 +73,7 @@ class ServicePathControllerIT {
 
   @AfterEach
   void stopControllersAndClean() {
-    controllers.forEach(ControllerMain::close);
-    controllers.clear();
+    controllers.stopAll();
     client.resources(ServicePath.class).inAnyNamespace().delete();
     client.resources(ServicePathNode.class).delete();
     client.resources(Lease.class).inNamespace(AgentLeases.DEFAULT_NAMESPACE).delete();
@@ -93,14 +92,8 @@ class ServicePathControllerIT {
   }
 
   ControllerMain startController(boolean leaderElection) throws IOException {
-    ControllerConfig config = ControllerConfig.from(
-        new String[] {"--http-port=0", "--leader-election=" + leaderElection, "--lease-namespace=default", "--exit-on-lost-lease=false",
-            "--load-balancer-pool=203.0.113.0/24"},
-        Map.of());
-    ControllerMain controller = new ControllerMain(config, API.newClient());
-    controllers.add(controller);
-    controller.start();
-    return controller;
+    return controllers.start("--leader-election=" + leaderElection, "--lease-namespace=default",
+        "--exit-on-lost-lease=false", "--load-balancer-pool=203.0.113.0/24");
   }
 
   static void createPod(String name, String ip, String node, boolean ready) {
@@ -189,8 +182,7 @@ class ServicePathControllerIT {
     client.resource(Paths.path("default", "web", ServiceType.NodePort, 80)).create();
     ServicePath allocated = awaitCondition("web", Conditions.ALLOCATED, "True");
     assertThat(allocated.getStatus().getExternalIPs()).isNull();
-    controller.close();
-    controllers.remove(controller);
+    controllers.stop(controller);
 
     allocated.getStatus().setExternalIPs(List.of("198.51.100.9"));
     allocated.getStatus().setLastChangeTriggerTime(null);
@@ -408,8 +400,7 @@ class ServicePathControllerIT {
     for (int i = 0; i < 20; i++) {
       before.put("p" + i, awaitCondition("p" + i, Conditions.ALLOCATED, "True").getStatus());
     }
-    first.close();
-    controllers.remove(first);
+    controllers.stop(first);
 
     startController(false);
     for (int i = 20; i < 30; i++) {
@@ -446,8 +437,7 @@ class ServicePathControllerIT {
     String leader = lease.getSpec().getHolderIdentity();
 
     ControllerMain leading = one.isLeader() ? one : two;
-    leading.close();
-    controllers.remove(leading);
+    controllers.stop(leading);
     client.resource(Paths.path("default", "y", ServiceType.ClusterIP, 80)).create();
     ServicePath y = awaitCondition("y", Conditions.ALLOCATED, "True");
     assertThat(y.getStatus().getClusterIP()).isNotEqualTo(get("x").getStatus().getClusterIP());

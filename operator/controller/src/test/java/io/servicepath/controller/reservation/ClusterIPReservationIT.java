@@ -11,15 +11,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServiceType;
-import io.servicepath.controller.ControllerConfig;
 import io.servicepath.controller.ControllerMain;
+import io.servicepath.controller.StartedControllers;
 import io.servicepath.controller.Paths;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.testing.Eventually;
 import io.servicepath.testing.RealApiServer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -43,7 +41,7 @@ class ClusterIPReservationIT {
   static final Map<String, String> TEST = Map.of("test", "reservation");
 
   static KubernetesClient client;
-  final List<ControllerMain> controllers = new ArrayList<>();
+  @RegisterExtension final StartedControllers controllers = new StartedControllers(API);
 
   @BeforeAll
   static void connect() {
@@ -57,8 +55,7 @@ class ClusterIPReservationIT {
 
   @AfterEach
   void stopAndClean() {
-    controllers.forEach(ControllerMain::close);
-    controllers.clear();
+    controllers.stopAll();
     client.services().inNamespace("default").withLabels(TEST).delete();
     client.resources(ServicePath.class).inAnyNamespace().delete();
     client.network().v1().ipAddresses().withLabels(TEST).delete();
@@ -68,11 +65,7 @@ class ClusterIPReservationIT {
   }
 
   ControllerMain startController() throws Exception {
-    ControllerMain controller = new ControllerMain(ControllerConfig.from(new String[] {
-        "--http-bind-address=127.0.0.1", "--http-port=0", "--leader-election=false"}, Map.of()), API.newClient());
-    controllers.add(controller);
-    controller.start();
-    return controller;
+    return controllers.start();
   }
 
   static String awaitClusterIP(String name) {
@@ -148,8 +141,7 @@ class ClusterIPReservationIT {
     String kept = awaitClusterIP("kept");
     String gone = awaitClusterIP("gone");
     Eventually.until(WAIT, () -> ipAddress(kept) != null && ipAddress(gone) != null, "both reserved");
-    first.close();
-    controllers.remove(first);
+    controllers.stop(first);
     client.resources(ServicePath.class).inNamespace("default").withName("gone").delete();
     Eventually.until(WAIT, () -> client.resources(ServicePath.class).inNamespace("default").withName("gone").get() == null, "gone deleted");
     assertThat(ipAddress(gone)).as("no controller ran to delete it").isNotNull();

@@ -26,8 +26,8 @@ import io.servicepath.api.v1alpha1.ServicePathNodeStatus;
 import io.servicepath.api.v1alpha1.ServicePathNodeStatus.ObservedEndpoint;
 import io.servicepath.api.v1alpha1.ServiceType;
 import io.servicepath.api.services.ServiceGeneration;
-import io.servicepath.controller.ControllerConfig;
 import io.servicepath.controller.ControllerMain;
+import io.servicepath.controller.StartedControllers;
 import io.servicepath.controller.Paths;
 import io.servicepath.controller.status.Conditions;
 import io.servicepath.testing.Eventually;
@@ -64,7 +64,7 @@ class ServiceConditionsIT {
   static final Map<String, String> TEST = Map.of("test", "service-conditions");
 
   static KubernetesClient client;
-  final List<ControllerMain> controllers = new ArrayList<>();
+  @RegisterExtension final StartedControllers controllers = new StartedControllers(API);
 
   @BeforeAll
   static void connect() {
@@ -78,8 +78,7 @@ class ServiceConditionsIT {
 
   @AfterEach
   void stopAndClean() {
-    controllers.forEach(ControllerMain::close);
-    controllers.clear();
+    controllers.stopAll();
     client.services().inNamespace("default").withLabels(TEST).delete();
     client.discovery().v1().endpointSlices().inNamespace("default").withLabels(TEST).delete();
     client.resources(ServicePath.class).inAnyNamespace().delete();
@@ -92,12 +91,7 @@ class ServiceConditionsIT {
   }
 
   ControllerMain startController() throws Exception {
-    ControllerMain controller = new ControllerMain(ControllerConfig.from(new String[] {
-        "--http-bind-address=127.0.0.1", "--http-port=0", "--leader-election=false",
-        "--load-balancer-pool=203.0.113.0/24", "--reserve-cluster-ips=false"}, Map.of()), API.newClient());
-    controllers.add(controller);
-    controller.start();
-    return controller;
+    return controllers.start("--load-balancer-pool=203.0.113.0/24", "--reserve-cluster-ips=false");
   }
 
   static Service service(String name, boolean labelled) {

@@ -15,6 +15,7 @@ import io.servicepath.api.v1alpha1.ServicePath;
 import io.servicepath.api.v1alpha1.ServiceType;
 import io.servicepath.controller.ControllerConfig;
 import io.servicepath.controller.ControllerMain;
+import io.servicepath.controller.StartedControllers;
 import io.servicepath.controller.Paths;
 import io.servicepath.controller.allocation.AllocationFailure;
 import io.servicepath.controller.status.Conditions;
@@ -53,7 +54,7 @@ class ServiceLoadBalancerIT {
   static final Map<String, String> TEST = Map.of("test", "service-lb");
 
   static KubernetesClient client;
-  final List<ControllerMain> controllers = new ArrayList<>();
+  @RegisterExtension final StartedControllers controllers = new StartedControllers(API);
 
   @BeforeAll
   static void connect() {
@@ -67,8 +68,7 @@ class ServiceLoadBalancerIT {
 
   @AfterEach
   void stopAndClean() {
-    controllers.forEach(ControllerMain::close);
-    controllers.clear();
+    controllers.stopAll();
     // By label: the default namespace's own Service "kubernetes" stays.
     client.services().inNamespace("default").withLabels(TEST).delete();
     client.resources(ServicePath.class).inAnyNamespace().delete();
@@ -80,13 +80,9 @@ class ServiceLoadBalancerIT {
   }
 
   ControllerMain startController(String pool, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--http-bind-address=127.0.0.1", "--http-port=0",
-        "--leader-election=false", "--load-balancer-pool=" + pool));
+    List<String> args = new ArrayList<>(List.of("--load-balancer-pool=" + pool));
     args.addAll(List.of(more));
-    ControllerMain controller = new ControllerMain(ControllerConfig.from(args.toArray(String[]::new), Map.of()), API.newClient());
-    controllers.add(controller);
-    controller.start();
-    return controller;
+    return controllers.start(args.toArray(String[]::new));
   }
 
   static Service lbService(String name, String cls) {
@@ -317,8 +313,7 @@ class ServiceLoadBalancerIT {
     String s2 = ipOf(awaitOurs("s2", "True"));
     String forgedBefore = ipOf(awaitOurs("forged", "True"));
     String p1 = awaitPathLB("p1");
-    first.close();
-    controllers.remove(first);
+    controllers.stop(first);
 
     // While no controller runs: "forged"'s status claims p1's address (and a second one).
     Service forged = get("forged");
