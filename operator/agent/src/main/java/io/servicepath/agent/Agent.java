@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One node's agent, wired: cluster view -> sync loop -> proxy, node ports, rules, prober ->
- * reporter, its Lease (liveness), and the announcement of load balancer IPs (when configured). Closing it stops everything but leaves the rules in place.
+ * reporter, its Lease (liveness), and the announcement of load balancer IPs (when configured).
+ * Closing it stops everything but leaves the rules in place.
  */
 public final class Agent implements AutoCloseable {
 
@@ -153,7 +154,6 @@ public final class Agent implements AutoCloseable {
           state.lastError() == null || state.healthy() ? "" : " (" + state.lastError() + ")");
       reporter.healthChanged();
     });
-    migrateQueuedConnections();
     view.start(loop::trigger, reporter::nodeChanged, reporter::sliceChanged);
     loop.start();
     lease.start();
@@ -208,7 +208,7 @@ public final class Agent implements AutoCloseable {
    * ({@code net.ipv4.tcp_migrate_req}, Linux 5.14): without it, those are reset when an agent stops
    * while its successor already listens. A node whose kernel lacks it still works, less smoothly.
    */
-  private static void migrateQueuedConnections() {
+  static void migrateQueuedConnections() {
     java.nio.file.Path sysctl = java.nio.file.Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
     try {
       if (!java.nio.file.Files.readString(sysctl).strip().equals("1")) {

@@ -57,6 +57,8 @@ public final class AgentMain {
       client.close();
       stopped.countDown();
     }, "shutdown"));
+    // the process's network namespace is the node's: not done by tests that make an Agent in theirs
+    Agent.migrateQueuedConnections();
     agent.start();
     stopped.await();
   }
