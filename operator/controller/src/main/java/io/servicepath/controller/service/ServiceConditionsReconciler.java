@@ -107,7 +107,9 @@ public class ServiceConditionsReconciler implements Reconciler<Service> {
         context);
     AgentLeaseEventSource<Service> leases = new AgentLeaseEventSource<>("agent-leases-services", context.getClient(),
         agentNamespace, liveness, () -> all(context), clock);
-    return List.of(slices, reports, nodes, leases);
+    UnlabelledServices unlabelled = new UnlabelledServices(context.getClient(), SERVICE_PROXY_NAME, proxyName,
+        metrics::forget);
+    return List.of(slices, reports, nodes, leases, unlabelled);
   }
 
   @Override

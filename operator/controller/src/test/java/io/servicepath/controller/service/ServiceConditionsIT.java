@@ -238,7 +238,7 @@ class ServiceConditionsIT {
   }
 
   @Test
-  @DisplayName("A condition of another writer stays, where it is; ours written again when someone removes them; taking the label off leaves the Service alone")
+  @DisplayName("A condition of another writer stays, where it is; ours written again when someone removes them; taking the label off takes ours off, theirs stays, and nothing more is written")
   void othersConditionsStay() throws Exception {
     node("sp-node-1");
     client.resource(service("web", true)).create();
@@ -254,10 +254,15 @@ class ServiceConditionsIT {
         "ours written again");
     assertThat(again.getStatus().getConditions().get(0)).isEqualTo(foreign);
 
-    Service unlabelled = client.services().inNamespace("default").withName("web").edit(x -> new ServiceBuilder(x)
+    client.services().inNamespace("default").withName("web").edit(x -> new ServiceBuilder(x)
         .editMetadata().removeFromLabels(PROXY_LABEL).endMetadata().build());
+    Service cleaned = Eventually.await(WAIT, () -> get("web"),
+        s -> condition(s, ServiceConditions.PROGRAMMED).isEmpty() && condition(s, ServiceConditions.ENDPOINTS_HEALTHY).isEmpty(),
+        "our conditions off the unlabelled Service");
+    assertThat(cleaned.getStatus().getConditions()).containsExactly(foreign);
     Eventually.sleepFor(Duration.ofSeconds(2));
-    assertThat(get("web").getMetadata().getResourceVersion()).isEqualTo(unlabelled.getMetadata().getResourceVersion());
+    assertThat(get("web").getMetadata().getResourceVersion()).as("written once, then left alone")
+        .isEqualTo(cleaned.getMetadata().getResourceVersion());
   }
 
   private static String scrape(ControllerMain controller) throws Exception {
