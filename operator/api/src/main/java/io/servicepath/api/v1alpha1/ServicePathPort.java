@@ -13,6 +13,12 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 
 /** One port of a path: what clients dial, which pod port it reaches, and its node port. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+    // a string comparison, so that it holds whatever protocols the enum admits
+    value = "!has(self.proxyProtocol) || self.proxyProtocol == 'None' || !has(self.protocol) || self.protocol == 'TCP'",
+    message = "spec.ports[].proxyProtocol V2 is only allowed on TCP ports",
+    fieldPath = ".proxyProtocol",
+    reason = "FieldValueForbidden")
 public class ServicePathPort {
 
   /** Node ports live in this range unless the controller is configured otherwise. */
@@ -45,6 +51,12 @@ public class ServicePathPort {
       value = "self == 0 || (self >= 30000 && self <= 32767)",
       message = "spec.ports[].nodePort must be 0 or inside the node port range 30000-32767")
   private Integer nodePort;
+
+  @JsonPropertyDescription("None (default) or V2: in Userspace mode the proxy writes a PROXY protocol v2 header"
+      + " (the client's address and port, the cluster IP and port) as the first bytes of each connection to the pod."
+      + " TCP ports only; the pod must expect it (e.g. nginx: listen ... proxy_protocol).")
+  @Default("None")
+  private ProxyProtocol proxyProtocol;
 
   public ServicePathPort() {}
 
@@ -92,6 +104,15 @@ public class ServicePathPort {
 
   public void setNodePort(Integer nodePort) {
     this.nodePort = nodePort;
+  }
+
+  /** None or V2; null (absent) is None. */
+  public ProxyProtocol getProxyProtocol() {
+    return proxyProtocol;
+  }
+
+  public void setProxyProtocol(ProxyProtocol proxyProtocol) {
+    this.proxyProtocol = proxyProtocol;
   }
 
   /** The name used in status, rules and comments: the port's name, else its number. */

@@ -40,6 +40,11 @@ import java.util.Map;
     fieldPath = ".sessionAffinity",
     reason = "FieldValueForbidden")
 @ValidationRule(
+    value = "self.mode != 'Kernel' || self.ports.all(p, !has(p.proxyProtocol) || p.proxyProtocol == 'None')",
+    message = "spec.ports[].proxyProtocol V2 is not implemented with spec.mode Kernel (no proxy): use mode Userspace",
+    fieldPath = ".ports",
+    reason = "FieldValueForbidden")
+@ValidationRule(
     value = "self.sessionAffinity == 'ClientIP' || !has(self.sessionAffinityConfig)",
     message = "spec.sessionAffinityConfig is only allowed when spec.sessionAffinity is ClientIP",
     fieldPath = ".sessionAffinityConfig",

@@ -82,6 +82,7 @@ class CustomResourceValidationIT {
     assertThat(spec.getMode()).isEqualTo(Mode.Userspace);
     assertThat(spec.getSessionAffinity()).isEqualTo(SessionAffinity.None);
     assertThat(spec.getPorts().get(0).getProtocol()).isEqualTo(Protocol.TCP);
+    assertThat(spec.getPorts().get(0).getProxyProtocol()).isEqualTo(ProxyProtocol.None);
   }
 
   @Test
