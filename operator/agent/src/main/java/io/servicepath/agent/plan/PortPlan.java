@@ -44,6 +44,8 @@ import java.util.Objects;
  * @param trafficDistribution which endpoints are preferred (a Service's {@code
  *     spec.trafficDistribution}; {@code NONE} for every ServicePath)
  * @param locality the node this agent runs on, which both policies are relative to
+ * @param proxyProtocol whether the userspace proxy writes a PROXY protocol header to the endpoint
+ *     first ({@code NONE} for every Service; the kernel rules ignore it)
  */
 public record PortPlan(
     PortKey key,
@@ -62,7 +64,8 @@ public record PortPlan(
     List<Endpoint> endpoints,
     InternalTrafficPolicy internalTrafficPolicy,
     TrafficDistribution trafficDistribution,
-    Locality locality) {
+    Locality locality,
+    ProxyProtocol proxyProtocol) {
 
   /** The suffix of the key of the proxy port that serves the cluster IP of a Local path (see {@link #internalListener}). */
   public static final String INTERNAL_LISTENER = "/internal";
@@ -73,7 +76,17 @@ public record PortPlan(
       Duration affinityTimeout, Retry retry, HealthCheck healthCheck, List<Endpoint> endpoints) {
     this(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs, sourceRanges, mode,
         affinityTimeout, retry, healthCheck, endpoints, InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
-        Locality.UNKNOWN);
+        Locality.UNKNOWN, ProxyProtocol.NONE);
+  }
+
+  /** A plan without a PROXY protocol header (every Service's). */
+  public PortPlan(PortKey key, long generation, Protocol protocol, int port, Ipv4Address clusterIP, int nodePort,
+      List<Ipv4Address> loadBalancerIPs, List<Ipv4Address> externalIPs, List<Ipv4Cidr> sourceRanges, Mode mode,
+      Duration affinityTimeout, Retry retry, HealthCheck healthCheck, List<Endpoint> endpoints,
+      InternalTrafficPolicy internalTrafficPolicy, TrafficDistribution trafficDistribution, Locality locality) {
+    this(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs, sourceRanges, mode,
+        affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution, locality,
+        ProxyProtocol.NONE);
   }
 
   public PortPlan {
@@ -86,6 +99,7 @@ public record PortPlan(
     Objects.requireNonNull(internalTrafficPolicy, "internalTrafficPolicy");
     Objects.requireNonNull(trafficDistribution, "trafficDistribution");
     Objects.requireNonNull(locality, "locality");
+    Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException(key + ": port must be 1-65535, got " + port);
     }
@@ -220,21 +234,28 @@ public record PortPlan(
     return new PortPlan(internal, generation, protocol, port, clusterIP, 0, List.of(), List.of(), List.of(), mode,
         affinityTimeout, retry, healthCheck, endpoints.stream().filter(locality::onNode).toList(),
         InternalTrafficPolicy.CLUSTER, TrafficDistribution.NONE,
-        locality);
+        locality, proxyProtocol);
   }
 
   /** The same plan with other endpoints (sorted again). */
   public PortPlan withEndpoints(List<Endpoint> endpoints) {
     return new PortPlan(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs,
         sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution,
-        locality);
+        locality, proxyProtocol);
   }
 
   /** The same plan with other load balancer and external IPs. */
   public PortPlan withAddresses(List<Ipv4Address> loadBalancerIPs, List<Ipv4Address> externalIPs) {
     return new PortPlan(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs,
         sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution,
-        locality);
+        locality, proxyProtocol);
+  }
+
+  /** The same plan with another PROXY protocol setting. */
+  public PortPlan withProxyProtocol(ProxyProtocol proxyProtocol) {
+    return new PortPlan(key, generation, protocol, port, clusterIP, nodePort, loadBalancerIPs, externalIPs,
+        sourceRanges, mode, affinityTimeout, retry, healthCheck, endpoints, internalTrafficPolicy, trafficDistribution,
+        locality, proxyProtocol);
   }
 
   private static List<Endpoint> sorted(List<Endpoint> endpoints) {

@@ -4,6 +4,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.ProxyProtocol;
 import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.plan.Refusal;
 import io.servicepath.api.net.Ipv4Address;
@@ -154,7 +155,7 @@ public final class PlanMapper {
           affinity,
           retry,
           check,
-          endpoints));
+          endpoints).withProxyProtocol(ProxyProtocol.of(port.getProxyProtocol())));
     }
     return new Mapped(plans, refusals);
   }

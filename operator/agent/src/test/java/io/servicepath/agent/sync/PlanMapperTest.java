@@ -7,6 +7,7 @@ import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.Protocol;
+import io.servicepath.agent.plan.ProxyProtocol;
 import io.servicepath.agent.plan.Refusal;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
@@ -116,6 +117,24 @@ class PlanMapperTest {
     assertThat(plan.retry()).isEqualTo(new PortPlan.Retry(5, Duration.ofMillis(250)));
     assertThat(plan.healthCheck())
         .isEqualTo(new PortPlan.HealthCheck(Duration.ofSeconds(2), Duration.ofSeconds(1), 1, 2));
+  }
+
+  @Test
+  @DisplayName("proxyProtocol is per port: V2 where asked for, NONE where absent or None; kept by a Local path's internal listener")
+  void proxyProtocolPerPort() {
+    ServicePath path = cloudNginx();
+    path.getSpec().getPorts().get(0).setProxyProtocol(io.servicepath.api.v1alpha1.ProxyProtocol.V2);
+
+    List<PortPlan> plans = PlanMapper.plans(path);
+
+    assertThat(plans.get(0).proxyProtocol()).isEqualTo(ProxyProtocol.V2);
+    assertThat(plans.get(0).internalListener().proxyProtocol()).isEqualTo(ProxyProtocol.V2);
+    assertThat(plans.get(0).withEndpoints(List.of()).proxyProtocol()).isEqualTo(ProxyProtocol.V2);
+    assertThat(plans.get(1).proxyProtocol()).isEqualTo(ProxyProtocol.NONE);
+    path.getSpec().getPorts().get(0).setProxyProtocol(io.servicepath.api.v1alpha1.ProxyProtocol.None);
+    assertThat(PlanMapper.plans(path).get(0).proxyProtocol()).isEqualTo(ProxyProtocol.NONE);
+    assertThat(PlanMapper.plans(path).get(0)).as("a change of the setting is a change of the plan")
+        .isNotEqualTo(plans.get(0));
   }
 
   @Test
