@@ -11,6 +11,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.servicepath.agent.health.DialFailure;
 import io.servicepath.agent.proxy.ProxySettings.Splice;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -181,6 +182,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     RelayHandler toEndpoint = new RelayHandler(
         backend, path.metrics.bytesToEndpoint, path.metrics.splices, idle, connector.splice());
     ctx.pipeline().addAfter(ctx.name(), null, toEndpoint);
+    writeProxyHeader(client, backend);
     relaying = true;
     replayEarly();
     if (connector.splice() == Splice.ON) {
@@ -284,6 +286,24 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
           path.key, attempts, DialFailure.describe(cause), ctx.channel().remoteAddress());
     }
     reset(ctx.channel());
+  }
+
+  /**
+   * With {@code proxyProtocol: V2}, the PROXY v2 header goes first to the endpoint ({@link
+   * ProxyHeader}): written before the early bytes are replayed and before any splice starts, both
+   * of which queue behind it in the endpoint channel's outbound buffer. Flushed with the early
+   * bytes when there are some (one write), else at once.
+   */
+  private void writeProxyHeader(Channel client, Channel backend) {
+    InetSocketAddress destination = path.proxyHeaderDestination();
+    if (destination == null || !(client.remoteAddress() instanceof InetSocketAddress source)) {
+      return;
+    }
+    backend.write(ProxyHeader.v2(backend.alloc(), source, destination), backend.voidPromise());
+    path.metrics.proxyHeaders.increment();
+    if (early == null) {
+      backend.flush();
+    }
   }
 
   private void replayEarly() {

@@ -22,6 +22,8 @@ final class PathMetrics {
   final LongAdder retries = new LongAdder();
   final LongAdder refusals = new LongAdder();
   final LongAdder splices = new LongAdder();
+  /** PROXY protocol headers written to endpoints (ports with {@code proxyProtocol: V2}). */
+  final LongAdder proxyHeaders = new LongAdder();
   /** Connections reset at accept because this path, or the node, had its limit of open connections. */
   final LongAdder refusedPathLimit = new LongAdder();
   final LongAdder refusedNodeLimit = new LongAdder();

@@ -36,7 +36,9 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
       new Family("servicepath_proxy_dial_failures", "Failed connects to endpoints", m -> m.dialFailures.sum()),
       new Family("servicepath_proxy_retries", "Connects retried on another endpoint", m -> m.retries.sum()),
       new Family("servicepath_proxy_refusals", "Client connections reset: no endpoint, or every attempt failed",
-          m -> m.refusals.sum()));
+          m -> m.refusals.sum()),
+      new Family("servicepath_proxy_proxy_protocol_headers",
+          "PROXY protocol v2 headers written to endpoints (ports with proxyProtocol V2)", m -> m.proxyHeaders.sum()));
   /** Per path and {@code reason}: {@link NodeLimits.Refusal}'s labels. */
   private static final String REFUSED = "servicepath_proxy_connections_refused";
   private static final String REFUSED_HELP =

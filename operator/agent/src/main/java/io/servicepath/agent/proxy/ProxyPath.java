@@ -6,6 +6,8 @@ import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
 import io.servicepath.agent.plan.PortPlan.Retry;
+import io.servicepath.agent.plan.ProxyProtocol;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
@@ -28,6 +30,8 @@ final class ProxyPath {
   final EndpointConnections connections;
   private volatile Retry retry = Retry.DEFAULT;
   private volatile HealthCheck healthCheck = HealthCheck.DEFAULT;
+  /** The destination of the PROXY v2 header to write to endpoints first; null: none. */
+  private volatile InetSocketAddress proxyHeaderDestination;
 
   /** Without limits but {@code maxAffinityEntries} per path, with the default drain timeout. */
   ProxyPath(PortPlan plan, EndpointHealth health, PathMetrics metrics, Clock clock, int maxAffinityEntries) {
@@ -60,6 +64,9 @@ final class ProxyPath {
   void apply(PortPlan plan) {
     retry = plan.retry() != null ? plan.retry() : Retry.DEFAULT;
     healthCheck = plan.healthCheck() != null ? plan.healthCheck() : HealthCheck.DEFAULT;
+    proxyHeaderDestination = plan.proxyProtocol() == ProxyProtocol.V2
+        ? ProxyHeader.destination(plan.clusterIP(), plan.port())
+        : null;
     List<Endpoint> usable = plan.usableEndpoints();
     addresses = usable.stream().map(Endpoint::address).toList();
     connections.serve(inService(plan, usable));
@@ -113,6 +120,14 @@ final class ProxyPath {
 
   HealthCheck healthCheck() {
     return healthCheck;
+  }
+
+  /**
+   * The cluster IP and port a PROXY v2 header names as the destination, null when the port writes
+   * no header ({@code proxyProtocol: None}). Read once per connection, when its endpoint is connected.
+   */
+  InetSocketAddress proxyHeaderDestination() {
+    return proxyHeaderDestination;
   }
 
   /** The addresses of the endpoints new connections go to: outlier ejection's share is of these. */

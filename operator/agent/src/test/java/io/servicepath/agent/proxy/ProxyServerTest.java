@@ -14,6 +14,8 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.concurrent.EventExecutor;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.plan.Endpoint;
+import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.ProxyProtocol;
 import io.servicepath.agent.proxy.ProxySettings.Splice;
 import java.io.IOException;
 import java.io.InputStream;
@@ -480,6 +482,111 @@ class ProxyServerTest {
       assertThat(readEndOrReset(client)).as("closed after the bytes stopped").isTrue();
     }
     assertThat(sink.result()).isEqualTo(written);
+  }
+
+  /**
+   * proxyProtocol V2: the endpoint reads the 28-byte header first, byte for byte (the client as
+   * the proxy's socket saw it, here bound to 127.0.0.2, and the path's cluster IP and port), then
+   * exactly the bytes the client sent at once (kept while dialing and replayed behind the header).
+   */
+  @Test
+  void withProxyProtocolV2TheEndpointReadsTheHeaderThenTheClientsBytes() throws Exception {
+    OneShotBackend<byte[][]> endpoint = oneShot(socket -> {
+      byte[] header = socket.getInputStream().readNBytes(ProxyHeader.IPV4_LENGTH);
+      byte[] request = socket.getInputStream().readNBytes(18);
+      socket.getOutputStream().write("ok".getBytes(US_ASCII));
+      return new byte[][] {header, request};
+    });
+    ProxyListener listener = proxy.open(v2(endpoint.port()), LOOPBACK, 0);
+
+    int clientPort;
+    try (Socket client = connectFrom("127.0.0.2", listener.port())) {
+      clientPort = client.getLocalPort();
+      client.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(US_ASCII));
+      assertThat(new String(client.getInputStream().readNBytes(2), US_ASCII)).isEqualTo("ok");
+    }
+
+    byte[][] read = endpoint.result();
+    assertThat(read[0]).containsExactly(
+        0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x00, 0x0C,
+        127, 0, 0, 2, 10, 0, (byte) 226, (byte) 161,
+        (byte) (clientPort >> 8), (byte) clientPort, 0x00, 0x50);
+    assertThat(new String(read[1], US_ASCII)).isEqualTo("GET / HTTP/1.1\r\n\r\n");
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+    assertThat(counter("proxy_protocol_headers")).isEqualTo(1);
+    assertThat(counter("bytes_to_endpoint")).as("the client's bytes only").isEqualTo(18);
+  }
+
+  /** A server-first endpoint (the client sends nothing) still gets the header, flushed at once. */
+  @Test
+  void withProxyProtocolV2AServerFirstEndpointGetsTheHeaderBeforeTheClientSendsAnything() throws Exception {
+    OneShotBackend<ProxyHeaderParser.Header> endpoint = oneShot(socket -> {
+      ProxyHeaderParser.Header header = ProxyHeaderParser.read(socket.getInputStream());
+      socket.getOutputStream().write("220 ready\n".getBytes(US_ASCII));
+      socket.getInputStream().readNBytes(4);
+      return header;
+    });
+    ProxyListener listener = proxy.open(v2(endpoint.port()), LOOPBACK, 0);
+
+    InetSocketAddress client;
+    try (Socket socket = connectFrom("127.0.0.2", listener.port())) {
+      client = (InetSocketAddress) socket.getLocalSocketAddress();
+      assertThat(new String(socket.getInputStream().readNBytes(10), US_ASCII)).isEqualTo("220 ready\n");
+      socket.getOutputStream().write("QUIT".getBytes(US_ASCII));
+    }
+
+    ProxyHeaderParser.Header header = endpoint.result();
+    assertThat(header.source()).isEqualTo(client);
+    assertThat(header.destination()).isEqualTo(new InetSocketAddress(InetAddress.getByName("10.0.226.161"), 80));
+  }
+
+  /** A bulk upload behind the header (spliced with splice on or auto): the header, then every byte in order. */
+  @Test
+  void withProxyProtocolV2BulkBytesFollowTheHeaderIntact() throws Exception {
+    byte[] sent = randomBytes(BULK_BYTES, 3);
+    OneShotBackend<byte[]> endpoint = oneShot(socket -> {
+      ProxyHeaderParser.read(socket.getInputStream());
+      byte[] all = socket.getInputStream().readAllBytes();
+      socket.getOutputStream().write(TestBackend.BYE);
+      return all;
+    });
+    ProxyListener listener = proxy.open(v2(endpoint.port()), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      Thread writer = writeThenShutdownOutput(client, sent);
+      assertThat(client.getInputStream().readAllBytes()).isEqualTo(TestBackend.BYE);
+      writer.join();
+    }
+
+    assertThat(Arrays.equals(endpoint.result(), sent)).as("the client's bytes, in order, after the header").isTrue();
+    awaitTrue(() -> proxy.activeConnections(KEY) == 0);
+    awaitCounter("bytes_to_endpoint", sent.length);
+  }
+
+  /** Without proxyProtocol (the default) nothing is written first and no header is counted. */
+  @Test
+  void withoutProxyProtocolNoHeaderIsWritten() throws Exception {
+    OneShotBackend<byte[]> endpoint = oneShot(socket -> socket.getInputStream().readNBytes(4));
+    ProxyListener listener = proxy.open(plan(loopback(endpoint.port())), LOOPBACK, 0);
+
+    try (Socket client = connect(listener.port())) {
+      client.getOutputStream().write("ping".getBytes(US_ASCII));
+      assertThat(new String(endpoint.result(), US_ASCII)).isEqualTo("ping");
+    }
+    assertThat(counter("proxy_protocol_headers")).isZero();
+  }
+
+  private static PortPlan v2(int endpointPort) {
+    return plan(loopback(endpointPort)).withProxyProtocol(ProxyProtocol.V2);
+  }
+
+  /** A client bound to {@code source}, another loopback address than the proxy's 127.0.0.1. */
+  static Socket connectFrom(String source, int port) throws IOException {
+    Socket socket = new Socket();
+    socket.bind(new InetSocketAddress(InetAddress.getByName(source), 0));
+    socket.connect(new InetSocketAddress(LOOPBACK, port), 2000);
+    socket.setSoTimeout(5000);
+    return socket;
   }
 
   /** The transport under test: the default one ({@link Transport#DEFAULT}, else what it falls back to). */
