@@ -23,6 +23,9 @@ import java.util.function.Consumer;
 final class HttpStatusProbe extends ChannelInboundHandlerAdapter {
 
   static final int MAX_STATUS_LINE = 256;
+  /** PROXY v2: the signature, version 2 command LOCAL (0x20), family UNSPEC, no address bytes. */
+  static final byte[] PROXY_V2_LOCAL = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+      0x20, 0x00, 0x00, 0x00};
 
   private final Http http;
   private final Consumer<String> done;
@@ -47,6 +50,12 @@ final class HttpStatusProbe extends ChannelInboundHandlerAdapter {
     String host = http.host() != null ? http.host() : endpoint.getAddress().getHostAddress() + ":" + endpoint.getPort();
     String request = "GET " + http.path() + " HTTP/1.1\r\nHost: " + host
         + "\r\nUser-Agent: servicepath-agent\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+    if (http.proxyHeader()) {
+      // the PROXY protocol's own form for a proxy's health checks: LOCAL, no addresses (the
+      // endpoint takes the connection's own), so that an endpoint reading a header on every
+      // connection reads this one too
+      channel.write(Unpooled.wrappedBuffer(PROXY_V2_LOCAL));
+    }
     channel.writeAndFlush(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII)).addListener(f -> {
       if (!f.isSuccess()) {
         probe.finish(channel, "HTTP request not sent: " + DialFailure.describe(f.cause()));

@@ -138,14 +138,28 @@ public record PortPlan(
       this(interval, timeout, healthyThreshold, unhealthyThreshold, null, Outliers.DEFAULT);
     }
 
-    /** {@code GET path} with {@code host} (null: the endpoint's ip:port), healthy for a status in [min, max]. */
-    public record Http(String path, String host, int minStatus, int maxStatus) {
+    /**
+     * {@code GET path} with {@code host} (null: the endpoint's ip:port), healthy for a status in
+     * [min, max]; {@code proxyHeader}: preceded by a PROXY v2 {@code LOCAL} header, for an endpoint
+     * that reads one on every connection (a path port with {@code proxyProtocol: V2}).
+     */
+    public record Http(String path, String host, int minStatus, int maxStatus, boolean proxyHeader) {
       public Http {
         Objects.requireNonNull(path, "path");
         if (minStatus < 100 || maxStatus > 599 || minStatus > maxStatus) {
           throw new IllegalArgumentException("status range " + minStatus + "-" + maxStatus + " is not within 100-599");
         }
       }
+
+      public Http(String path, String host, int minStatus, int maxStatus) {
+        this(path, host, minStatus, maxStatus, false);
+      }
+    }
+
+    /** This check for the endpoints of a port whose proxy writes PROXY v2 headers: HTTP probes send one too. */
+    public HealthCheck forProxyProtocol() {
+      return http == null || http.proxyHeader() ? this : new HealthCheck(interval, timeout, healthyThreshold,
+          unhealthyThreshold, new Http(http.path(), http.host(), http.minStatus(), http.maxStatus(), true), outliers);
     }
 
     /**

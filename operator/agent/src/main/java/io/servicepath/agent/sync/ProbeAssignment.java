@@ -44,8 +44,13 @@ final class ProbeAssignment {
     Map<PortKey, Probes> byKey = new LinkedHashMap<>();
     endpoint.forEach((address, e) -> {
       PortPlan plan = prober.get(address);
-      byKey.computeIfAbsent(plan.key(), k -> new Probes(new ArrayList<>(), plan.healthCheck())).endpoints().add(e);
+      byKey.computeIfAbsent(plan.key(), k -> new Probes(new ArrayList<>(), checkOf(plan))).endpoints().add(e);
     });
     return byKey;
+  }
+
+  /** The plan's check; an HTTP probe of a port whose endpoints read PROXY v2 headers sends one (LOCAL) too. */
+  private static HealthCheck checkOf(PortPlan plan) {
+    return plan.proxyProtocol() == io.servicepath.agent.plan.ProxyProtocol.V2 ? plan.healthCheck().forProxyProtocol() : plan.healthCheck();
   }
 }

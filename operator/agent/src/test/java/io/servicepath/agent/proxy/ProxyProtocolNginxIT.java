@@ -137,6 +137,37 @@ class ProxyProtocolNginxIT {
     assertThat(errorsSince(before)).contains("broken header: \"GET / HTTP/1.1");
   }
 
+  @Test
+  @DisplayName("An HTTP probe of a V2 port sends a PROXY v2 LOCAL header, which nginx accepts; without it, the same probe fails")
+  void httpProbesOfAV2PortSendALocalHeader() throws Exception {
+    io.servicepath.agent.plan.PortPlan.HealthCheck check = new io.servicepath.agent.plan.PortPlan.HealthCheck(
+        Duration.ofMillis(100), Duration.ofMillis(500), 1, 1,
+        new io.servicepath.agent.plan.PortPlan.HealthCheck.Http("/", null, 200, 299),
+        io.servicepath.agent.plan.PortPlan.HealthCheck.Outliers.DEFAULT);
+    io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+        io.netty.channel.nio.NioIoHandler.newFactory());
+    String address = "127.0.0.1:" + nginxPort;
+    try {
+      for (boolean v2 : new boolean[] {false, true}) {
+        io.servicepath.agent.health.EndpointHealth health = new io.servicepath.agent.health.EndpointHealth(
+            java.time.Clock.systemUTC());
+        try (io.servicepath.agent.health.HealthProber prober = new io.servicepath.agent.health.HealthProber(group,
+            io.netty.channel.socket.nio.NioSocketChannel.class, health)) {
+          prober.watch(TestPlans.KEY, TestPlans.loopback(nginxPort), v2 ? check.forProxyProtocol() : check);
+          long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+          while (health.state(address).map(st -> st.consecutiveSuccesses() + st.consecutiveFailures()).orElse(0) < 2
+              && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+          }
+          assertThat(health.isHealthy(address)).as("probe with the header: %s; %s", v2, health.state(address))
+              .isEqualTo(v2);
+        }
+      }
+    } finally {
+      group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+  }
+
   private String errorsSince(int offset) throws IOException {
     return Files.readString(dir.resolve("error.log")).substring(offset);
   }
