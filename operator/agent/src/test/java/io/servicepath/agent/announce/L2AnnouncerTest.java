@@ -18,6 +18,15 @@ class L2AnnouncerTest {
   private static final Ipv4Address A = Ipv4Address.parse("203.0.113.5");
   private static final Ipv4Address B = Ipv4Address.parse("203.0.113.6");
 
+  /** Waits until {@code n} gratuitous ARPs were recorded. */
+  private static void awaitArping(RecordingCommandRunner runner, int n) {
+    io.servicepath.testing.Eventually.until(Duration.ofSeconds(5), () -> {
+      synchronized (runner) {
+        return runner.calls.stream().filter(c -> c.command().get(0).equals("arping")).count() >= n;
+      }
+    }, n + " gratuitous ARPs");
+  }
+
   private static List<String> lines(RecordingCommandRunner runner) {
     return runner.calls.stream().map(Call::line).toList();
   }
@@ -53,6 +62,7 @@ class L2AnnouncerTest {
     RecordingCommandRunner runner = new RecordingCommandRunner();
     L2Announcer l2 = new L2Announcer(runner, "eth0");
     l2.announce(Set.of(A, B), Duration.ofSeconds(2));
+    awaitArping(runner, 2); // sent on other threads: recorded whenever they run
     runner.clear();
     l2.announce(Set.of(A, B), Duration.ofMillis(1500));
     assertThat(runner.calls).singleElement().satisfies(c -> {
