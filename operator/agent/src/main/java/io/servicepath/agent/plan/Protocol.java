@@ -3,11 +3,10 @@ package io.servicepath.agent.plan;
 /**
  * Transport protocol of a planned path port, with the names the rules give it.
  *
- * <p>The API admits TCP only today ({@link io.servicepath.api.v1alpha1.Protocol}: the userspace
- * proxy carries TCP), so {@link io.servicepath.agent.sync.PlanMapper} produces nothing else yet;
- * UDP and SCTP are here because the rules already tell destinations apart by protocol (the same
- * address and port over UDP is another destination). {@link #of} maps the API's constants with
- * an exhaustive switch: a protocol added to the API does not compile until it is mapped here.
+ * <p>The API admits TCP and UDP ({@link io.servicepath.api.v1alpha1.Protocol}); SCTP is here
+ * because the rules tell destinations apart by protocol, but nothing plans it (a Service's SCTP
+ * port is refused as unsupported). {@link #of} maps the API's constants with an exhaustive switch:
+ * a protocol added to the API does not compile until it is mapped here.
  */
 public enum Protocol {
   TCP("tcp", 6),
@@ -29,12 +28,18 @@ public enum Protocol {
     }
     return switch (protocol) {
       case TCP -> TCP;
+      case UDP -> UDP;
     };
   }
 
   /** The name nft ({@code meta l4proto tcp}) and iptables ({@code -p tcp}) give it. */
   public String keyword() {
     return keyword;
+  }
+
+  /** The name a Service, an EndpointSlice and a container port give it: {@code TCP}, {@code UDP}, {@code SCTP}. */
+  public String kubernetesName() {
+    return name();
   }
 
   /** Its IANA protocol number (6 for TCP). */

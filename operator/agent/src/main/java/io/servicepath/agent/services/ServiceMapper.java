@@ -48,8 +48,9 @@ import java.util.Optional;
  * </ul>
  *
  * <p>None for a headless Service (no cluster IP), an {@code ExternalName} one, or one with an IPv6
- * cluster IP only. UDP and SCTP ports are refused ({@link Refusal.Why#UNSUPPORTED}): the agent
- * carries TCP only (UDP is its own issue), and a port left out is named, never dropped silently.
+ * cluster IP only. TCP and UDP ports are planned; SCTP ports are refused ({@link
+ * Refusal.Why#UNSUPPORTED}): the agent does not carry SCTP, and a port left out is named, never
+ * dropped silently.
  * Malformed text is refused as {@link PlanMapper} refuses it in a ServicePath (the API server
  * validates these fields too, but the agent trusts no object): a source range that is not an IPv4
  * CIDR refuses its ports whole, an address that is not IPv4 in its one spelling is left out and
@@ -63,18 +64,18 @@ public final class ServiceMapper {
 
   private ServiceMapper() {}
 
-  /** One plan per TCP port of the Service, in key order; none when it has no IPv4 cluster IP. */
+  /** One plan per TCP and UDP port of the Service, in key order; none when it has no IPv4 cluster IP. */
   public static List<PortPlan> plans(Service service, Collection<EndpointSlice> slices) {
     return map(service, slices, Locality.UNKNOWN).plans();
   }
 
-  /** One plan per TCP port that can be planned, and the refusals of the others, for a node nowhere. */
+  /** One plan per TCP and UDP port that can be planned, and the refusals of the others, for a node nowhere. */
   public static PlanMapper.Mapped map(Service service, Collection<EndpointSlice> slices) {
     return map(service, slices, Locality.UNKNOWN);
   }
 
   /**
-   * One plan per TCP port that can be planned on the node at {@code locality}, and the refusals
+   * One plan per TCP and UDP port that can be planned on the node at {@code locality}, and the refusals
    * of the others (in key order).
    */
   public static PlanMapper.Mapped map(Service service, Collection<EndpointSlice> slices, Locality locality) {
@@ -124,9 +125,10 @@ public final class ServiceMapper {
       }
       String sliceName = port.getName() == null ? "" : port.getName();
       PortKey key = PortKey.service(namespace, name, sliceName.isEmpty() ? String.valueOf(port.getPort()) : sliceName);
-      if (!isTcp(port)) {
+      Protocol protocol = protocol(port);
+      if (protocol == null) {
         refusals.add(new Refusal(key, generation, true, Refusal.Why.UNSUPPORTED,
-            List.of("protocol " + port.getProtocol() + ": the agent carries TCP only")));
+            List.of("protocol " + port.getProtocol() + ": the agent carries TCP and UDP only")));
         continue;
       }
       List<String> refusedWhole = new ArrayList<>(whole);
@@ -144,8 +146,8 @@ public final class ServiceMapper {
       if (!partly.isEmpty()) {
         refusals.add(new Refusal(key, generation, false, Refusal.Why.MALFORMED, partly));
       }
-      plans.add(new PortPlan(key, generation, Protocol.TCP, port.getPort(), clusterIP.get(), nodePort, lbIPs,
-          externalIPs, sourceRanges, mode, affinity, retry, check, endpoints(slices, sliceName), internalPolicy,
+      plans.add(new PortPlan(key, generation, protocol, port.getPort(), clusterIP.get(), nodePort, lbIPs,
+          externalIPs, sourceRanges, mode, affinity, retry, check, endpoints(slices, sliceName, protocol), internalPolicy,
           distribution, locality));
     }
     plans.sort((a, b) -> a.key().compareTo(b.key()));
@@ -153,8 +155,12 @@ public final class ServiceMapper {
     return new PlanMapper.Mapped(plans, refusals);
   }
 
-  private static boolean isTcp(ServicePort port) {
-    return port.getProtocol() == null || "TCP".equals(port.getProtocol());
+  /** TCP (also when unset) or UDP; null for what the agent does not carry (SCTP, anything else). */
+  private static Protocol protocol(ServicePort port) {
+    if (port.getProtocol() == null || "TCP".equals(port.getProtocol())) {
+      return Protocol.TCP;
+    }
+    return "UDP".equals(port.getProtocol()) ? Protocol.UDP : null;
   }
 
   /** The IPv4 cluster IP; none for headless, ExternalName and IPv6-only Services. */
@@ -216,9 +222,9 @@ public final class ServiceMapper {
     return Duration.ofSeconds(seconds == null || seconds < 1 ? DEFAULT_AFFINITY_SECONDS : seconds);
   }
 
-  private static List<Endpoint> endpoints(Collection<EndpointSlice> slices, String sliceName) {
+  private static List<Endpoint> endpoints(Collection<EndpointSlice> slices, String sliceName, Protocol protocol) {
     List<Endpoint> endpoints = new ArrayList<>();
-    for (SliceEndpoint e : SliceEndpoints.forPort(slices, sliceName, "TCP")) {
+    for (SliceEndpoint e : SliceEndpoints.forPort(slices, sliceName, protocol.kubernetesName())) {
       endpoints.add(new Endpoint(e.podName(), Ipv4Address.parse(e.ip()), e.port(), e.nodeName(), e.zone(),
           e.ready(), e.serving(), e.terminating()));
     }

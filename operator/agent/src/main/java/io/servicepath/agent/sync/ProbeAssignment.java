@@ -4,6 +4,7 @@ import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
 import io.servicepath.agent.plan.PortPlan.HealthCheck;
+import io.servicepath.agent.plan.Protocol;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +18,10 @@ import java.util.Map;
  * new listeners. An address shared by paths with different health checks gets the one with the
  * shortest interval (ties: the first path port in key order), so the choice is stable from sync
  * to sync and probes keep their schedule.
+ *
+ * <p>Only TCP path ports probe: the probe is a TCP connect, which a UDP-only pod refuses, so a UDP
+ * path port never marks its endpoints unhealthy; an address that only UDP paths send to keeps an
+ * unknown health, and the proxy's picker treats it as it treats any unprobed endpoint.
  */
 final class ProbeAssignment {
 
@@ -30,6 +35,9 @@ final class ProbeAssignment {
     Map<String, PortPlan> prober = new HashMap<>();
     Map<String, Endpoint> endpoint = new LinkedHashMap<>();
     for (PortPlan plan : plans) {
+      if (plan.protocol() != Protocol.TCP) {
+        continue;
+      }
       for (Endpoint e : plan.endpoints()) {
         if (!nodeName.equals(e.nodeName())) {
           continue;

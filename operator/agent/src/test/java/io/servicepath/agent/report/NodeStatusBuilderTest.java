@@ -60,7 +60,7 @@ class NodeStatusBuilderTest {
   }
 
   @Test
-  @DisplayName("A Service is reported under its own kind beside a ServicePath of the same name, with the Service's generation, proxy ports and refusals (a UDP port refused as unsupported)")
+  @DisplayName("A Service is reported under its own kind beside a ServicePath of the same name, with the Service's generation, proxy ports and refusals (an SCTP port refused as unsupported)")
   void servicesReportedApart() {
     PortPlan servicePort = new PortPlan(PortKey.service("default", "cloud-nginx", "http-server"), 9,
         io.servicepath.agent.plan.Protocol.TCP, 80, io.servicepath.api.net.Ipv4Address.parse("10.96.0.10"), 0,
@@ -71,14 +71,14 @@ class NodeStatusBuilderTest {
             new PortBinding(servicePort, 32860)),
         SYNCED,
         List.of(new Refusal(PortKey.service("default", "cloud-nginx", "dns"), 9, true, Refusal.Why.UNSUPPORTED,
-                List.of("protocol UDP: the agent carries TCP only")),
+                List.of("protocol SCTP: the agent carries TCP and UDP only")),
             new Refusal(PortKey.service("default", "other", "http"), 2, true, Refusal.Why.OUTSIDE_RANGES,
                 List.of("cluster IP 10.0.0.1 is outside the Service CIDRs"))));
 
     assertThat(NodeStatusBuilder.programmed(state)).containsExactly(
         Map.entry(new PathRef("default", "cloud-nginx"), new ProgrammedPath(3, Map.of("http-server", 32855), List.of())),
         Map.entry(PathRef.service("default", "cloud-nginx"), new ProgrammedPath(9, Map.of("http-server", 32860),
-            List.of(new PortRefusal("dns", false, "protocol UDP: the agent carries TCP only")))),
+            List.of(new PortRefusal("dns", false, "protocol SCTP: the agent carries TCP and UDP only")))),
         Map.entry(PathRef.service("default", "other"), new ProgrammedPath(2, Map.of(),
             List.of(new PortRefusal("http", false, "cluster IP 10.0.0.1 is outside the Service CIDRs")))));
   }

@@ -171,19 +171,28 @@ class ServiceMapperTest {
   }
 
   @Test
-  void udpAndSctpPortsAreRefusedAsUnsupported() {
+  void udpPortsArePlannedBesideTcpOnTheSameNumberWithTheirOwnEndpointsAndSctpIsRefused() {
     Service s = new ServiceBuilder(web().build()).editSpec().withPorts()
         .addNewPort().withName("dns").withPort(53).withProtocol("UDP").endPort()
         .addNewPort().withName("dns-tcp").withPort(53).withProtocol("TCP").endPort()
         .addNewPort().withPort(9999).withProtocol("SCTP").endPort()
         .endSpec().build();
+    EndpointSlice slice = new EndpointSliceBuilder().withNewMetadata().withName("web-1").endMetadata()
+        .withAddressType("IPv4")
+        .addNewPort().withName("dns").withProtocol("UDP").withPort(5353).endPort()
+        .addNewPort().withName("dns-tcp").withProtocol("TCP").withPort(5354).endPort()
+        .addNewEndpoint().withAddresses("10.244.1.5").endEndpoint()
+        .build();
 
-    PlanMapper.Mapped m = ServiceMapper.map(s, List.of());
+    PlanMapper.Mapped m = ServiceMapper.map(s, List.of(slice));
 
-    assertThat(m.plans()).extracting(p -> p.key().portName()).containsExactly("dns-tcp");
+    assertThat(m.plans()).extracting(p -> p.key().portName(), PortPlan::protocol, PortPlan::port,
+            p -> p.endpoints().get(0).address())
+        .containsExactly(tuple("dns", Protocol.UDP, 53, "10.244.1.5:5353"),
+            tuple("dns-tcp", Protocol.TCP, 53, "10.244.1.5:5354"));
     assertThat(m.refusals()).extracting(r -> r.key().portName(), Refusal::why, Refusal::whole).containsExactly(
-        tuple("9999", Refusal.Why.UNSUPPORTED, true), tuple("dns", Refusal.Why.UNSUPPORTED, true));
-    assertThat(m.refusals().get(1).reasons()).containsExactly("protocol UDP: the agent carries TCP only");
+        tuple("9999", Refusal.Why.UNSUPPORTED, true));
+    assertThat(m.refusals().get(0).reasons()).containsExactly("protocol SCTP: the agent carries TCP and UDP only");
   }
 
   @Test

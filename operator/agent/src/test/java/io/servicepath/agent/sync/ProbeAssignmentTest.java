@@ -53,4 +53,15 @@ class ProbeAssignmentTest {
   void remoteEndpointsAreNotProbed() {
     assertThat(ProbeAssignment.assign(List.of(plan("p0", HealthCheck.DEFAULT, REMOTE)), "sp-node-1")).isEmpty();
   }
+
+  @Test
+  @DisplayName("When a UDP path port sends to a local pod, then it does not probe it (the probe is a TCP connect); a TCP one beside it does")
+  void udpPathPortsDoNotProbe() {
+    PortPlan udp = TestPlan.of(new PortKey("ns", "a-dns", "dns"), 1, "UDP", 53, "10.0.0.1", 0, List.of(), List.of(),
+        List.of(), Mode.USERSPACE, null, PortPlan.Retry.DEFAULT, FAST, List.of(LOCAL_A, LOCAL_B));
+    Map<PortKey, ProbeAssignment.Probes> assigned =
+        ProbeAssignment.assign(List.of(udp, plan("p1", HealthCheck.DEFAULT, LOCAL_B)), "sp-node-1");
+    assertThat(assigned).containsOnlyKeys(new PortKey("ns", "p1", "http"));
+    assertThat(assigned.get(new PortKey("ns", "p1", "http")).endpoints()).containsExactly(LOCAL_B);
+  }
 }

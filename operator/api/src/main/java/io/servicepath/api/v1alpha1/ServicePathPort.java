@@ -31,7 +31,7 @@ public class ServicePathPort {
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
   private String name;
 
-  @JsonPropertyDescription("TCP (default).")
+  @JsonPropertyDescription("TCP (default) or UDP; a TCP and a UDP port may share a port number.")
   @Default("TCP")
   private Protocol protocol = Protocol.TCP;
 

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.servicepath.api.v1alpha1.EndpointStatus;
 import io.servicepath.api.v1alpha1.EndpointStatus.EndpointPort;
 import io.servicepath.api.v1alpha1.Health;
+import io.servicepath.api.v1alpha1.Protocol;
 import io.servicepath.api.v1alpha1.ServicePathPort;
 import io.servicepath.api.v1alpha1.ServicePathSpec;
 import java.util.ArrayList;
@@ -76,6 +77,7 @@ public final class EndpointResolver {
   /** The pod port a path port reaches: a number as is, a name looked up in the containers. */
   static Optional<Integer> targetPort(ServicePathPort port, Pod pod) {
     IntOrString target = port.getTargetPort();
+    Protocol protocol = port.getProtocol() == null ? Protocol.TCP : port.getProtocol();
     if (target == null) {
       return Optional.of(port.getPort());
     }
@@ -88,8 +90,8 @@ public final class EndpointResolver {
     }
     for (Container c : pod.getSpec().getContainers()) {
       for (ContainerPort cp : c.getPorts() == null ? List.<ContainerPort>of() : c.getPorts()) {
-        boolean tcp = cp.getProtocol() == null || "TCP".equals(cp.getProtocol());
-        if (name.equals(cp.getName()) && tcp) {
+        String cpProtocol = cp.getProtocol() == null ? "TCP" : cp.getProtocol();
+        if (name.equals(cp.getName()) && cpProtocol.equals(protocol.name())) {
           return Optional.of(cp.getContainerPort());
         }
       }

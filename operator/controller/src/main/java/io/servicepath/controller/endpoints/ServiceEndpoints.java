@@ -20,9 +20,9 @@ import java.util.Map;
  * The endpoints of a Service as its EndpointSlices list them, in the shape of a ServicePath's
  * ({@link EndpointStatus}), so that the agents' observed health is folded in by the same code
  * ({@code NodeReports.withHealth}): one entry per endpoint address, with the target port of each
- * TCP Service port. The slices are merged by {@link SliceEndpoints}, the agents' own reading of them
+ * TCP and UDP Service port. The slices are merged by {@link SliceEndpoints}, the agents' own reading of them
  * (an endpoint in two slices counts once, with its better conditions). An address is ready when it
- * is ready for any port; UDP and SCTP ports, which the agents do not carry, are left out.
+ * is ready for any port; SCTP ports, which the agents do not carry, are left out.
  */
 public final class ServiceEndpoints {
 
@@ -35,13 +35,13 @@ public final class ServiceEndpoints {
     }
     Map<String, EndpointStatus> byIp = new LinkedHashMap<>();
     for (ServicePort port : service.getSpec().getPorts()) {
-      if (port == null || port.getPort() == null
-          || port.getProtocol() != null && !"TCP".equals(port.getProtocol())) {
+      String protocol = port == null || port.getProtocol() == null ? "TCP" : port.getProtocol();
+      if (port == null || port.getPort() == null || !"TCP".equals(protocol) && !"UDP".equals(protocol)) {
         continue;
       }
       String name = port.getName() == null ? "" : port.getName();
       String portName = name.isEmpty() ? String.valueOf(port.getPort()) : name;
-      for (SliceEndpoint e : SliceEndpoints.forPort(slices, name, "TCP")) {
+      for (SliceEndpoint e : SliceEndpoints.forPort(slices, name, protocol)) {
         EndpointStatus before = byIp.get(e.ip());
         List<EndpointPort> ports = new ArrayList<>(before == null ? List.of() : before.ports());
         ports.add(new EndpointPort(portName, e.port()));

@@ -45,6 +45,24 @@ class EndpointResolverTest {
   }
 
   @Test
+  @DisplayName("When a UDP port's target port is a name, then the container port of that name and protocol is used, not a TCP one of the same name")
+  void namedTargetPortMatchesTheProtocol() {
+    ServicePath path = Paths.cloudNginx();
+    path.getSpec().getPorts().get(0).setTargetPort(new IntOrString("dns"));
+    path.getSpec().getPorts().get(0).setProtocol(io.servicepath.api.v1alpha1.Protocol.UDP);
+    path.getSpec().getPorts().get(1).setTargetPort(new IntOrString("dns"));
+    Pod pod = pod("default", "nginx-a", NGINX, "10.244.1.5", "sp-node-1", true);
+    var ports = pod.getSpec().getContainers().get(0).getPorts();
+    ports.clear();
+    ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName("dns").withContainerPort(5353)
+        .withProtocol("UDP").build());
+    ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName("dns").withContainerPort(5354)
+        .build());
+    List<EndpointStatus> eps = EndpointResolver.resolve(path.getSpec(), List.of(pod));
+    assertThat(eps.get(0).ports()).containsExactly(new EndpointPort("http-server", 5353), new EndpointPort("https-server", 5354));
+  }
+
+  @Test
   @DisplayName("When pods have no IP, are terminating or finished, then they are not endpoints")
   void nonServingPodsAreSkipped() {
     Pod noIp = pod("default", "a", NGINX, null, "sp-node-1", false);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class ServiceEndpointsTest {
 
   @Test
-  @DisplayName("One entry per address with the target port of each TCP port; ports from two slices meet, UDP, IPv6 slices and bad addresses are left out; a slice without a pod is named by its address")
+  @DisplayName("One entry per address with the target port of each TCP and UDP port (a UDP port by the slice's UDP port); ports from two slices meet, SCTP, IPv6 slices and bad addresses are left out; a slice without a pod is named by its address")
   void fromSlices() {
     Service service = new ServiceBuilder()
         .withNewMetadata().withNamespace("shop").withName("web").endMetadata()
@@ -24,10 +24,12 @@ class ServiceEndpointsTest {
         .addNewPort().withName("http").withPort(80).endPort()
         .addNewPort().withName("metrics").withPort(9090).withProtocol("TCP").endPort()
         .addNewPort().withName("dns").withPort(53).withProtocol("UDP").endPort()
+        .addNewPort().withName("sig").withPort(2905).withProtocol("SCTP").endPort()
         .endSpec().build();
     var http = new EndpointSliceBuilder().withNewMetadata().withName("web-1").endMetadata().withAddressType("IPv4")
         .addNewPort().withName("http").withPort(8080).endPort()
         .addNewPort().withName("dns").withProtocol("UDP").withPort(5353).endPort()
+        .addNewPort().withName("sig").withProtocol("SCTP").withPort(2905).endPort()
         .addToEndpoints(new EndpointBuilder().withAddresses("10.244.2.6").withNodeName("n2")
             .withNewTargetRef().withKind("Pod").withName("web-b").endTargetRef().build())
         .addToEndpoints(new EndpointBuilder().withAddresses("010.0.0.1").build())
@@ -45,7 +47,8 @@ class ServiceEndpointsTest {
         new EndpointStatus("10.244.1.5", "10.244.1.5", null, false, List.of(new EndpointPort("metrics", 9100)),
             Health.Unknown, null),
         new EndpointStatus("web-b", "10.244.2.6", "n2", true,
-            List.of(new EndpointPort("http", 8080), new EndpointPort("metrics", 9100)), Health.Unknown, null));
+            List.of(new EndpointPort("http", 8080), new EndpointPort("metrics", 9100), new EndpointPort("dns", 5353)),
+            Health.Unknown, null));
   }
 
   @Test
