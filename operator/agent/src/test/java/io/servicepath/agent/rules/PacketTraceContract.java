@@ -166,6 +166,41 @@ public abstract class PacketTraceContract {
   }
 
   @Test
+  @DisplayName("Kernel mode UDP: the UDP cluster IP, LB IP and node port DNAT to the UDP port's own endpoints, the TCP port of the same number to its own; neither protocol reaches the other's node port")
+  void kernelModeUdpBesideTcp() throws IOException {
+    golden("udp.yaml");
+    String[] udp = {"10.244.1.5:5353", "10.244.2.6:5353"};
+    assertReaches(fromOutside(POD, "10.0.0.10", "udp", 53), Result.dnat(false, udp));
+    assertReaches(fromNode(NODE_IP, "10.0.0.10", "udp", 53), Result.dnat(false, udp));
+    assertReaches(fromOutside(CLIENT, "203.0.113.53", "udp", 53), Result.dnat(true, udp));
+    assertReaches(fromNode(NODE_IP, "203.0.113.53", "udp", 53), Result.dnat(true, udp));
+    assertReaches(fromOutside(CLIENT, NODE_IP, "udp", 30053), Result.dnat(true, udp));
+    assertReaches(fromOutside(POD, BRIDGE_IP, "udp", 30053), Result.dnat(true, udp));
+    assertReaches(fromOutside(POD, "10.0.0.10", "tcp", 53), Result.dnat(false, "10.244.1.5:5353"));
+    assertReaches(fromOutside(CLIENT, "203.0.113.53", "tcp", 53), Result.dnat(true, "10.244.1.5:5353"));
+    assertReaches(fromOutside(CLIENT, NODE_IP, "tcp", 30054), Result.dnat(true, "10.244.1.5:5353"));
+    assertReaches(fromOutside(CLIENT, NODE_IP, "udp", 30054), Result.notHandled());
+    assertReaches(fromOutside(CLIENT, NODE_IP, "tcp", 30053), Result.notHandled());
+    Map<Result, Double> shares = kernel.trace(fromOutside(POD, "10.0.0.10", "udp", 53)).results();
+    assertThat(shares.get(Result.dnat(false, udp[0]))).isCloseTo(0.5, within(1e-6));
+    assertThat(shares.get(Result.dnat(false, udp[1]))).isCloseTo(0.5, within(1e-6));
+  }
+
+  @Test
+  @DisplayName("A UDP path without ready endpoints rejects (ICMP port unreachable, not a TCP reset) in both modes")
+  void udpWithoutEndpointsRejects() {
+    node(List.of(
+        path("dns", "kernel", "dns").protocol(io.servicepath.agent.plan.Protocol.UDP).port(53)
+            .clusterIP("10.0.60.1").nodePort(30060).kernel().endpoint("10.244.1.5", 53, false).binding(),
+        path("dns", "userspace", "dns").protocol(io.servicepath.agent.plan.Protocol.UDP).port(53)
+            .clusterIP("10.0.60.2").userspace(40060).binding()));
+    assertReaches(fromOutside(POD, "10.0.60.1", "udp", 53), Result.reject());
+    assertReaches(fromOutside(CLIENT, NODE_IP, "udp", 30060), Result.reject());
+    assertReaches(fromOutside(POD, "10.0.60.2", "udp", 53), Result.reject());
+    assertReaches(fromNode(NODE_IP, "10.0.60.2", "udp", 53), Result.reject());
+  }
+
+  @Test
   @DisplayName("Hairpin: an endpoint reaching itself through its cluster IP, LB IP or node port is masqueraded (and through the LB IP and node port, whichever endpoint it lands on)")
   void hairpinMasqueradesAnEndpointReachingItself() throws IOException {
     golden("kernel.yaml");
