@@ -20,6 +20,7 @@ import io.servicepath.agent.proxy.Transport;
 import io.servicepath.agent.report.AgentLease;
 import io.servicepath.agent.report.NodeReporter;
 import io.servicepath.agent.rules.CommandRunner;
+import io.servicepath.agent.rules.UdpConntrack;
 import io.servicepath.agent.rules.MicrometerSyncMetrics;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncMetrics;
@@ -104,6 +105,7 @@ public final class Agent implements AutoCloseable {
     this.loop = new SyncLoop(view, listeners, rules, prober, health, reporter, syncHealth,
         config.nodeName(), config.nodeIP(), config.debounce(), config.resyncPeriod(),
         guard, serviceGuard, locality(config, client), registry, clock);
+    loop.conntrack(new UdpConntrack(runner, registry));
     healthMetrics.register(registry.getPrometheusRegistry());
     this.announcements = announcementsOf(config, client, runner, registry);
   }

@@ -14,6 +14,7 @@ import io.servicepath.agent.report.ProgrammedState;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.agent.rules.RulesBackend;
 import io.servicepath.agent.rules.SyncResult;
+import io.servicepath.agent.rules.UdpConntrack;
 import io.servicepath.agent.run.PacedRunner;
 import io.servicepath.agent.services.ServicePlans;
 import io.servicepath.api.v1alpha1.ServicePath;
@@ -194,6 +195,13 @@ public final class SyncLoop implements AutoCloseable {
   }
 
   private volatile Runnable afterSync = () -> {};
+  /** Clears the UDP flows the applied rules made stale; none unless set (tests without conntrack). */
+  private volatile UdpConntrack conntrack;
+
+  /** Deletes stale UDP conntrack entries after every sync ({@link UdpConntrack}); set before {@link #start}. */
+  public void conntrack(UdpConntrack conntrack) {
+    this.conntrack = conntrack;
+  }
 
   /** Called on the sync thread after every successful sync (the announcements follow the plans). */
   public void afterSync(Runnable listener) {
@@ -289,6 +297,12 @@ public final class SyncLoop implements AutoCloseable {
       bindings = withoutOffenders(bindings, failed);
       result = rules.sync(nodeIP, bindings);
       listened = withoutRejected(plans);
+    }
+    UdpConntrack flows = conntrack;
+    if (flows != null) {
+      // after the rules: a datagram arriving between the deletion and the new rules would make
+      // its entry again from the old ones
+      flows.synced(bindings);
     }
     listeners.closeUnused(listened);
     watchLocalEndpoints(plans);
