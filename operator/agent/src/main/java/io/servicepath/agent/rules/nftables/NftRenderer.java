@@ -53,7 +53,8 @@ public final class NftRenderer {
   /** Sets and maps in declaration order. */
   static final List<String> SETS = List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
       PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
-      NODEPORT_PROXY_HOST, HAIRPIN, RANGED, ALLOWED, PROXY_PORTS, CANARY);
+      NODEPORT_PROXY_HOST, PORTAL_ENDPOINTS_UDP, NODEPORT_ENDPOINTS_UDP, PORTAL_PROXY_HOST_UDP,
+      NODEPORT_PROXY_HOST_UDP, HAIRPIN, RANGED, ALLOWED, PROXY_PORTS, CANARY);
 
   private NftRenderer() {}
 
@@ -66,13 +67,29 @@ public final class NftRenderer {
 
   /** The shared chain kinds that DNAT a Kernel-mode path to slot {@code numgen random mod n}. */
   enum Dnat {
-    PORTAL, EXTERNAL, NODE_PORT;
+    PORTAL, EXTERNAL, NODE_PORT, PORTAL_UDP, EXTERNAL_UDP, NODE_PORT_UDP;
 
     String chain(int endpoints) {
       return switch (this) {
         case PORTAL -> dnatChain(endpoints);
         case EXTERNAL -> dnatExternalChain(endpoints);
         case NODE_PORT -> dnatNodePortChain(endpoints);
+        case PORTAL_UDP -> dnatUdpChain(endpoints);
+        case EXTERNAL_UDP -> dnatExternalUdpChain(endpoints);
+        case NODE_PORT_UDP -> dnatNodePortUdpChain(endpoints);
+      };
+    }
+
+    /** This kind for {@code udp}: a chain of its own, reading the UDP endpoints' map. */
+    Dnat of(boolean udp) {
+      if (!udp) {
+        return this;
+      }
+      return switch (this) {
+        case PORTAL -> PORTAL_UDP;
+        case EXTERNAL -> EXTERNAL_UDP;
+        case NODE_PORT -> NODE_PORT_UDP;
+        default -> this;
       };
     }
   }
@@ -160,7 +177,12 @@ public final class NftRenderer {
    * @param ready the endpoints its connections are sent to (Kernel), or whether there are any (Userspace)
    */
   private record Path(String nodeIP, String comment, String proto, int port, int proxyPort, Mode mode,
-      List<Endpoint> ready) {}
+      List<Endpoint> ready) {
+    /** UDP DNATs through maps and chains of its own (see {@link NftTable#PORTAL_ENDPOINTS_UDP}). */
+    boolean udp() {
+      return proto.equals(Protocol.UDP.keyword());
+    }
+  }
 
   /** The elements for one destination address; source ranges only for load balancer IPs. */
   private static Claim portal(Path path, Ipv4Address ip, boolean external, List<Ipv4Cidr> ranges) {
@@ -173,13 +195,14 @@ public final class NftRenderer {
       container = host = "goto " + REJECT;
     } else if (path.mode() == Mode.USERSPACE) {
       container = "goto " + USERSPACE;
-      host = "goto " + USERSPACE_HOST;
+      host = "goto " + (path.udp() ? USERSPACE_HOST_UDP : USERSPACE_HOST);
       entries.add(owned(PORTAL_PROXY, key, String.valueOf(path.proxyPort()), null));
-      entries.add(owned(PORTAL_PROXY_HOST, key, path.nodeIP() + " . " + path.proxyPort(), null));
+      entries.add(owned(path.udp() ? PORTAL_PROXY_HOST_UDP : PORTAL_PROXY_HOST, key,
+          path.nodeIP() + " . " + path.proxyPort(), null));
     } else {
-      dnat = external ? Dnat.EXTERNAL : Dnat.PORTAL;
+      dnat = (external ? Dnat.EXTERNAL : Dnat.PORTAL).of(path.udp());
       container = host = "goto " + dnat.chain(path.ready().size());
-      endpoints(path, PORTAL_ENDPOINTS, key, entries);
+      endpoints(path, path.udp() ? PORTAL_ENDPOINTS_UDP : PORTAL_ENDPOINTS, key, entries);
     }
     entries.add(owned(PORTALS_CONTAINER, key, container, path.comment()));
     entries.add(owned(PORTALS_HOST, key, host, path.comment()));
@@ -201,13 +224,14 @@ public final class NftRenderer {
       container = host = "goto " + REJECT;
     } else if (path.mode() == Mode.USERSPACE) {
       container = "goto " + USERSPACE_NODEPORT;
-      host = "goto " + USERSPACE_NODEPORT_HOST;
+      host = "goto " + (path.udp() ? USERSPACE_NODEPORT_HOST_UDP : USERSPACE_NODEPORT_HOST);
       entries.add(owned(NODEPORT_PROXY, key, String.valueOf(path.proxyPort()), null));
-      entries.add(owned(NODEPORT_PROXY_HOST, key, path.nodeIP() + " . " + path.proxyPort(), null));
+      entries.add(owned(path.udp() ? NODEPORT_PROXY_HOST_UDP : NODEPORT_PROXY_HOST, key,
+          path.nodeIP() + " . " + path.proxyPort(), null));
     } else {
-      dnat = Dnat.NODE_PORT;
+      dnat = Dnat.NODE_PORT.of(path.udp());
       container = host = "goto " + dnat.chain(path.ready().size());
-      endpoints(path, NODEPORT_ENDPOINTS, key, entries);
+      endpoints(path, path.udp() ? NODEPORT_ENDPOINTS_UDP : NODEPORT_ENDPOINTS, key, entries);
     }
     entries.add(owned(NODEPORTS_CONTAINER, key, container, path.comment()));
     entries.add(owned(NODEPORTS_HOST, key, host, path.comment()));
@@ -285,6 +309,11 @@ public final class NftRenderer {
     sets.add(map(PORTAL_PROXY_HOST, "typeof " + DESTINATION + endpoint, elements));
     sets.add(map(NODEPORT_PROXY, "typeof " + NODE_PORT + " : tcp dport ;", elements));
     sets.add(map(NODEPORT_PROXY_HOST, "typeof " + NODE_PORT + endpoint, elements));
+    String udpEndpoint = " : ip daddr . udp dport ;";
+    sets.add(map(PORTAL_ENDPOINTS_UDP, "typeof " + DESTINATION + " . numgen random mod 1" + udpEndpoint, elements));
+    sets.add(map(NODEPORT_ENDPOINTS_UDP, "typeof " + NODE_PORT + " . numgen random mod 1" + udpEndpoint, elements));
+    sets.add(map(PORTAL_PROXY_HOST_UDP, "typeof " + DESTINATION + udpEndpoint, elements));
+    sets.add(map(NODEPORT_PROXY_HOST_UDP, "typeof " + NODE_PORT + udpEndpoint, elements));
     sets.add(set(HAIRPIN, "type ipv4_addr . ipv4_addr ;", elements));
     sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;", elements));
     sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;", elements));
@@ -307,6 +336,13 @@ public final class NftRenderer {
         TCP_UDP_SCTP + "redirect to :" + NODE_PORT + " map @" + NODEPORT_PROXY)));
     chains.add(new NftChain(USERSPACE_NODEPORT_HOST, null, List.of(
         "dnat ip to " + NODE_PORT + " map @" + NODEPORT_PROXY_HOST)));
+    // UDP: "meta l4proto udp" is what nft would add for the maps' "udp dport" (and keeps the
+    // masquerade mark off anything else)
+    String udp = "meta l4proto udp ";
+    chains.add(new NftChain(USERSPACE_HOST_UDP, null, List.of(
+        udp + "dnat ip to " + DESTINATION + " map @" + PORTAL_PROXY_HOST_UDP)));
+    chains.add(new NftChain(USERSPACE_NODEPORT_HOST_UDP, null, List.of(
+        udp + "dnat ip to " + NODE_PORT + " map @" + NODEPORT_PROXY_HOST_UDP)));
     String mark = "meta mark set meta mark | " + MASQ_MARK + " ";
     endpointCounts.get(Dnat.PORTAL).forEach(n -> chains.add(new NftChain(dnatChain(n), null, List.of(
         "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @" + PORTAL_ENDPOINTS))));
@@ -314,6 +350,14 @@ public final class NftRenderer {
         mark + "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @" + PORTAL_ENDPOINTS))));
     endpointCounts.get(Dnat.NODE_PORT).forEach(n -> chains.add(new NftChain(dnatNodePortChain(n), null, List.of(
         mark + "dnat ip to " + NODE_PORT + " . numgen random mod " + n + " map @" + NODEPORT_ENDPOINTS))));
+    endpointCounts.get(Dnat.PORTAL_UDP).forEach(n -> chains.add(new NftChain(dnatUdpChain(n), null, List.of(
+        udp + "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @" + PORTAL_ENDPOINTS_UDP))));
+    endpointCounts.get(Dnat.EXTERNAL_UDP).forEach(n -> chains.add(new NftChain(dnatExternalUdpChain(n), null,
+        List.of(udp + mark + "dnat ip to " + DESTINATION + " . numgen random mod " + n + " map @"
+            + PORTAL_ENDPOINTS_UDP))));
+    endpointCounts.get(Dnat.NODE_PORT_UDP).forEach(n -> chains.add(new NftChain(dnatNodePortUdpChain(n), null,
+        List.of(udp + mark + "dnat ip to " + NODE_PORT + " . numgen random mod " + n + " map @"
+            + NODEPORT_ENDPOINTS_UDP))));
 
     chains.add(new NftChain(FIREWALL, "type filter hook prerouting priority dstnat - 10; policy accept;", List.of(
         DESTINATION + " @" + RANGED + " " + DESTINATION + " . ip saddr != @" + ALLOWED

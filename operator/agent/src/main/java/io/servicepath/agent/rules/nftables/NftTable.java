@@ -21,6 +21,15 @@ public final class NftTable {
   public static final String PORTAL_PROXY_HOST = "portal-proxy-host";
   public static final String NODEPORT_PROXY = "nodeport-proxy-ports";
   public static final String NODEPORT_PROXY_HOST = "nodeport-proxy-host";
+  /**
+   * The UDP destinations' endpoints and host proxy addresses: nft 1.0.6 takes the transport
+   * protocol of a nat statement's port from the map's data type ({@code tcp dport}: TCP only), and
+   * a map whose data is {@code th dport} fails every later transaction that adds a rule using it.
+   */
+  public static final String PORTAL_ENDPOINTS_UDP = "portal-endpoints-udp";
+  public static final String NODEPORT_ENDPOINTS_UDP = "nodeport-endpoints-udp";
+  public static final String PORTAL_PROXY_HOST_UDP = "portal-proxy-host-udp";
+  public static final String NODEPORT_PROXY_HOST_UDP = "nodeport-proxy-host-udp";
   // Sets.
   public static final String HAIRPIN = "hairpin";
   public static final String RANGED = "ranged-lbs";
@@ -41,6 +50,8 @@ public final class NftTable {
   public static final String USERSPACE_HOST = "userspace-host";
   public static final String USERSPACE_NODEPORT = "userspace-nodeport";
   public static final String USERSPACE_NODEPORT_HOST = "userspace-nodeport-host";
+  public static final String USERSPACE_HOST_UDP = "userspace-host-udp";
+  public static final String USERSPACE_NODEPORT_HOST_UDP = "userspace-nodeport-host-udp";
   /**
    * A set with one element: gone when the table is deleted or the ruleset flushed (as a firewall
    * service reload does). Listing one set takes milliseconds; listing a chain makes nft 1.0.6
@@ -68,5 +79,20 @@ public final class NftTable {
   /** Kernel-mode DNAT for a node port: masquerade mark, then DNAT. */
   public static String dnatNodePortChain(int endpoints) {
     return "dnat-nodeport-" + endpoints;
+  }
+
+  /** {@link #dnatChain} for UDP. */
+  public static String dnatUdpChain(int endpoints) {
+    return "dnat-udp-" + endpoints;
+  }
+
+  /** {@link #dnatExternalChain} for UDP. */
+  public static String dnatExternalUdpChain(int endpoints) {
+    return "dnat-external-udp-" + endpoints;
+  }
+
+  /** {@link #dnatNodePortChain} for UDP. */
+  public static String dnatNodePortUdpChain(int endpoints) {
+    return "dnat-nodeport-udp-" + endpoints;
   }
 }

@@ -284,6 +284,14 @@ public final class NftTracer extends TracingKernel {
     return t.substring(1, t.length() - 1).strip();
   }
 
+  /** The protocol a map's {@code typeof} data {@code ip daddr . tcp|udp dport} implies for a nat statement; null: none. */
+  private static Integer impliedProtocol(SetState set) {
+    if (set.declaration.contains(": ip daddr . tcp dport")) {
+      return 6;
+    }
+    return set.declaration.contains(": ip daddr . udp dport") ? 17 : null;
+  }
+
   private static void addSet(Table table, String name, String kind, String rest) {
     String declaration = braces(rest);
     List<Type> key = null;
@@ -1058,6 +1066,13 @@ public final class NftTracer extends TracingKernel {
         }
         long address;
         Integer port;
+        if (nat.map != null && !nat.redirect && impliedProtocol(table.sets.get(nat.map)) != null
+            && impliedProtocol(table.sets.get(nat.map)) != flow.protocol) {
+          // nft 1.0.6 takes the nat statement's transport protocol from the map's data type: a
+          // rule DNATing to "ip daddr . tcp dport" data matches TCP only
+          flow.log(where + "  [" + flow.protocolName + " does not match the protocol @" + nat.map + " implies]");
+          return Step.NEXT;
+        }
         if (nat.map != null) {
           List<Long> key = evalAll(nat.key, flow);
           Element element = key == null ? null : table.sets.get(nat.map).lookup(key);
