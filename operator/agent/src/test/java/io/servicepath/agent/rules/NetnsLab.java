@@ -24,9 +24,10 @@ public final class NetnsLab implements AutoCloseable {
   private final CommandRunner host = new ProcessCommandRunner();
   private final List<String> created = new ArrayList<>();
   private final List<Process> servers = new ArrayList<>();
+  private final String id;
 
   public NetnsLab() throws IOException {
-    String id = Long.toHexString(ThreadLocalRandom.current().nextLong(0x1000000L, 0xFFFFFFFL));
+    id = Long.toHexString(ThreadLocalRandom.current().nextLong(0x1000000L, 0xFFFFFFFL));
     node = "sp-rules-it-" + id + "-node";
     pod = "sp-rules-it-" + id + "-pod";
     client = "sp-rules-it-" + id + "-client";
@@ -55,6 +56,21 @@ public final class NetnsLab implements AutoCloseable {
     must("ip", "-n", nsB, "addr", "add", addrB, "dev", b);
     must("ip", "-n", nsA, "link", "set", a, "up");
     must("ip", "-n", nsB, "link", "set", b, "up");
+  }
+
+  /**
+   * One more pod namespace, {@code 10.244.<subnet>.<host>}, behind its own link to the node
+   * ({@code 10.244.<subnet>.1}); deleted with the lab.
+   */
+  public String addPod(int subnet, int host) throws IOException {
+    String ns = "sp-rules-it-" + id + "-pod" + subnet;
+    must("ip", "netns", "add", ns);
+    created.add(ns);
+    must("ip", "-n", ns, "link", "set", "lo", "up");
+    link("sp" + id + "q" + subnet, node, "10.244." + subnet + ".1/24", "sp" + id + "Q" + subnet, ns,
+        "10.244." + subnet + "." + host + "/24");
+    must("ip", "-n", ns, "route", "add", "default", "via", "10.244." + subnet + ".1");
+    return ns;
   }
 
   /** Starts {@link TcpBannerServer} in {@code ns} on {@code port} and waits until it listens. */
