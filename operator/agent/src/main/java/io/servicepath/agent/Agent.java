@@ -91,6 +91,7 @@ public final class Agent implements AutoCloseable {
     // the per-path proxy metrics are one collector, not meters: see ProxyMetrics
     ProxyMetrics proxyMetrics = new ProxyMetrics().register(registry.getPrometheusRegistry());
     this.proxy = new ProxyServer(proxySettings, Transport.of(config.proxyTransport()), health, proxyMetrics, clock);
+    proxy.udpSettings(config.udp());
     // endpoint health states are read from the programmed plans at scrape time: see HealthMetrics
     HealthMetrics healthMetrics = new HealthMetrics(registry, health, this::programmedPlans);
     this.prober = new HealthProber(proxy.eventLoopGroup(), proxy.transport().channelClass(), health, healthMetrics::probed);

@@ -4,6 +4,7 @@ import io.servicepath.agent.announce.AnnounceSettings;
 import io.servicepath.agent.proxy.ProxyLimits;
 import io.servicepath.agent.proxy.ProxySettings;
 import io.servicepath.agent.proxy.Transport;
+import io.servicepath.agent.proxy.UdpSettings;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
 import java.net.InetAddress;
@@ -83,7 +84,8 @@ public record AgentConfig(
     List<String> serviceCidrs,
     String nodeZone,
     AnnounceSettings announce,
-    java.nio.file.Path readyFile) {
+    java.nio.file.Path readyFile,
+    UdpSettings udp) {
 
   /** The values of {@code --rules-backend}. */
   public enum RulesBackendKind {
@@ -119,6 +121,8 @@ public record AgentConfig(
       new Option("proxy-max-affinity-entries-per-path", "SP_PROXY_MAX_AFFINITY_ENTRIES_PER_PATH",
           String.valueOf(ProxyLimits.DEFAULT_AFFINITY_ENTRIES_PER_PATH)),
       new Option("drain-timeout", "SP_DRAIN_TIMEOUT", ProxySettings.DEFAULT_DRAIN_TIMEOUT.toSeconds() + "s"),
+      new Option("udp-idle-timeout", "SP_UDP_IDLE_TIMEOUT", UdpSettings.DEFAULT_IDLE_TIMEOUT.toSeconds() + "s"),
+      new Option("proxy-max-udp-flows", "SP_PROXY_MAX_UDP_FLOWS", String.valueOf(UdpSettings.DEFAULT_MAX_FLOWS)),
       new Option("cluster-cidr", "SP_CLUSTER_CIDR", "10.0.0.0/16"),
       new Option("node-port-range", "SP_NODE_PORT_RANGE", "30000-32767"),
       new Option("load-balancer-pools", "SP_LOAD_BALANCER_POOLS", "none"),
@@ -208,7 +212,21 @@ public record AgentConfig(
         nodeZone(values.get("node-zone")),
         new AnnounceSettings(noneIsNull(values.get("announce-interface")), noneIsNull(values.get("bgp-socket")),
             Path.of(values.get("bgp-routes-file"))),
-        values.get("ready-file").equals("none") ? null : Path.of(values.get("ready-file")));
+        values.get("ready-file").equals("none") ? null : Path.of(values.get("ready-file")),
+        udp(values));
+  }
+
+  /** {@code --udp-idle-timeout} (positive) and {@code --proxy-max-udp-flows} (at least 1). */
+  private static UdpSettings udp(Map<String, String> values) {
+    Duration idle = duration("udp-idle-timeout", values);
+    int flows = integer("proxy-max-udp-flows", values);
+    if (idle.isZero()) {
+      throw new IllegalArgumentException("--udp-idle-timeout must be positive, got " + values.get("udp-idle-timeout"));
+    }
+    if (flows < 1) {
+      throw new IllegalArgumentException("--proxy-max-udp-flows must be at least 1, got " + flows);
+    }
+    return new UdpSettings(idle, flows);
   }
 
   private static String noneIsNull(String value) {

@@ -95,7 +95,7 @@ class AgentIT {
         Transport.DEFAULT, AgentConfig.RulesBackendKind.IPTABLES, io.servicepath.agent.proxy.ProxySettings.Splice.AUTO,
         io.servicepath.agent.proxy.ProxyLimits.defaults(), io.servicepath.agent.proxy.ProxySettings.DEFAULT_DRAIN_TIMEOUT,
         List.of("10.0.0.0/16"), 30000, 32767, List.of("203.0.113.0/24"), List.of(), "servicepath", List.of("10.96.0.0/12"),
-        null, io.servicepath.agent.announce.AnnounceSettings.OFF, null);
+        null, io.servicepath.agent.announce.AnnounceSettings.OFF, null, io.servicepath.agent.proxy.UdpSettings.DEFAULT);
     // The endpoints here are loopback servers, which the guard of a real agent refuses.
     agent = new Agent(config, client, runner, registry, Clock.systemUTC(), PlanGuard.OPEN);
     agent.start();

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
@@ -62,6 +63,13 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   private final Map<PortKey, PathMetrics> paths = new ConcurrentHashMap<>();
   /** Pauses of any proxy port's listener for want of descriptors ({@link AcceptBackoff}). */
   final LongAdder acceptBackoffs = new LongAdder();
+  /** The node's UDP flows ({@link UdpRelay}), all UDP path ports together. */
+  final AtomicInteger udpFlows = new AtomicInteger();
+  final LongAdder udpFlowsOpened = new LongAdder();
+  final LongAdder udpToEndpoint = new LongAdder();
+  final LongAdder udpToClient = new LongAdder();
+  final LongAdder udpFlowLimitDrops = new LongAdder();
+  final LongAdder udpDropped = new LongAdder();
 
   /** New counts for a path port that is being opened; they are scraped until {@link #remove}. */
   PathMetrics add(PortKey key) {
@@ -75,17 +83,45 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
     paths.remove(metrics.key, metrics);
   }
 
+  private static final String UDP_FLOWS = "servicepath_proxy_udp_flows";
+  private static final String UDP_FLOWS_HELP = "UDP flows open (a client address and port, a socket to its endpoint)";
+  private static final String UDP_OPENED = "servicepath_proxy_udp_flows_opened";
+  private static final String UDP_OPENED_HELP = "UDP flows opened";
+  private static final String UDP_DATAGRAMS = "servicepath_proxy_udp_datagrams";
+  private static final String UDP_DATAGRAMS_HELP = "UDP datagrams relayed, by direction (to_endpoint, to_client)";
+  private static final String UDP_DROPS = "servicepath_proxy_udp_drops";
+  private static final String UDP_DROPS_HELP =
+      "UDP datagrams dropped, by reason: flow_limit (--proxy-max-udp-flows reached), no_endpoint";
+
+  /** The node's UDP families, always in the scrape. */
+  private List<MetricFamilySamples> udp() {
+    GaugeMetricFamily flows = new GaugeMetricFamily(UDP_FLOWS, UDP_FLOWS_HELP, List.of());
+    flows.addMetric(List.of(), udpFlows.get());
+    CounterMetricFamily opened = new CounterMetricFamily(UDP_OPENED, UDP_OPENED_HELP, List.of());
+    opened.addMetric(List.of(), udpFlowsOpened.sum());
+    CounterMetricFamily datagrams = new CounterMetricFamily(UDP_DATAGRAMS, UDP_DATAGRAMS_HELP, List.of("direction"));
+    datagrams.addMetric(List.of("to_endpoint"), udpToEndpoint.sum());
+    datagrams.addMetric(List.of("to_client"), udpToClient.sum());
+    CounterMetricFamily drops = new CounterMetricFamily(UDP_DROPS, UDP_DROPS_HELP, List.of("reason"));
+    drops.addMetric(List.of("flow_limit"), udpFlowLimitDrops.sum());
+    drops.addMetric(List.of("no_endpoint"), udpDropped.sum());
+    return List.of(flows, opened, datagrams, drops);
+  }
+
   @Override
   public List<MetricFamilySamples> collect() {
     CounterMetricFamily backoffs = new CounterMetricFamily(BACKOFFS, BACKOFFS_HELP, List.of());
     backoffs.addMetric(List.of(), acceptBackoffs.sum());
     List<PathMetrics> open = List.copyOf(paths.values());
     if (open.isEmpty()) {
-      return List.of(backoffs); // as with no meters: no empty per-path families in the scrape
+      List<MetricFamilySamples> node = new ArrayList<>(List.of(backoffs));
+      node.addAll(udp());
+      return node; // as with no meters: no empty per-path families in the scrape
     }
     List<List<String>> labels = open.stream().map(m -> List.of(m.key.comment())).toList();
-    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 5);
+    List<MetricFamilySamples> families = new ArrayList<>(COUNTERS.size() + 9);
     families.add(backoffs);
+    families.addAll(udp());
     for (Family family : COUNTERS) {
       CounterMetricFamily counter = new CounterMetricFamily(family.name, family.help, LABELS);
       for (int i = 0; i < open.size(); i++) {
@@ -122,6 +158,10 @@ public final class ProxyMetrics extends Collector implements Collector.Describab
   public List<MetricFamilySamples> describe() {
     List<MetricFamilySamples> families = new ArrayList<>();
     families.add(new CounterMetricFamily(BACKOFFS, BACKOFFS_HELP, List.of()));
+    families.add(new GaugeMetricFamily(UDP_FLOWS, UDP_FLOWS_HELP, List.of()));
+    families.add(new CounterMetricFamily(UDP_OPENED, UDP_OPENED_HELP, List.of()));
+    families.add(new CounterMetricFamily(UDP_DATAGRAMS, UDP_DATAGRAMS_HELP, List.of("direction")));
+    families.add(new CounterMetricFamily(UDP_DROPS, UDP_DROPS_HELP, List.of("reason")));
     COUNTERS.forEach(f -> families.add(new CounterMetricFamily(f.name, f.help, LABELS)));
     families.add(new CounterMetricFamily(REFUSED, REFUSED_HELP, REFUSED_LABELS));
     families.add(new CounterMetricFamily(DRAINED, DRAINED_HELP, DRAINED_LABELS));

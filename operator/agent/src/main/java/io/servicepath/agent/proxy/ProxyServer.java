@@ -48,6 +48,9 @@ public final class ProxyServer implements AutoCloseable {
   private final BackendConnector connector;
   private final NodeLimits limits;
   private final Map<PortKey, Open> open = new ConcurrentHashMap<>();
+  private volatile UdpSettings udp = UdpSettings.DEFAULT;
+  /** UDP path ports opened, to spread their listeners over the loops. */
+  private int udpOpened;
 
   public ProxyServer(ProxySettings settings, EndpointHealth health, ProxyMetrics metrics, Clock clock) {
     this(settings, Transport.best(), health, metrics, clock);
@@ -82,10 +85,13 @@ public final class ProxyServer implements AutoCloseable {
   public synchronized ProxyListener open(PortPlan plan, InetAddress bindAddress, int port) throws IOException {
     Open existing = open.get(plan.key());
     if (existing != null) {
-      existing.path.apply(plan);
+      existing.apply(plan);
       return existing.listener;
     }
     ProxyPath path = new ProxyPath(plan, health, metrics.add(plan.key()), clock, limits, settings.drainTimeout());
+    if (plan.protocol() == io.servicepath.agent.plan.Protocol.UDP) {
+      return openUdp(plan, path, bindAddress, port);
+    }
     ProxyChannelInitializer initializer =
         new ProxyChannelInitializer(path, connector, settings.idleTimeout().toMillis());
     List<Channel> servers = new ArrayList<>();
@@ -107,9 +113,37 @@ public final class ProxyServer implements AutoCloseable {
       throw failure;
     }
     ProxyListener listener = new ProxyListener(plan.key(), (InetSocketAddress) servers.get(0).localAddress());
-    open.put(plan.key(), new Open(listener, path, List.copyOf(servers)));
+    open.put(plan.key(), new Open(listener, path, List.copyOf(servers), null));
     LOG.info("{}: proxy port {} open ({} listeners), {} endpoints",
         plan.key(), listener.address(), servers.size(), path.picker.size());
+    return listener;
+  }
+
+  /** The UDP settings in force from now on (flows open keep theirs); before any UDP port opens. */
+  public void udpSettings(UdpSettings settings) {
+    this.udp = settings;
+  }
+
+  /** A UDP proxy port: one datagram socket on one loop (the loops take turns), a flow per client. */
+  private ProxyListener openUdp(PortPlan plan, ProxyPath path, InetAddress bindAddress, int port)
+      throws BindException {
+    EventLoop loop = loops.get(udpOpened++ % loops.size());
+    UdpRelay relay;
+    try {
+      relay = UdpRelay.open(plan.key(), path, transport.datagramChannelClass(), loop, udp, metrics.udpFlows,
+          metrics, bindAddress, port);
+    } catch (BindException e) {
+      metrics.remove(path.metrics);
+      path.close();
+      BindException failure = new BindException("cannot bind UDP proxy port for " + plan.key() + " on "
+          + e.getMessage());
+      failure.initCause(e.getCause());
+      throw failure;
+    }
+    ProxyListener listener = new ProxyListener(plan.key(), relay.localAddress());
+    open.put(plan.key(), new Open(listener, path, List.of(relay.listener()), relay));
+    LOG.info("{}: UDP proxy port {} open, {} endpoints, flows idle out after {} ms",
+        plan.key(), listener.address(), path.picker.size(), udp.idleTimeout().toMillis());
     return listener;
   }
 
@@ -166,7 +200,7 @@ public final class ProxyServer implements AutoCloseable {
     if (existing == null) {
       return false;
     }
-    existing.path.apply(plan);
+    existing.apply(plan);
     return true;
   }
 
@@ -181,6 +215,9 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     closing.servers.forEach(server -> server.close().awaitUninterruptibly());
+    if (closing.udp != null) {
+      closing.udp.close();
+    }
     // Only once every listening socket is closed: whoever sees the listener gone may take the
     // port for closed (AgentIT connected in between and reached a socket still listening).
     open.remove(key);
@@ -262,6 +299,16 @@ public final class ProxyServer implements AutoCloseable {
     shutdown();
   }
 
-  /** An open proxy port, its path and its listening sockets (one per event loop with SO_REUSEPORT). */
-  private record Open(ProxyListener listener, ProxyPath path, List<Channel> servers) {}
+  /**
+   * An open proxy port, its path and its listening sockets (one per event loop with SO_REUSEPORT);
+   * {@code udp} its flows for a UDP path port, else null.
+   */
+  private record Open(ProxyListener listener, ProxyPath path, List<Channel> servers, UdpRelay udp) {
+    void apply(PortPlan plan) {
+      path.apply(plan);
+      if (udp != null) {
+        udp.apply(plan);
+      }
+    }
+  }
 }

@@ -211,4 +211,21 @@ public record Transport(
   public EventLoopGroup newEventLoopGroup(int threads, String name) {
     return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlerFactory);
   }
+
+  /** This transport's datagram channel (the UDP proxy's, {@link UdpRelay}). */
+  public Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannelClass() {
+    String className = switch (name) {
+      case "epoll" -> EPOLL + "EpollDatagramChannel";
+      case "io_uring" -> IO_URING + "IoUringDatagramChannel";
+      default -> null;
+    };
+    if (className == null) {
+      return io.netty.channel.socket.nio.NioDatagramChannel.class;
+    }
+    try {
+      return Class.forName(className).asSubclass(io.netty.channel.socket.DatagramChannel.class);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("the " + name + " transport has no datagram channel", e);
+    }
+  }
 }
