@@ -124,6 +124,10 @@ public abstract class PacketTraceContract {
     assertReaches(fromNode(NODE_IP, "10.0.12.10", "udp", 53), Result.dnat(false, node(40002)));
     assertReaches(fromOutside(POD, "10.0.12.10", "tcp", 53), Result.notHandled());
     assertReaches(fromOutside(CLIENT, NODE_IP, "tcp", 30053), Result.notHandled());
+    // the UDP proxy port is guarded as a TCP one is: only redirected or DNATed datagrams reach it
+    assertReaches(fromOutside(CLIENT, NODE_IP, "udp", 40002), Result.drop());
+    assertReaches(fromOutside(POD, BRIDGE_IP, "udp", 40002), Result.drop());
+    assertReaches(fromOutside(CLIENT, NODE_IP, "tcp", 40002), Result.notHandled());
   }
 
   @Test

@@ -56,7 +56,7 @@ class UdpUserspaceIT {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"nftables", "iptables"})
-  @DisplayName("UDP to a Userspace path's cluster IP, LB IP and node port reaches its proxy port, from outside and from the node, and the answer comes from the address the client sent to")
+  @DisplayName("UDP to a Userspace path's cluster IP, LB IP and node port reaches its proxy port, from outside and from the node, and the answer comes from the address the client sent to; straight to the proxy port it is dropped")
   void redirectedAndAnsweredFromTheServiceAddress(String kind) throws Exception {
     Function<CommandRunner, RulesBackend> backendOf = kind.equals("nftables")
         ? r -> new NftBackend(r, SyncMetrics.NONE)
@@ -77,6 +77,9 @@ class UdpUserspaceIT {
           "10.0.0.10:53 proxy_q 10.0.0.10:53",
           "203.0.113.53:53 proxy_q 203.0.113.53:53",
           NetnsLab.NODE_IP + ":30053 proxy_q " + NetnsLab.NODE_IP + ":30053");
+      // straight to the proxy port: the guard drops what no REDIRECT or DNAT brought
+      assertThat(ask(lab.client, NetnsLab.NODE_IP, String.valueOf(PROXY_PORT)))
+          .containsExactly(NetnsLab.NODE_IP + ":" + PROXY_PORT + " none");
       List<String> fromNode = ask(lab.node, "10.0.0.10", "53", NetnsLab.NODE_IP, "30053");
       System.out.println("UdpUserspaceIT " + kind + " from the node: " + fromNode);
       assertThat(fromNode).containsExactly(

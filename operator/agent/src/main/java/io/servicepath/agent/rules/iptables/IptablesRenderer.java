@@ -5,6 +5,7 @@ import static io.servicepath.agent.rules.iptables.IptablesTables.*;
 import io.servicepath.agent.plan.Endpoint;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.rules.PortBinding;
 import io.servicepath.api.net.Ipv4Address;
 import io.servicepath.api.net.Ipv4Cidr;
@@ -39,6 +40,8 @@ public final class IptablesRenderer {
   private final Map<String, List<DispatchTree.Entry>> nodePorts = new HashMap<>();
   /** Proxy port -> its DROP rule in the guard tree, from the first path (in key order) using it. */
   private final Map<Integer, DispatchTree.Entry> proxyPorts = new HashMap<>();
+  /** The same for UDP proxy ports, in a tree of their own. */
+  private final Map<Integer, DispatchTree.Entry> udpProxyPorts = new HashMap<>();
 
   private IptablesRenderer(String nodeIP) {
     this.nodeIP = nodeIP;
@@ -85,8 +88,10 @@ public final class IptablesRenderer {
     // Whether or not the path has endpoints or won its addresses: the proxy listens there.
     for (int proxyPort : List.of(binding.proxyPort(), binding.internalProxyPort())) {
       if (proxyPort > 0) {
-        proxyPorts.putIfAbsent(proxyPort, new DispatchTree.Entry(proxyPort, List.of(
-            "-p tcp -m comment --comment " + comment + " -m tcp --dport " + proxyPort + " -j DROP")));
+        (plan.protocol() == Protocol.UDP ? udpProxyPorts : proxyPorts).putIfAbsent(proxyPort,
+            new DispatchTree.Entry(proxyPort, List.of("-p " + (plan.protocol() == Protocol.UDP ? "udp" : "tcp")
+                + " -m comment --comment " + comment + " -m " + (plan.protocol() == Protocol.UDP ? "udp" : "tcp")
+                + " --dport " + proxyPort + " -j DROP")));
       }
     }
     if (plan.nodePort() > 0) {
@@ -206,6 +211,9 @@ public final class IptablesRenderer {
     chains.add(new Chain(FILTER, CANARY, List.of(line(CANARY, CANARY_TEXT))));
     Map<String, List<String>> filter = new HashMap<>();
     DispatchTree.build(PROXY_GUARD, ports("tcp", "SP-PG-"), List.copyOf(proxyPorts.values()), filter);
+    if (!udpProxyPorts.isEmpty()) {
+      DispatchTree.build(PROXY_GUARD, ports("udp", "SP-PG-"), List.copyOf(udpProxyPorts.values()), filter);
+    }
     chains.add(new Chain(FILTER, FIREWALL, List.of(
         line(FIREWALL, "-m comment --comment \"servicepath source ranges\" -m mark --mark "
             + DROP_MARK + "/" + DROP_MARK + " -j DROP"),
@@ -247,6 +255,8 @@ public final class IptablesRenderer {
         // REDIRECT sets the DNAT status bit too. Only new connections enter: the replies to the
         // node's own connections, whose ephemeral port may equal a proxy port, never do.
         jump(FILTER, "INPUT", List.of("-p", "tcp", "-m", "conntrack", "--ctstate", "NEW",
+            "-m", "conntrack", "!", "--ctstate", "DNAT"), "servicepath proxy ports", PROXY_GUARD),
+        jump(FILTER, "INPUT", List.of("-p", "udp", "-m", "conntrack", "--ctstate", "NEW",
             "-m", "conntrack", "!", "--ctstate", "DNAT"), "servicepath proxy ports", PROXY_GUARD),
         jump(FILTER, "FORWARD", List.of(), "servicepath firewall", FIREWALL),
         jump(FILTER, "OUTPUT", List.of(), "servicepath firewall", FIREWALL));

@@ -54,7 +54,7 @@ public final class NftRenderer {
   static final List<String> SETS = List.of(PORTALS_CONTAINER, PORTALS_HOST, NODEPORTS_CONTAINER, NODEPORTS_HOST,
       PORTAL_ENDPOINTS, NODEPORT_ENDPOINTS, PORTAL_PROXY, PORTAL_PROXY_HOST, NODEPORT_PROXY,
       NODEPORT_PROXY_HOST, PORTAL_ENDPOINTS_UDP, NODEPORT_ENDPOINTS_UDP, PORTAL_PROXY_HOST_UDP,
-      NODEPORT_PROXY_HOST_UDP, HAIRPIN, RANGED, ALLOWED, PROXY_PORTS, CANARY);
+      NODEPORT_PROXY_HOST_UDP, HAIRPIN, RANGED, ALLOWED, PROXY_PORTS, PROXY_PORTS_UDP, CANARY);
 
   private NftRenderer() {}
 
@@ -116,7 +116,12 @@ public final class NftRenderer {
    *     Userspace mode), guarded whether or not the path holds any destination: the listeners are
    *     there either way
    */
-  record PathElements(PathId id, List<Claim> claims, List<Integer> proxyPorts) {}
+  record PathElements(PathId id, List<Claim> claims, List<Integer> proxyPorts) {
+    /** The guard's set its proxy ports go in: {@code proxy-ports}, or {@code proxy-ports-udp} for UDP. */
+    String proxyPortSet() {
+      return id.protocol() == Protocol.UDP ? PROXY_PORTS_UDP : PROXY_PORTS;
+    }
+  }
 
   /**
    * The table for {@code bindings} on the node with address {@code nodeIP}.
@@ -271,7 +276,7 @@ public final class NftRenderer {
 
     void add(PathElements path) {
       for (int proxyPort : path.proxyPorts()) {
-        elements.get(PROXY_PORTS).putIfAbsent(String.valueOf(proxyPort), NO_VALUE);
+        elements.get(path.proxyPortSet()).putIfAbsent(String.valueOf(proxyPort), NO_VALUE);
       }
       for (Claim claim : path.claims()) {
         if (elements.get(claim.set()).containsKey(claim.key())) {
@@ -318,6 +323,7 @@ public final class NftRenderer {
     sets.add(set(RANGED, "type ipv4_addr . inet_proto . inet_service ;", elements));
     sets.add(set(ALLOWED, "type ipv4_addr . inet_proto . inet_service . ipv4_addr ; flags interval ;", elements));
     sets.add(set(PROXY_PORTS, "type inet_service ;", elements));
+    sets.add(set(PROXY_PORTS_UDP, "type inet_service ;", elements));
     sets.add(set(CANARY, "type mark ;", elements));
     return sets;
   }
@@ -365,7 +371,8 @@ public final class NftRenderer {
     // After NAT, so redirect and DNAT have set the status bit; ct state first, as most packets
     // are of established connections (the node's own among them, whose port may be a proxy port).
     chains.add(new NftChain(GUARD, "type filter hook input priority filter; policy accept;", List.of(
-        "ct state new ct status & dnat == 0 tcp dport @" + PROXY_PORTS + " drop comment \"servicepath proxy ports\"")));
+        "ct state new ct status & dnat == 0 tcp dport @" + PROXY_PORTS + " drop comment \"servicepath proxy ports\"",
+        "ct state new ct status & dnat == 0 udp dport @" + PROXY_PORTS_UDP + " drop comment \"servicepath proxy ports\"")));
     chains.add(new NftChain(PREROUTING, "type nat hook prerouting priority dstnat; policy accept;", List.of(
         DESTINATION + " vmap @" + PORTALS_CONTAINER,
         "fib daddr type local " + NODE_PORT + " vmap @" + NODEPORTS_CONTAINER)));

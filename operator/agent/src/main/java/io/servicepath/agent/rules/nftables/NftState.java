@@ -175,8 +175,8 @@ final class NftState {
 
   private void claim(PathElements path) {
     for (int proxyPort : path.proxyPorts()) {
-      if (proxyPortUses.merge(String.valueOf(proxyPort), 1, Integer::sum) == 1) {
-        put(NftTable.PROXY_PORTS, String.valueOf(proxyPort), NftRenderer.NO_VALUE);
+      if (proxyPortUses.merge(path.proxyPortSet() + "/" + proxyPort, 1, Integer::sum) == 1) {
+        put(path.proxyPortSet(), String.valueOf(proxyPort), NftRenderer.NO_VALUE);
       }
     }
     for (int i = 0; i < path.claims().size(); i++) {
@@ -201,8 +201,8 @@ final class NftState {
   /** Takes back the claims of {@code path}, rendered from the binding it had until now. */
   private void withdraw(PathElements path) {
     for (int proxyPort : path.proxyPorts()) {
-      if (decrement(proxyPortUses, String.valueOf(proxyPort))) {
-        remove(NftTable.PROXY_PORTS, String.valueOf(proxyPort));
+      if (decrement(proxyPortUses, path.proxyPortSet() + "/" + proxyPort)) {
+        remove(path.proxyPortSet(), String.valueOf(proxyPort));
       }
     }
     for (int i = 0; i < path.claims().size(); i++) {

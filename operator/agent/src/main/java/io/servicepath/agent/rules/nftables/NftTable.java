@@ -36,6 +36,8 @@ public final class NftTable {
   public static final String ALLOWED = "allowed-sources";
   /** Every port a Userspace path's proxy listens on; the guard drops new connections to them without DNAT. */
   public static final String PROXY_PORTS = "proxy-ports";
+  /** The UDP proxy ports, guarded as the TCP ones in {@link #PROXY_PORTS} are. */
+  public static final String PROXY_PORTS_UDP = "proxy-ports-udp";
 
   // Base chains.
   public static final String PREROUTING = "prerouting";

@@ -103,12 +103,14 @@ class IptablesRendererTest {
 
     List<JumpRule> guardJumps = rules.jumps().stream()
         .filter(j -> j.args().get(j.args().size() - 1).equals(IptablesTables.PROXY_GUARD)).toList();
-    assertThat(guardJumps).singleElement().satisfies(j -> {
+    assertThat(guardJumps).hasSize(2).allSatisfy(j -> {
       assertThat(j.table()).isEqualTo("filter");
       assertThat(j.builtinChain()).isEqualTo("INPUT");
-      assertThat(j.argsText()).startsWith(
-          "-p tcp -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -m comment --comment \"servicepath proxy ports\"");
     });
+    assertThat(guardJumps.get(0).argsText()).startsWith(
+        "-p tcp -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -m comment --comment \"servicepath proxy ports\"");
+    assertThat(guardJumps.get(1).argsText()).startsWith(
+        "-p udp -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT -m comment --comment \"servicepath proxy ports\"");
     Chain guard = rules.chains().stream()
         .filter(c -> c.table().equals("filter") && c.name().equals(IptablesTables.PROXY_GUARD)).findFirst().orElseThrow();
     // The Userspace path's proxy port only; the Kernel path has none.

@@ -87,11 +87,11 @@ class IptablesTracerTest {
     List<PortBinding> paths = List.of(path("default", "web", "http").clusterIP("10.0.1.1").userspace(40001)
         .endpoint("10.244.1.1", 80).binding());
     IptablesBackend backend = new IptablesBackend(tracer, SyncMetrics.NONE);
-    assertThat(backend.sync(NODE_IP, paths).jumpsInserted()).isEqualTo(9);
+    assertThat(backend.sync(NODE_IP, paths).jumpsInserted()).isEqualTo(10);
     backend.requestFullSync();
     assertThat(backend.sync(NODE_IP, paths).jumpsInserted()).isZero();
     assertThat(tracer.restores()).isEqualTo(2);
-    assertThat(tracer.rules("filter", "INPUT")).hasSize(2);
+    assertThat(tracer.rules("filter", "INPUT")).hasSize(3);
     assertThat(tracer.rules("nat", "PREROUTING")).hasSize(2);
   }
 }

@@ -128,7 +128,9 @@ class NftRendererTest {
     NftChain guard = ruleset.chains().stream().filter(c -> c.name().equals(NftTable.GUARD)).findFirst().orElseThrow();
     assertThat(guard.hook()).isEqualTo("type filter hook input priority filter; policy accept;");
     assertThat(guard.rules()).containsExactly(
-        "ct state new ct status & dnat == 0 tcp dport @proxy-ports drop comment \"servicepath proxy ports\"");
+        "ct state new ct status & dnat == 0 tcp dport @proxy-ports drop comment \"servicepath proxy ports\"",
+        "ct state new ct status & dnat == 0 udp dport @proxy-ports-udp drop comment \"servicepath proxy ports\"");
+    assertThat(set(ruleset, NftTable.PROXY_PORTS_UDP).elements()).isEmpty();
   }
 
   private static List<Ipv4Cidr> cidrs(String... texts) {
