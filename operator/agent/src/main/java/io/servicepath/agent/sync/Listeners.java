@@ -3,6 +3,7 @@ package io.servicepath.agent.sync;
 import io.servicepath.agent.plan.Mode;
 import io.servicepath.agent.plan.PortKey;
 import io.servicepath.agent.plan.PortPlan;
+import io.servicepath.agent.plan.Protocol;
 import io.servicepath.agent.proxy.HoldResult;
 import io.servicepath.agent.proxy.NodePortHolder;
 import io.servicepath.agent.proxy.ProxyListener;
@@ -101,6 +102,7 @@ public final class Listeners {
   public void closeUnused(List<PortPlan> plans) {
     Set<PortKey> userspace = new HashSet<>();
     Set<Integer> wanted = new HashSet<>();
+    Set<Integer> wantedUdp = new HashSet<>();
     for (PortPlan plan : plans) {
       if (plan.mode() == Mode.USERSPACE) {
         userspace.add(plan.key());
@@ -109,7 +111,7 @@ public final class Listeners {
         }
       }
       if (plan.nodePort() > 0) {
-        wanted.add(plan.nodePort());
+        (plan.protocol() == Protocol.UDP ? wantedUdp : wanted).add(plan.nodePort());
       }
     }
     for (ProxyListener listener : proxy.listeners()) {
@@ -121,6 +123,11 @@ public final class Listeners {
     for (int held : nodePorts.heldPorts()) {
       if (!wanted.contains(held)) {
         nodePorts.release(held);
+      }
+    }
+    for (int held : nodePorts.heldUdpPorts()) {
+      if (!wantedUdp.contains(held)) {
+        nodePorts.releaseUdp(held);
       }
     }
   }
@@ -160,10 +167,20 @@ public final class Listeners {
 
   private void holdNodePorts(List<PortPlan> plans) {
     Map<Integer, PortKey> wanted = new TreeMap<>();
-    plans.stream().filter(p -> p.nodePort() > 0).forEach(p -> wanted.putIfAbsent(p.nodePort(), p.key()));
+    Map<Integer, PortKey> wantedUdp = new TreeMap<>();
+    plans.stream().filter(p -> p.nodePort() > 0).forEach(p ->
+        (p.protocol() == Protocol.UDP ? wantedUdp : wanted).putIfAbsent(p.nodePort(), p.key()));
     Map<PortKey, String> conflicts = new TreeMap<>();
+    hold(wanted, nodePorts::hold, conflicts);
+    hold(wantedUdp, nodePorts::holdUdp, conflicts);
+    nodePortConflicts.clear();
+    nodePortConflicts.putAll(conflicts);
+  }
+
+  private void hold(Map<Integer, PortKey> wanted, java.util.function.IntFunction<HoldResult> holder,
+      Map<PortKey, String> conflicts) {
     wanted.forEach((port, key) -> {
-      HoldResult result = nodePorts.hold(port);
+      HoldResult result = holder.apply(port);
       if (!result.held()) {
         conflicts.put(key, result.error());
         if (!result.error().equals(nodePortConflicts.get(key))) {
@@ -171,7 +188,5 @@ public final class Listeners {
         }
       }
     });
-    nodePortConflicts.clear();
-    nodePortConflicts.putAll(conflicts);
   }
 }

@@ -26,6 +26,39 @@ class NodePortHolderTest {
   }
 
   @Test
+  void aUdpNodePortIsHeldWithADatagramSocketBesideTheTcpOne() throws Exception {
+    try (java.net.DatagramSocket free = new java.net.DatagramSocket(0, LOOPBACK)) {
+      int port = free.getLocalPort();
+      free.close();
+      try (NodePortHolder holder = new NodePortHolder(LOOPBACK)) {
+        assertThat(holder.holdUdp(port).held()).isTrue();
+        assertThat(holder.holdUdp(port).held()).isTrue();
+        assertThat(holder.heldUdpPorts()).containsExactly(port);
+        assertThat(holder.heldPorts()).isEmpty();
+        assertThat(canBindUdp(port)).isFalse();
+        holder.releaseUdp(port);
+        assertThat(canBindUdp(port)).isTrue();
+        assertThat(holder.holdUdp(port).held()).isTrue();
+      }
+      assertThat(canBindUdp(port)).as("close releases UDP ports too").isTrue();
+      try (java.net.DatagramSocket other = new java.net.DatagramSocket(port, LOOPBACK);
+          NodePortHolder holder = new NodePortHolder(LOOPBACK)) {
+        HoldResult result = holder.holdUdp(port);
+        assertThat(result.held()).isFalse();
+        assertThat(result.error()).contains(port + "/udp");
+      }
+    }
+  }
+
+  private static boolean canBindUdp(int port) {
+    try (java.net.DatagramSocket s = new java.net.DatagramSocket(port, LOOPBACK)) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  @Test
   void aPortTakenByAnotherProgramIsReportedAsAConflict() throws Exception {
     try (ServerSocket other = new ServerSocket(0, 1, LOOPBACK); NodePortHolder holder = new NodePortHolder(LOOPBACK)) {
       HoldResult result = holder.hold(other.getLocalPort());
