@@ -72,6 +72,8 @@ public final class NodePortHolder implements AutoCloseable {
     DatagramChannel channel = null;
     try {
       channel = DatagramChannel.open();
+      // shared with the next agent of this node while both run, as the TCP ones (docs/upgrades.md)
+      channel.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
       channel.bind(new InetSocketAddress(bindAddress, port));
       heldUdp.put(port, channel);
       LOG.info("Holding node port {}/udp", port);

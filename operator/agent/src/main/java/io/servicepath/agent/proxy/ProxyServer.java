@@ -130,7 +130,8 @@ public final class ProxyServer implements AutoCloseable {
     EventLoop loop = loops.get(udpOpened++ % loops.size());
     UdpRelay relay;
     try {
-      relay = UdpRelay.open(plan.key(), path, transport.datagramChannelClass(), loop, udp, metrics.udpFlows,
+      relay = UdpRelay.open(plan.key(), path, transport.datagramChannelClass(), loop, transport.reusePort(), udp,
+          metrics.udpFlows,
           metrics, bindAddress, port);
     } catch (BindException e) {
       metrics.remove(path.metrics);

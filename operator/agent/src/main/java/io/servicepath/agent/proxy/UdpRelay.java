@@ -79,13 +79,19 @@ final class UdpRelay {
 
   /** Binds the proxy port ({@code port} 0: ephemeral) on {@code loop}. */
   static UdpRelay open(PortKey key, ProxyPath path, Class<? extends DatagramChannel> channelClass, EventLoop loop,
-      UdpSettings settings, AtomicInteger nodeFlows, ProxyMetrics metrics, InetAddress bindAddress, int port)
-      throws BindException {
+      ChannelOption<Boolean> reusePort, UdpSettings settings, AtomicInteger nodeFlows, ProxyMetrics metrics,
+      InetAddress bindAddress, int port) throws BindException {
     UdpRelay[] relay = new UdpRelay[1];
-    ChannelFuture bound = new Bootstrap()
+    Bootstrap bootstrap = new Bootstrap()
         .group(loop)
         .channel(channelClass)
-        .option(ChannelOption.SO_REUSEADDR, true)
+        .option(ChannelOption.SO_REUSEADDR, true);
+    if (reusePort != null) {
+      // the next agent of this node binds the same port beside it while both run (a surge
+      // update); the kernel then spreads clients over both sockets by their address and port
+      bootstrap.option(reusePort, true);
+    }
+    ChannelFuture bound = bootstrap
         .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
           @Override
           protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
