@@ -114,6 +114,29 @@ final class LocalCluster implements AutoCloseable {
   }
 
   /**
+   * Starts {@code exec NS -- CMD...} in the background, its output (stdout and stderr) written to
+   * {@code output}; its input is a pipe, so that closing it ends a command that reads it (as
+   * {@code e2e/bin/connection-stream} does). The caller ends it.
+   */
+  Process execInBackground(Path output, String namespace, String... command) {
+    List<String> args = new ArrayList<>(List.of(script.toString(), "exec", namespace, "--"));
+    args.addAll(List.of(command));
+    ProcessBuilder pb = new ProcessBuilder(args).directory(root.toFile()).redirectErrorStream(true)
+        .redirectOutput(output.toFile());
+    pb.environment().put("SP_STATE_DIR", stateDir.toString());
+    try {
+      return pb.start();
+    } catch (IOException e) {
+      throw new IllegalStateException("starting " + args, e);
+    }
+  }
+
+  /** The repository root of this cluster's script (for the scripts next to it, e2e/bin/...). */
+  Path root() {
+    return root;
+  }
+
+  /**
    * One HTTP request from inside {@code namespace}: curl's exit code, and the status code in
    * stdout. {@code maxTime} bounds the whole request.
    */
