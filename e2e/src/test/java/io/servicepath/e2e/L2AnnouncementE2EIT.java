@@ -74,6 +74,8 @@ class L2AnnouncementE2EIT extends LocalClusterScenarios {
         ip, replies.size(), macs, announcer, mac);
     assertThat(replies).as("ARP replies for %s", ip).hasSizeGreaterThanOrEqualTo(3);
     assertThat(macs).as("MACs answering ARP for %s", ip).containsExactly(mac);
+    // the controller names it in the path's status (docs/announcement.md)
+    awaitAnnouncedBy("l2", announcer);
 
     // the client's neighbour entry, made afresh by a request, is that node's
     cluster.exec(CLIENT, "ip", "neigh", "flush", "dev", "eth0");
@@ -144,6 +146,8 @@ class L2AnnouncementE2EIT extends LocalClusterScenarios {
       String successor = await("another node announcing " + ip, SETTLE,
           () -> announcers(ip).stream().filter(n -> !n.equals(dead)).findFirst().orElse(null));
       String successorMac = mac(successor);
+      // the controller believes live agents only: the path's ingress names the successor alone
+      awaitAnnouncedBy("l2-kill", successor);
       assertThat(arping(ip, 2)).as("ARP replies for %s after the take-over", ip).isNotEmpty()
           .allSatisfy(r -> assertThat(r[1]).isEqualToIgnoringCase(successorMac));
     } finally {
@@ -274,6 +278,19 @@ class L2AnnouncementE2EIT extends LocalClusterScenarios {
       byNode.put(n.getMetadata().getName(), ips);
     }
     return byNode;
+  }
+
+  /** Waits until the path's {@code status.loadBalancer.ingress[0]} names {@code node} alone, by l2. */
+  static void awaitAnnouncedBy(String path, String node) {
+    await(path + "'s ingress announced by " + node + " (l2)", SETTLE, () -> {
+      var s = status(path);
+      if (s == null || s.getLoadBalancer() == null || s.getLoadBalancer().ingress() == null
+          || s.getLoadBalancer().ingress().isEmpty()) {
+        return null;
+      }
+      var ingress = s.getLoadBalancer().ingress().get(0);
+      return List.of(node).equals(ingress.announcedBy()) && "l2".equals(ingress.announcement());
+    });
   }
 
   /** The nodes whose status lists {@code ip} as announced by L2. */
