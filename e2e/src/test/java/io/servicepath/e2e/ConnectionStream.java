@@ -58,12 +58,37 @@ final class ConnectionStream implements AutoCloseable {
   /** Connections from {@code namespace} to {@code ip:port} every {@code interval}, for {@code atMost}. */
   static ConnectionStream start(LocalCluster cluster, String namespace, String ip, int port, Duration interval,
       Duration atMost) {
+    return start(cluster, namespace, ip, port, interval, atMost, false, Duration.ofMillis(200));
+  }
+
+  /**
+   * As {@link #start(LocalCluster, String, String, int, Duration, Duration)}, each connection
+   * allowed {@code timeout} in all: long enough for a SYN retransmitted after a drop (1 s) to
+   * count as slow, not as failed.
+   */
+  static ConnectionStream start(LocalCluster cluster, String namespace, String ip, int port, Duration interval,
+      Duration atMost, Duration timeout) {
+    return start(cluster, namespace, ip, port, interval, atMost, false, timeout);
+  }
+
+  /** Requests on one long-lived connection from {@code namespace} to {@code ip:port} every {@code interval}, for {@code atMost}. */
+  static ConnectionStream keepAlive(LocalCluster cluster, String namespace, String ip, int port, Duration interval,
+      Duration atMost) {
+    return start(cluster, namespace, ip, port, interval, atMost, true, Duration.ofSeconds(1));
+  }
+
+  private static ConnectionStream start(LocalCluster cluster, String namespace, String ip, int port, Duration interval,
+      Duration atMost, boolean keepAlive, Duration timeout) {
     try {
       Path output = Files.createTempFile(cluster.stateDir(), "connection-stream-", ".txt");
-      Process p = cluster.execInBackground(output, namespace, "python3",
+      List<String> command = new ArrayList<>(List.of("python3",
           cluster.root().resolve("e2e/bin/connection-stream").toString(), ip, "--port", String.valueOf(port),
-          "--interval", String.valueOf(interval.toMillis() / 1000.0), "--timeout", "0.2",
-          "--seconds", String.valueOf(atMost.toSeconds()));
+          "--interval", String.valueOf(interval.toMillis() / 1000.0), "--timeout", String.valueOf(timeout.toMillis() / 1000.0),
+          "--seconds", String.valueOf(atMost.toSeconds())));
+      if (keepAlive) {
+        command.add("--keep-alive");
+      }
+      Process p = cluster.execInBackground(output, namespace, command.toArray(String[]::new));
       return new ConnectionStream(p, output);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -125,6 +150,14 @@ final class ConnectionStream implements AutoCloseable {
       }
     }
     return new Outage(failures, attempts, lastOkBefore, firstFailure, lastFailure, firstOkAfter, outcomes);
+  }
+
+  /** The attempts from {@code fromNanos} on that succeeded but took longer than {@code slow}, and the slowest. */
+  String slowFrom(long fromNanos, Duration slow) {
+    List<Attempt> from = attempts().stream().filter(a -> a.startNanos() >= fromNanos).toList();
+    long count = from.stream().filter(a -> a.ok() && a.millis() > slow.toMillis()).count();
+    double max = from.stream().mapToDouble(Attempt::millis).max().orElse(0);
+    return count + " took over " + slow.toMillis() + " ms, the slowest " + Math.round(max) + " ms";
   }
 
   /** Whether the last {@code n} attempts all succeeded. */
