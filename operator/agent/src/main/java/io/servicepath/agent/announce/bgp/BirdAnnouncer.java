@@ -68,12 +68,22 @@ public final class BirdAnnouncer implements AddressAnnouncer {
     applied = wanted;
   }
 
-  /** Empties the routes file and reconfigures BIRD: every route of this node is withdrawn. */
+  /**
+   * Empties the routes file and reconfigures BIRD: every route of this node is withdrawn. Never
+   * throws (the other announcers are closed after this one): a failure is logged, and the routes
+   * then stay announced until BIRD reads the emptied file or stops.
+   */
   @Override
   public synchronized void close() {
     applied = null;
-    apply(new TreeSet<>());
-    applied = Set.of();
+    try {
+      apply(new TreeSet<>());
+      applied = Set.of();
+      LOG.info("BGP: withdrew every route of this node from BIRD ({})", socket);
+    } catch (AnnounceException e) {
+      LOG.warn("BGP: could not withdraw this node's routes, BIRD keeps announcing them until it reads {} or stops: {}",
+          routesFile, e.getMessage());
+    }
   }
 
   /** The routes file's text for {@code addresses} (sorted): one blackhole /32 route a line. */

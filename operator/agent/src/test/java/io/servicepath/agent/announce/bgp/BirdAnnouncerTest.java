@@ -150,6 +150,17 @@ class BirdAnnouncerTest {
   }
 
   @Test
+  void closeDoesNotThrowWhenBirdIsGone() throws IOException {
+    announcer.announce(ips("198.51.100.1"), HOLD);
+    birdc.answer = call -> new CommandResult(1, "", "Unable to connect to server control socket (/run/sp/bird.ctl)\n");
+
+    announcer.close();
+
+    assertThat(routeLines()).isEmpty();
+    assertThat(birdc.calls).hasSize(2);
+  }
+
+  @Test
   void closeWithdrawsEverything() throws IOException {
     announcer.announce(ips("198.51.100.1"), HOLD);
 
