@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +41,8 @@ public final class BirdAnnouncer implements AddressAnnouncer {
   /** What birdc prints when BIRD took the new configuration (now, or after the one in progress). */
   private static final List<String> ACCEPTED = List.of(
       "Reconfigured", "Reconfiguration in progress", "Reconfiguration already in progress, queueing new config");
+
+  private static final Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
   private final CommandRunner runner;
   private final String socket;
@@ -103,6 +107,8 @@ public final class BirdAnnouncer implements AddressAnnouncer {
     Path temp = null;
     try {
       temp = Files.createTempFile(dir, "." + routesFile.getFileName() + ".", ".tmp");
+      // rw-r--r--, whatever the umask: BIRD may run as its own user (Debian's unit: -u bird)
+      Files.setPosixFilePermissions(temp, READABLE);
       Files.writeString(temp, text, StandardCharsets.UTF_8);
       Files.move(temp, routesFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       temp = null;

@@ -10,6 +10,7 @@ import io.servicepath.api.net.Ipv4Address;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -54,6 +55,13 @@ class BirdAnnouncerTest {
     assertThat(birdc.calls).extracting(RecordingCommandRunner.Call::line)
         .containsExactly("birdc -s /run/sp/bird.ctl configure");
     assertThat(announcer.mode()).isEqualTo("bgp");
+  }
+
+  @Test
+  void theFileIsReadableByABirdOfAnotherUser() throws IOException {
+    announcer.announce(ips("198.51.100.1"), HOLD);
+
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(routes))).isEqualTo("rw-r--r--");
   }
 
   @Test
