@@ -170,11 +170,21 @@ class BirdAnnouncerIT {
 
   @Test
   @Order(20)
-  void anAddressLeftOutIsWithdrawnFromThatNodeOnly() throws Exception {
+  void anAddressLeftOutIsWithdrawnFromThatNodeOnlyAndTheSessionStaysUp() throws Exception {
+    String before = session("node1");
+
     announcer1.announce(Set.of(VIP), HOLD);
 
     waitForNextHops(VIP2, Set.of(NODE2_IP), Duration.ofSeconds(5));
     assertThat(nextHops(VIP)).containsExactlyInAnyOrder(NODE1_IP, NODE2_IP);
+    // a reconfiguration changes the static routes only: the BGP session is not restarted
+    assertThat(session("node1")).isEqualTo(before).contains("Established");
+  }
+
+  /** The router's line for session {@code name} in {@code show protocols}: state, since when. */
+  private String session(String name) throws IOException {
+    return birdc("router", "show", "protocols", name).lines().filter(l -> l.startsWith(name + " ")).findFirst()
+        .orElse("no session " + name);
   }
 
   @Test
