@@ -3,8 +3,10 @@ package io.servicepath.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.servicepath.api.v1alpha1.Announcement;
+import io.servicepath.api.v1alpha1.LoadBalancerStatus;
 import io.servicepath.api.v1alpha1.ServicePathPool;
 import io.servicepath.api.v1alpha1.ServicePathPoolSpec;
+import io.servicepath.api.v1alpha1.ServicePathStatus;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,7 @@ class BgpE2EIT extends LocalClusterScenarios {
 
     // both nodes announce it: one route in the router's kernel, both nodes its next hops
     awaitNextHops(ip, Set.of(nodeIp(1), nodeIp(2)), SETTLE);
+    awaitAnnouncedBy("bgp-web", List.of("sp-node-1", "sp-node-2"));
     assertThat(cluster.exec(ROUTER, "ip", "route", "show", ip).stdout()).contains("proto bird");
     // the nodes' BIRDs put nothing into their own kernel
     for (int k = 1; k <= NODES; k++) {
@@ -79,6 +82,7 @@ class BgpE2EIT extends LocalClusterScenarios {
       System.out.printf("BgpE2EIT: sp-node-1's next hop gone from the router %d ms after its BIRD was killed%n",
           Duration.ofNanos(System.nanoTime() - start).toMillis());
       cluster.script("agent", "stop", "sp-node-1");
+      awaitAnnouncedBy("bgp-web", List.of("sp-node-2"));
       awaitStable(() -> cluster.httpCode(CLIENT, "http://" + ip + "/"), "301", 10);
       assertThat(answering(CLIENT, "https://" + ip + "/", 10)).isSubsetOf(Set.of("bgp-web-1", "bgp-web-2"));
     } finally {
@@ -101,6 +105,19 @@ class BgpE2EIT extends LocalClusterScenarios {
     // the path goes, and so does its route
     deletePath("bgp-web");
     awaitNextHops(ip, Set.of(), SETTLE);
+  }
+
+  /** The path's status names {@code nodes} as announcing its address, by BGP. */
+  private static void awaitAnnouncedBy(String path, List<String> nodes) {
+    await(path + "'s ingress announced by " + nodes + " (bgp)", SETTLE, () -> {
+      ServicePathStatus s = status(path);
+      if (s == null || s.getLoadBalancer() == null || s.getLoadBalancer().ingress() == null
+          || s.getLoadBalancer().ingress().isEmpty()) {
+        return false;
+      }
+      LoadBalancerStatus.Ingress ingress = s.getLoadBalancer().ingress().get(0);
+      return nodes.equals(ingress.announcedBy()) && "bgp".equals(ingress.announcement());
+    });
   }
 
   /** The next hops of the router's kernel route to {@code ip} (none: no route). */
