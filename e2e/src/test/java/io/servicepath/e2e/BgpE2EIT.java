@@ -12,11 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * BGP announcement on the local cluster (docs/bgp.md): a pool {@code 198.51.100.0/24} with {@code
@@ -54,6 +56,7 @@ class BgpE2EIT extends LocalClusterScenarios {
   }
 
   @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES) // two agent restarts, each until its node announces again
   void theRouterReachesThePodsThroughEveryNodeAndADeadNodeIsWithdrawn() {
     addPod("bgp-web-1", "app=bgp-web", "sp-node-1");
     addPod("bgp-web-2", "app=bgp-web", "sp-node-2");
