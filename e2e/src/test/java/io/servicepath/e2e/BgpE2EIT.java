@@ -78,13 +78,13 @@ class BgpE2EIT extends LocalClusterScenarios {
     assertThat(answering(CLIENT, "https://" + ip + "/", 10)).isSubsetOf(Set.of("bgp-web-1", "bgp-web-2"));
 
     try {
-      // sp-node-1 dies: its BIRD (SIGKILL) and its agent
+      // sp-node-1 dies: its BIRD and its agent, both SIGKILLed
       long start = System.nanoTime();
       cluster.script("bgp", "kill", "sp-node-1");
       awaitNextHops(ip, Set.of(nodeIp(2)), WITHDRAWAL);
       System.out.printf("BgpE2EIT: sp-node-1's next hop gone from the router %d ms after its BIRD was killed%n",
           Duration.ofNanos(System.nanoTime() - start).toMillis());
-      cluster.script("agent", "stop", "sp-node-1");
+      cluster.script("agent", "kill", "sp-node-1"); // SIGKILL: its Lease runs out (2 s here)
       awaitAnnouncedBy("bgp-web", List.of("sp-node-2"));
       awaitStable(() -> cluster.httpCode(CLIENT, "http://" + ip + "/"), "301", 10);
       assertThat(answering(CLIENT, "https://" + ip + "/", 10)).isSubsetOf(Set.of("bgp-web-1", "bgp-web-2"));
