@@ -112,22 +112,9 @@ bgp_ensure_node() { # K
   bgp_start_bird "$name" "$name"
 }
 
-# An agent built before BirdAnnouncer was wired into it refuses --bgp-socket at start ("BGP
-# announcement is not in this build yet"): it gets no BGP flags (its BIRD runs, announcing nothing).
-bgp_agent_wired() {
-  local refusals  # grep -c reads to the end: no SIGPIPE for unzip under pipefail
-  refusals="$(unzip -p "$AGENT_JAR" io/servicepath/agent/Agent.class 2>/dev/null \
-    | grep -ac "BGP announcement is not in this build yet" || true)"
-  [[ "${refusals:-0}" == 0 ]]
-}
-
 # the agent's flags for BGP, nothing when BGP is off
 bgp_agent_args() { # K
   bgp_on && [[ -d "$BGP_DIR" ]] || return 0
-  if ! bgp_agent_wired; then
-    log "this agent build refuses --bgp-socket: sp-node-$1's agent starts without BGP"
-    return 0
-  fi
   echo "--bgp-socket=$(bgp_socket "sp-node-$1") --bgp-routes-file=$(bgp_routes "sp-node-$1")"
 }
 

@@ -7,6 +7,7 @@ import io.servicepath.agent.announce.AddressAnnouncer;
 import io.servicepath.agent.announce.AnnounceSettings;
 import io.servicepath.agent.announce.Announcements;
 import io.servicepath.agent.announce.L2Announcer;
+import io.servicepath.agent.announce.bgp.BirdAnnouncer;
 import io.servicepath.agent.health.EndpointHealth;
 import io.servicepath.agent.health.HealthMetrics;
 import io.servicepath.agent.health.HealthProber;
@@ -122,7 +123,7 @@ public final class Agent implements AutoCloseable {
       announcers.put(Announcement.L2, new L2Announcer(runner, settings.l2Interface()));
     }
     if (settings.bgp()) {
-      throw new IllegalArgumentException("--bgp-socket: BGP announcement is not in this build yet");
+      announcers.put(Announcement.BGP, new BirdAnnouncer(runner, settings.bgpSocket(), settings.bgpRoutesFile()));
     }
     Announcements a = new Announcements(client, config.leaseNamespace(), config.nodeName(), lease, announcers,
         loop::programmedPlans, view::pools, reporter::announced, registry);
