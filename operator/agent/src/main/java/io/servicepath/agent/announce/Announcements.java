@@ -312,7 +312,10 @@ public final class Announcements implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    announcers.values().forEach(AddressAnnouncer::close);
+    // BGP first: a route withdrawal is one birdc call, while L2's close also waits for its
+    // gratuitous ARPs still being sent
+    announcers.entrySet().stream().sorted(java.util.Map.Entry.comparingByKey(java.util.Comparator.reverseOrder()))
+        .forEach(e -> e.getValue().close());
     report.accept(List.of());
     LOG.info("Withdrew every announcement of node {}", nodeName);
   }
