@@ -110,12 +110,12 @@ class AnnouncementsTest {
   @DisplayName("Pools are read as the controller reads them: by name, the first that holds the address; malformed entries skipped")
   void modes() {
     Announcements.Modes modes = Announcements.Modes.of(List.of(
-        pool("b", Announcement.None, "203.0.113.0/24"),
+        pool("b", Announcement.None, "203.0.113.0/25"),
         pool("a", Announcement.BGP, "203.0.113.5", "not-an-address"),
         pool("c", null, "198.51.100.0/24")));
     assertThat(modes.of(Ipv4Address.parse("203.0.113.5"))).isEqualTo(Announcement.BGP);
     assertThat(modes.of(Ipv4Address.parse("203.0.113.6"))).isEqualTo(Announcement.None);
     assertThat(modes.of(Ipv4Address.parse("198.51.100.1"))).isEqualTo(Announcement.L2);
-    assertThat(modes.of(Ipv4Address.parse("192.0.2.10"))).isEqualTo(Announcement.L2);
+    assertThat(modes.of(Ipv4Address.parse("203.0.113.200"))).as("outside every pool").isEqualTo(Announcement.L2);
   }
 }
