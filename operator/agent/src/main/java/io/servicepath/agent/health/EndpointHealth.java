@@ -43,7 +43,8 @@ public final class EndpointHealth {
 
   public boolean isHealthy(String address) {
     Tracker tracker = byAddress.get(address);
-    return tracker == null || tracker.healthy && !tracker.ejectedAt(clock.millis());
+    // the clock is read only for an address ejected lately: a pick looks at every endpoint
+    return tracker == null || tracker.healthy && (tracker.ejectedUntil == 0 || !tracker.ejectedAt(clock.millis()));
   }
 
   /** What the proxy saw that counts against an endpoint. */
