@@ -176,8 +176,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     if (LOG.isDebugEnabled()) { // three arguments: an array, and remoteAddress(), per connection
       LOG.debug("{}: {} -> {}", path.key, client.remoteAddress(), target.address());
     }
-    if (path.healthCheck().outliers().enabled() && connector.splice() != Splice.ON) {
-      backend.pipeline().addFirst(new FirstByteWatch(path, target.address(), client));
+    RelayHandler toClient = backend.pipeline().get(RelayHandler.class);
+    if (toClient != null && path.healthCheck().outliers().enabled() && connector.splice() != Splice.ON) {
+      toClient.watchFirstByte(new FirstByteWatch(path, target.address(), client));
     }
     RelayHandler toEndpoint = new RelayHandler(
         backend, path.metrics.bytesToEndpoint, path.metrics.splices, idle, connector.splice());
@@ -187,7 +188,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter implements Dial.C
     replayEarly();
     if (connector.splice() == Splice.ON) {
       toEndpoint.spliceNow(client);
-      RelayHandler toClient = backend.pipeline().get(RelayHandler.class);
       if (toClient != null) {
         toClient.spliceNow(backend);
       }

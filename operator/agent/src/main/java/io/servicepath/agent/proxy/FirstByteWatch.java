@@ -1,21 +1,20 @@
 package io.servicepath.agent.proxy;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.servicepath.agent.health.EndpointHealth.Outlier;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 
 /**
- * First in an endpoint connection's pipeline until the endpoint sends its first byte: then it tells
- * health that the failures in a row end and leaves the pipeline. A reset before that byte, while
- * the client is still there, counts against the endpoint (outlier ejection): an endpoint that
- * accepts connections and drops them at once is what a TCP probe cannot see. Not added when
- * every byte is spliced from the start ({@code --proxy-splice=on}): reads then never reach the
- * pipeline, and only dial errors count.
+ * What the endpoint side of a proxied connection tells outlier ejection, once: its first byte
+ * ends the failures in a row; a reset before that byte, while the client is still there, counts
+ * against the endpoint (an endpoint that accepts connections and drops them at once is what a TCP
+ * probe cannot see). Held by that side's {@link RelayHandler} until one of the two happens, so no
+ * handler is added to or removed from the pipeline per connection. Not set when every byte is
+ * spliced from the start ({@code --proxy-splice=on}): reads then never reach the pipeline, and
+ * only dial errors count.
  */
-final class FirstByteWatch extends ChannelInboundHandlerAdapter {
+final class FirstByteWatch {
 
   private final ProxyPath path;
   private final String address;
@@ -27,21 +26,15 @@ final class FirstByteWatch extends ChannelInboundHandlerAdapter {
     this.client = client;
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+  void firstByte() {
     path.health.proxiedSuccess(address);
-    ctx.pipeline().remove(this);
-    ctx.fireChannelRead(msg);
   }
 
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+  /** An error before the first byte; a reset is often followed by a failed write of what the client sent, so once. */
+  void failed(Throwable cause) {
     if (cause instanceof IOException && !(cause instanceof ClosedChannelException) && client.isActive()) {
       path.health.proxiedFailure(address, path.healthCheck().outliers(), Outlier.RESET_BEFORE_FIRST_BYTE,
           path.addresses());
     }
-    // once per connection: a reset is often followed by a failed write of what the client sent
-    ctx.pipeline().remove(this);
-    ctx.fireExceptionCaught(cause);
   }
 }

@@ -48,6 +48,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
   private final IdleTimeout idle;
   private final Splice splice;
   private boolean spliced;
+  /** The endpoint side's, until its first byte or error (see {@link FirstByteWatch}); null otherwise. */
+  private FirstByteWatch firstByte;
 
   /** Copies only. */
   RelayHandler(Channel peer, LongAdder counter, IdleTimeout idle) {
@@ -68,8 +70,17 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     this.splice = splice;
   }
 
+  /** Tells {@code watch} of this side's first byte or first error. Call on the event loop. */
+  void watchFirstByte(FirstByteWatch watch) {
+    this.firstByte = watch;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (firstByte != null) {
+      firstByte.firstByte();
+      firstByte = null;
+    }
     boolean bulk = msg instanceof ByteBuf buf && buf.readableBytes() >= AUTO_SPLICE_READ_BYTES;
     peer.write(msg, peer.voidPromise());
     if (bulk && splice == Splice.AUTO) {
@@ -147,6 +158,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
    */
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (firstByte != null) {
+      firstByte.failed(cause);
+      firstByte = null;
+    }
     if (cause instanceof IOException && !(cause instanceof ClosedChannelException)) {
       LOG.debug("Resetting {} after error on {}: {}", peer, ctx.channel(), cause.toString());
       ClientHandler.reset(peer);
